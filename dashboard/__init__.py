@@ -1,0 +1,1 @@
+"""SGAN Studio's Streamlit front end: reads snapshots, never touches tensors."""

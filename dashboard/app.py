@@ -1,0 +1,168 @@
+"""SGAN Studio: `streamlit run dashboard/app.py`.
+
+The script runs top to bottom on every interaction: read the run from the URL, draw the
+sidebar, act on a pressed button, then draw the panels. Only the panels live inside a
+fragment that refreshes once a second, and only while the run is moving; a paused or
+finished run is drawn once and left alone. Nothing heavy happens before Start: no model
+is built and umap is never imported here.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the repository root
+# that holds the dashboard and sgan_core packages.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from typing import Any, Optional  # noqa: E402
+
+import streamlit as st  # noqa: E402
+
+from dashboard import controls, state  # noqa: E402
+from dashboard.panels import confusion, curves, embedding, inspector, samples, status  # noqa: E402
+from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING, Snapshot  # noqa: E402
+
+REFRESH_S = 1.0
+INTRO = """
+A **semi-supervised GAN** learns to classify images from only a handful of labeled
+examples. Its discriminator has to do two jobs at once: name the class of real images
+and catch the fakes its rival, the generator, keeps producing. Catching fakes forces it
+to learn what real images look like, from all the *unlabeled* images too.
+
+Choose how many labeled examples per class to keep in the sidebar and press **Start**.
+"""
+
+
+def main() -> None:
+    st.set_page_config(page_title="SGAN Studio", page_icon="🧪", layout="wide")
+    run_id, run, notice = state.current_run()
+    if run is not None and state.needs_widget_sync(run_id):
+        _load_run_settings(run)
+    buttons = st.sidebar.container()  # drawn last, shown first: reflects the action taken
+    settings = controls.render_settings(run.config if run is not None else None)
+    action = state.pop_action()
+    if action:
+        run_id, run = handle_action(action, settings, run_id, run)
+    controls.render_buttons(buttons, run_status(run))
+    _sidebar_messages(settings, run)
+    _apply_learning_rates(settings, run)
+    st.title("SGAN Studio")
+    if notice:
+        st.warning(notice)
+    if run is None:
+        st.markdown(INTRO)
+        return
+    live_panels(run_id, run)
+    inspector.render_upload(run, run.snapshot())
+
+
+def _load_run_settings(run: Any) -> None:
+    """A tab re-attaching by URL shows the run's settings and its live learning rates."""
+    values = controls.config_to_widgets(run.config)
+    snapshot = run.snapshot()
+    if snapshot.d_lr > 0 and snapshot.g_lr > 0:
+        values.update(w_d_lr=snapshot.d_lr, w_g_lr=snapshot.g_lr)
+    state.set_widget_values(values, overwrite=True)
+    state.lrs_changed(values["w_d_lr"], values["w_g_lr"])  # already applied: remember
+
+
+def run_status(run: Optional[Any]) -> Optional[str]:
+    if run is None:
+        return None
+    current = run.snapshot().run_status
+    # Between start() and the thread's first publish the run is already loading.
+    return STATUS_LOADING if current == STATUS_IDLE and run.is_alive else current
+
+
+def handle_action(action: str, settings: controls.Settings, run_id: Optional[str],
+                  run: Optional[Any]) -> tuple[Optional[str], Optional[Any]]:
+    """Do what the pressed button asks; any failure becomes a message, not a crash."""
+    try:
+        if action == "start":
+            return _start(settings, run_id, run)
+        if run is None:
+            return run_id, run
+        if action == "reset":
+            state.forget_run(run_id)
+            return None, None
+        if action == "step":
+            state.mark_step_pending(run.snapshot().version)
+        {"pause": run.pause, "resume": run.resume, "step": run.step,
+         "stop": run.stop}[action]()
+    except Exception as error:  # RegistryFull, a run that refuses: say why
+        st.error(f"Could not {action}: {error}")
+    return run_id, run
+
+
+def _start(settings: controls.Settings, run_id: Optional[str],
+           run: Optional[Any]) -> tuple[Optional[str], Optional[Any]]:
+    if settings.cfg is None:
+        st.error(f"Cannot start: {settings.error}")
+        return run_id, run
+    if run is not None and run.snapshot().is_active:
+        st.warning("This run is still going: press Stop or Reset before starting another.")
+        return run_id, run
+    return state.start_run(settings.cfg, previous_id=run_id)
+
+
+def _sidebar_messages(settings: controls.Settings, run: Optional[Any]) -> None:
+    if settings.error:
+        st.sidebar.error(settings.error)
+    if run is not None and settings.needs_new_run:
+        st.sidebar.warning(f"{', '.join(settings.needs_new_run).capitalize()}: "
+                           f"{controls.NEW_RUN_MESSAGE}")
+
+
+def _apply_learning_rates(settings: controls.Settings, run: Optional[Any]) -> None:
+    cfg = settings.cfg
+    if cfg is None or run is None or not run.snapshot().is_active:
+        return
+    if state.lrs_changed(cfg.d_lr, cfg.g_lr):
+        try:
+            run.set_learning_rates(d_lr=cfg.d_lr, g_lr=cfg.g_lr)
+            st.toast(f"Learning rates now D {cfg.d_lr:g}, G {cfg.g_lr:g}")
+        except Exception as error:
+            st.sidebar.error(f"Could not change the learning rates: {error}")
+
+
+def should_refresh(snapshot: Snapshot) -> bool:
+    """Refresh while the run moves, or while a Step's snapshot is on its way."""
+    if snapshot.run_status in (STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING):
+        return True
+    return state.step_pending(snapshot.version)
+
+
+def live_panels(run_id: str, run: Any) -> None:
+    refresh = should_refresh(run.snapshot())
+
+    @st.fragment(run_every=REFRESH_S if refresh else None)
+    def panels() -> None:
+        snapshot = run.snapshot()
+        if should_refresh(snapshot) != refresh:
+            # Started or stopped moving: a full rerun updates the buttons and the timer.
+            st.rerun(scope="app")
+        draw_panels(run_id, snapshot)
+
+    panels()
+
+
+def draw_panels(run_id: str, snapshot: Snapshot) -> None:
+    status.render(snapshot)
+    left, right = st.columns(2, gap="medium")
+    with left:
+        samples.render(snapshot)
+    with right:
+        confusion.render(snapshot)
+    curves.render(snapshot)
+    left, right = st.columns(2, gap="medium")
+    with left:
+        embedding.render(run_id, snapshot)
+    with right:
+        inspector.render(snapshot)
+
+
+if __name__ == "__main__":
+    main()

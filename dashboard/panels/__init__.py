@@ -1,0 +1,27 @@
+"""One module per panel; each `render` takes a snapshot and draws it.
+
+Helpers shared by the panels live here so every panel explains itself and draws its
+charts the same way.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+# Plotly's mode bar is clutter on a projector; zoom and pan still work with the mouse.
+PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": "hover"}
+
+
+def explain(text: str) -> None:
+    """The "What am I looking at?" box every panel has, written for a student."""
+    with st.expander("What am I looking at?"):
+        st.markdown(text)
+
+
+def plot(figure: Any, key: str) -> None:
+    st.plotly_chart(figure, key=key, width="stretch", config=PLOTLY_CONFIG)
+
+
+def waiting(what: str) -> None:
+    st.caption(f"{what}: shown after the first evaluation (a few seconds after Start).")

@@ -1,0 +1,38 @@
+"""(N+1)x(N+1) confusion heatmap: real classes plus the fake class."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import figures, state
+from dashboard.panels import explain, plot, waiting
+from sgan_core.snapshot import Snapshot
+
+EXPLANATION = """
+Each **row** is what an image really is (a digit class, or **fake** for generated
+images); each **column** is what the discriminator said. A perfect discriminator puts
+everything on the diagonal. Numbers are counts of test images (and fresh fakes); hover
+a cell to see which share of its row it holds. The bottom row shows how many fakes were
+caught (last column) or mistaken for a class; the last column shows real images wrongly
+called fake.
+"""
+
+
+def render(snapshot: Snapshot) -> None:
+    st.subheader("Confusion matrix")
+    if snapshot.confusion is None:
+        waiting("The confusion matrix")
+    else:
+        figure = state.cached("confusion", snapshot.version, lambda: figures.confusion_figure(
+            snapshot.confusion, snapshot.class_names))
+        plot(figure, key="confusion_chart")
+        st.caption(_rates(snapshot))
+    explain(EXPLANATION)
+
+
+def _rates(snapshot: Snapshot) -> str:
+    parts = []
+    if snapshot.fake_rejection_rate is not None:
+        parts.append(f"fakes caught: {snapshot.fake_rejection_rate:.0%}")
+    if snapshot.false_rejection_rate is not None:
+        parts.append(f"real images wrongly called fake: {snapshot.false_rejection_rate:.0%}")
+    return " · ".join(parts)

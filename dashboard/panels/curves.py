@@ -1,0 +1,31 @@
+"""Loss curves and SGAN vs baseline test accuracy over training."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import figures, state
+from dashboard.panels import explain, plot, waiting
+from sgan_core.snapshot import Snapshot
+
+EXPLANATION = """
+**Left, losses** (lower is better for each player, but they fight each other):
+*supervised* is how wrong the discriminator is on the few labeled images;
+*unsupervised real/fake* is how badly it tells real images from fakes; *generator* is
+how badly the generator fools it. They wobble: that is the game, not a bug.
+**Right, test accuracy** of the SGAN and of the baseline that only sees the labeled
+images. The gap between the two lines is what the unlabeled images are worth.
+Move **smoothing** up to see trends through the noise.
+"""
+
+
+def render(snapshot: Snapshot) -> None:
+    st.subheader("Training curves")
+    smoothing = st.slider("Smoothing", 0.0, 0.95, 0.6, step=0.05, key="w_smoothing",
+                          help="Exponential moving average of the loss curves.")
+    if not snapshot.history or len(snapshot.history.get("step", ())) == 0:
+        waiting("Curves")
+    else:
+        figure = state.cached("curves", (snapshot.version, smoothing),
+                              lambda: figures.curves_figure(snapshot.history, smoothing))
+        plot(figure, key="curves_chart")
+    explain(EXPLANATION)

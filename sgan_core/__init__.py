@@ -1,0 +1,1 @@
+"""SGAN Studio core library: config, data, models, training; no Streamlit here."""

@@ -1,0 +1,7 @@
+"""`python -m sgan_core ...` entry point."""
+import sys
+
+from sgan_core.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Save and load whole runs. The only module that calls torch.save / torch.load.
+
+A checkpoint holds the config, the labeled indices (so a resumed run trains on exactly
+the same labels), every model and optimiser state, the RNG, and the history. It is
+loaded with `weights_only=True`: a checkpoint file can never execute code.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sgan_core.config import ConfigError, TrainConfig
+
+FORMAT_VERSION = 1
+
+
+class CheckpointError(Exception):
+    """The file is missing, corrupt or not an SGAN Studio checkpoint."""
+
+
+def save_run(path: str | os.PathLike, run) -> None:
+    """Write `run` (a TrainingRun whose model lock the caller holds) atomically."""
+    if run.trainer is None:
+        raise CheckpointError("Nothing to save yet: the run has not built its models.")
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "config": run.config.to_dict(),
+        "labeled_indices": torch.as_tensor(run.trainer.split.labeled_indices),
+        "trainer": run.trainer.state_dict(),
+        "history": run.history.rows,
+        "elapsed_s": float(run._elapsed),
+    }
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so an interrupted save never leaves a half-written checkpoint.
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.close(handle)
+    try:
+        torch.save(payload, temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def load_run(path: str | os.PathLike) -> tuple[TrainConfig, dict]:
+    """(config, restore dict for TrainingRun) or CheckpointError saying what to do."""
+    source = Path(path)
+    if not source.is_file():
+        raise CheckpointError(f"No checkpoint at {source}: check the path.")
+    try:
+        payload = torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as error:  # pickle, zip and unpickler errors all mean "corrupt"
+        raise CheckpointError(
+            f"{source} is not a readable SGAN Studio checkpoint ({type(error).__name__}). "
+            "It may be truncated or from another program: save the run again.") from error
+    if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{source} is not an SGAN Studio checkpoint "
+                              f"(format {FORMAT_VERSION} expected).")
+    try:
+        cfg = TrainConfig.from_dict(payload["config"])
+    except (ConfigError, TypeError, KeyError) as error:
+        raise CheckpointError(f"{source} holds an invalid config: {error}") from error
+    restore = {
+        "labeled_indices": np.asarray(payload["labeled_indices"].numpy(), dtype=np.int64),
+        "trainer": payload["trainer"],
+        "history": payload.get("history", []),
+        "elapsed_s": payload.get("elapsed_s", 0.0),
+    }
+    return cfg, restore

@@ -1,0 +1,408 @@
+"""Dataset registry, loaders, and the labeled / unlabeled / validation / test split.
+
+Images are held in memory as uint8 tensors (N, C, H, W); the trainer batches by indexing,
+with no DataLoader. Datasets are read from `data_dir` in torchvision's layout, downloaded
+where a network exists, and MNIST falls back to a small bundled subset of the real thing
+so the dashboard works offline on first start. Every data problem surfaces as a DataError
+whose message says what to do; callers never see a torchvision traceback.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+import socket
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from sgan_core.config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MNIST = Path(__file__).resolve().parent.parent / "assets" / "mnist_subset.npz"
+DOWNLOAD_TIMEOUT_S = 10.0  # per socket operation: a machine without network fails fast
+_IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+_CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta")
+_DIGITS = tuple(str(d) for d in range(10))
+
+
+class DataError(Exception):
+    """A data problem the user can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str  # registry key, the value of TrainConfig.dataset
+    channels: int  # 1 (grey) or 3 (RGB)
+    image_size: int  # images are square, image_size x image_size
+    class_names: tuple[str, ...]  # index k is the name of class k
+    title: str  # how people write it: "Fashion-MNIST"
+    torchvision_class: str  # class name in torchvision.datasets
+    folder: str  # where its files sit, relative to data_dir
+    files: tuple[str, ...]  # files that must all be in `folder` for it to count as present
+    train_class_counts: tuple[int, ...]  # official training images per class
+    root_subdir: str = ""  # torchvision's root relative to data_dir (SVHN has no folder)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def _idx_spec(name: str, title: str, tv_class: str, class_names: tuple[str, ...],
+              counts: tuple[int, ...]) -> DatasetSpec:
+    return DatasetSpec(name, 1, 28, class_names, title, tv_class, f"{tv_class}/raw",
+                       _IDX_FILES, counts)
+
+
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
+    _idx_spec("mnist", "MNIST", "MNIST", _DIGITS,
+              (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)),
+    _idx_spec("fashion-mnist", "Fashion-MNIST", "FashionMNIST",
+              ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+               "Sneaker", "Bag", "Ankle boot"), (6000,) * 10),
+    _idx_spec("kmnist", "KMNIST", "KMNIST",
+              ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"), (6000,) * 10),
+    DatasetSpec("cifar10", 3, 32, ("airplane", "automobile", "bird", "cat", "deer", "dog",
+                                   "frog", "horse", "ship", "truck"),
+                "CIFAR-10", "CIFAR10", "cifar-10-batches-py", _CIFAR_FILES, (5000,) * 10),
+    # SVHN's digit 0 is label 10 in the .mat files; torchvision maps it to 0.
+    DatasetSpec("svhn", 3, 32, _DIGITS, "SVHN", "SVHN", "SVHN",
+                ("train_32x32.mat", "test_32x32.mat"),
+                (4948, 13861, 10585, 8497, 7458, 6882, 5727, 5595, 5045, 4659),
+                root_subdir="SVHN"),
+)}
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing tensors field-wise is meaningless
+class Split:
+    spec: DatasetSpec
+    labeled_images: torch.Tensor  # (L, C, H, W) uint8
+    labeled_targets: torch.Tensor  # (L,) int64
+    labeled_indices: np.ndarray  # (L,) int64, into the training set; saved in checkpoints
+    unlabeled_images: torch.Tensor  # (U, C, H, W) uint8; their labels are deliberately absent
+    validation_images: torch.Tensor  # (V, C, H, W) uint8, carved from the training set
+    validation_targets: torch.Tensor  # (V,) int64
+    test_images: torch.Tensor  # (T, C, H, W) uint8, the official test set
+    test_targets: torch.Tensor  # (T,) int64
+    source: str  # where the images came from, for people
+    notice: str | None  # something the user should know (e.g. the offline fallback)
+
+
+@dataclass(frozen=True)
+class _Raw:
+    train_images: torch.Tensor  # (N, C, H, W) uint8
+    train_targets: np.ndarray  # (N,) int64
+    test_images: torch.Tensor  # (T, C, H, W) uint8
+    test_targets: torch.Tensor  # (T,) int64
+    source: str
+
+
+# ----------------------------------------------------------------------------- the split
+
+def validation_shares(class_counts: Sequence[int], validation_size: int) -> np.ndarray:
+    """Validation images per class, proportional to class size (largest remainder).
+
+    Stratified rather than uniform so the validation set has the training set's class mix
+    every time, not just on average; a tiny validation set then still sees every class.
+    """
+    counts = np.asarray(class_counts, dtype=np.int64)
+    total = int(counts.sum())
+    size = min(max(validation_size, 0), total)
+    if total == 0:
+        return np.zeros_like(counts)
+    shares, remainders = np.divmod(counts * size, total)
+    leftover = size - int(shares.sum())
+    shares[np.argsort(-remainders, kind="stable")[:leftover]] += 1
+    return shares
+
+
+def _check_label_budget(counts: np.ndarray, labels_per_class: int, validation_size: int,
+                        class_names: Sequence[str]) -> None:
+    room = counts - validation_shares(counts, validation_size)
+    worst = int(np.argmin(room))
+    bound, name = int(room[worst]), class_names[worst]
+    if labels_per_class <= bound:
+        return
+    if counts[worst] == 0:
+        raise DataError(f"Class '{name}' has no training images, so it cannot be labeled; "
+                        "the data files look incomplete.")
+    if bound < 1:
+        raise DataError(f"validation_size={validation_size} leaves no training images of "
+                        f"class '{name}' to label; choose a smaller validation_size.")
+    raise DataError(f"labels_per_class={labels_per_class} is more than class '{name}' has "
+                    f"(at most {bound} with a validation set of {validation_size}); "
+                    f"choose at most {bound}.")
+
+
+def split_indices(train_targets: np.ndarray, num_classes: int, labels_per_class: int,
+                  validation_size: int, seed: int,
+                  class_names: Sequence[str] | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labeled, unlabeled, validation) training indices: disjoint, together all of them.
+
+    Per class the indices are shuffled by `seed`; the first `labels_per_class` are
+    labeled, the next (its stratified share) are validation, the rest unlabeled.
+    """
+    targets = np.asarray(train_targets, dtype=np.int64)
+    counts = np.bincount(targets, minlength=num_classes)
+    names = class_names if class_names is not None else [str(c) for c in range(num_classes)]
+    _check_label_budget(counts, labels_per_class, validation_size, names)
+    return _draw(targets, num_classes, labels_per_class, validation_size, seed)
+
+
+def _draw(targets: np.ndarray, num_classes: int, labels_per_class: int, validation_size: int,
+          seed: int, fixed_labeled: np.ndarray | None = None,
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # The rng is consumed the same way whether or not the labeled set is fixed, so a resumed
+    # run whose saved labels match the seed's draw gets the very same validation set.
+    rng = np.random.default_rng(seed)
+    shares = validation_shares(np.bincount(targets, minlength=num_classes), validation_size)
+    is_labeled = np.zeros(len(targets), dtype=bool)
+    if fixed_labeled is not None:
+        is_labeled[fixed_labeled] = True
+    validation = []
+    for c in range(num_classes):
+        members = rng.permutation(np.flatnonzero(targets == c))
+        if fixed_labeled is None:
+            is_labeled[members[:labels_per_class]] = True
+        validation.append(members[~is_labeled[members]][:shares[c]])
+    is_rest = ~is_labeled
+    validation_idx = np.sort(np.concatenate(validation)).astype(np.int64)
+    is_rest[validation_idx] = False
+    return (np.flatnonzero(is_labeled).astype(np.int64), np.flatnonzero(is_rest).astype(np.int64),
+            validation_idx)
+
+
+def _checked_labeled(indices: Any, n_train: int) -> np.ndarray:
+    idx = np.asarray(indices)
+    fits = (idx.ndim == 1 and idx.size > 0 and np.issubdtype(idx.dtype, np.integer)
+            and idx.min() >= 0 and idx.max() < n_train and np.unique(idx).size == idx.size)
+    if not fits:
+        raise DataError(f"The saved labeled indices do not fit this data set ({n_train} "
+                        "training images); the run was made with other data. Point the data "
+                        "folder at the data it was trained on, or start a new run.")
+    return np.sort(idx.astype(np.int64))
+
+
+# ----------------------------------------------------------------------------- loading
+
+def _spec(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        raise DataError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
+    return DATASETS[name]
+
+
+def _on_disk(spec: DatasetSpec, data_dir: str) -> bool:
+    folder = Path(data_dir) / spec.folder
+    return all((folder / name).is_file() for name in spec.files)
+
+
+@contextmanager
+def _network_timeout(seconds: float) -> Iterator[None]:
+    # torchvision's downloader passes no timeout to urlopen, so a half-working network would
+    # hang the dashboard. The default is process-wide, hence restored straight after.
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _open_torchvision(spec: DatasetSpec, data_dir: str, train: bool, download: bool) -> Any:
+    import torchvision.datasets as tv  # late: the import costs about a second
+
+    cls = getattr(tv, spec.torchvision_class)
+    root = str(Path(data_dir) / spec.root_subdir)
+    if spec.torchvision_class == "SVHN":
+        return cls(root, split="train" if train else "test", download=download)
+    return cls(root, train=train, download=download)
+
+
+def _try_download(spec: DatasetSpec, data_dir: str) -> None:
+    """Fetch the dataset into data_dir; any failure just leaves it missing."""
+    try:
+        with _network_timeout(DOWNLOAD_TIMEOUT_S):
+            for train in (True, False):
+                _open_torchvision(spec, data_dir, train, download=True)
+    except Exception as err:  # offline, DNS, timeout, read-only folder: all "not available"
+        log.info("could not download %s into %s: %s", spec.title, data_dir, err)
+
+
+def _as_arrays(dataset: Any, spec: DatasetSpec) -> tuple[torch.Tensor, np.ndarray]:
+    """(N, C, H, W) uint8 images and (N,) int64 targets from a torchvision-like dataset."""
+    images = torch.as_tensor(dataset.data)
+    if images.ndim == 3:  # MNIST family: (N, H, W)
+        images = images.unsqueeze(1)
+    elif images.ndim == 4 and images.shape[-1] == spec.channels != images.shape[1]:
+        images = images.permute(0, 3, 1, 2)  # CIFAR stores (N, H, W, C)
+    labels = dataset.targets if hasattr(dataset, "targets") else dataset.labels
+    targets = np.asarray(labels, dtype=np.int64)
+    expected = (spec.channels, spec.image_size, spec.image_size)
+    if (images.dtype != torch.uint8 or tuple(images.shape[1:]) != expected
+            or len(images) != len(targets) or len(targets) == 0
+            or targets.min() < 0 or targets.max() >= spec.num_classes):
+        raise ValueError(f"unexpected contents: images {tuple(images.shape)} {images.dtype}, "
+                         f"{len(targets)} targets")
+    return images.contiguous(), targets
+
+
+def _raw_from(train: Any, test: Any, spec: DatasetSpec, where: str) -> _Raw:
+    train_images, train_targets = _as_arrays(train, spec)
+    test_images, test_targets = _as_arrays(test, spec)
+    source = (f"{where} ({len(train_targets):,} training / {len(test_targets):,} "
+              "test images)")
+    return _Raw(train_images, train_targets, test_images, torch.from_numpy(test_targets),
+                source)
+
+
+@functools.lru_cache(maxsize=3)  # an MNIST is about 55 MB in memory, SVHN about 250 MB
+def _read_disk(name: str, data_dir: str) -> _Raw:
+    spec = DATASETS[name]
+    folder = Path(data_dir) / spec.folder
+    try:
+        return _raw_from(_open_torchvision(spec, data_dir, True, download=False),
+                         _open_torchvision(spec, data_dir, False, download=False),
+                         spec, f"{spec.title} from {folder}")
+    except Exception as err:  # torchvision reports bad files by assert, RuntimeError, ...
+        raise DataError(f"The {spec.title} files in {folder} look corrupt (wrong size or "
+                        "format). Delete them and download or copy them again.") from err
+
+
+@functools.lru_cache(maxsize=1)
+def _read_bundled() -> _Raw:
+    try:
+        with np.load(BUNDLED_MNIST) as archive:
+            train = SimpleNamespace(data=archive["train_images"], targets=archive["train_labels"])
+            test = SimpleNamespace(data=archive["test_images"], targets=archive["test_labels"])
+        return _raw_from(train, test, DATASETS["mnist"], "bundled subset of real MNIST")
+    except Exception as err:  # missing, truncated or edited by hand
+        raise DataError(f"The bundled MNIST subset {BUNDLED_MNIST} is missing or damaged; "
+                        "restore it with `git checkout -- assets/mnist_subset.npz`.") from err
+
+
+_LOAD_LOCK = threading.Lock()  # one read/download at a time: runs share the CPU and folders
+
+
+def _load_raw(spec: DatasetSpec, data_dir: str, download: bool) -> tuple[_Raw, str | None]:
+    """The dataset's arrays and a notice for the user (None when all went as asked)."""
+    data_dir = os.path.abspath(os.path.expanduser(data_dir))  # one cache entry per folder
+    with _LOAD_LOCK:
+        if download and not _on_disk(spec, data_dir):
+            _try_download(spec, data_dir)
+        if _on_disk(spec, data_dir):
+            return _read_disk(spec.name, data_dir), None
+        if spec.name == "mnist":
+            raw = _read_bundled()
+            return raw, _fallback_notice(data_dir, download, raw)
+    why = "could not be downloaded" if download else "downloading is off"
+    raise DataError(f"{spec.title} was not found in {data_dir} and {why}. Put it there in "
+                    f"torchvision's layout ({Path(data_dir) / spec.folder}/...) or run once "
+                    "with a network and downloading on.")
+
+
+def _fallback_notice(data_dir: str, download: bool, raw: _Raw) -> str:
+    why = "could not be downloaded" if download else "downloading is off"
+    return (f"MNIST was not found in {data_dir} and {why}; using the bundled subset of real "
+            f"MNIST ({len(raw.train_targets):,} training / {len(raw.test_targets):,} test "
+            "images). For the full set, point --data-dir at a folder holding MNIST/raw/* "
+            "or run once with a network.")
+
+
+def _assemble(spec: DatasetSpec, raw: _Raw, notice: str | None, labeled: np.ndarray,
+              unlabeled: np.ndarray, validation: np.ndarray) -> Split:
+    targets = torch.from_numpy(raw.train_targets)  # (N,)
+
+    def pick(tensor: torch.Tensor, idx: np.ndarray) -> torch.Tensor:
+        return tensor[torch.from_numpy(idx)]
+
+    return Split(spec=spec,
+                 labeled_images=pick(raw.train_images, labeled),
+                 labeled_targets=pick(targets, labeled),
+                 labeled_indices=labeled,
+                 unlabeled_images=pick(raw.train_images, unlabeled),
+                 validation_images=pick(raw.train_images, validation),
+                 validation_targets=pick(targets, validation),
+                 test_images=raw.test_images, test_targets=raw.test_targets,
+                 source=raw.source, notice=notice)
+
+
+def load_split(cfg: TrainConfig, labeled_indices: np.ndarray | None = None) -> Split:
+    """Load cfg.dataset and split it; reuse `labeled_indices` (a resumed run) if given.
+
+    Raises DataError, with what to do, for missing, corrupt or too-small data.
+    """
+    spec = _spec(cfg.dataset)
+    raw, notice = _load_raw(spec, cfg.data_dir, cfg.download)
+    if labeled_indices is None:
+        parts = split_indices(raw.train_targets, spec.num_classes, cfg.labels_per_class,
+                              cfg.validation_size, cfg.seed, class_names=spec.class_names)
+    else:
+        fixed = _checked_labeled(labeled_indices, len(raw.train_targets))
+        parts = _draw(raw.train_targets, spec.num_classes, 0, cfg.validation_size, cfg.seed,
+                      fixed_labeled=fixed)
+    return _assemble(spec, raw, notice, *parts)
+
+
+# ----------------------------------------------------------------------------- cheap queries
+
+def dataset_available(name: str, data_dir: str) -> bool:
+    """True if load_split would find the data without a network (files, or the bundle)."""
+    spec = _spec(name)
+    return _on_disk(spec, data_dir) or (name == "mnist" and BUNDLED_MNIST.is_file())
+
+
+def max_labels_per_class(name: str, data_dir: str,
+                         validation_size: int | None = None) -> int | None:
+    """Largest labels_per_class load_split accepts (None when that is unknown).
+
+    Reads at most a labels file; without files it assumes what an offline load would use
+    (the bundled subset for MNIST, the official sizes otherwise). `validation_size`
+    defaults to TrainConfig's default.
+    """
+    counts = _class_counts(_spec(name), data_dir)
+    if counts is None:
+        return None
+    if validation_size is None:
+        validation_size = _default_validation_size()
+    return max(0, int(np.min(counts - validation_shares(counts, validation_size))))
+
+
+def _default_validation_size() -> int:
+    return next(f.default for f in dataclasses.fields(TrainConfig) if f.name == "validation_size")
+
+
+def _class_counts(spec: DatasetSpec, data_dir: str) -> np.ndarray | None:
+    if _on_disk(spec, data_dir) and spec.files == _IDX_FILES:
+        return _idx_label_counts(Path(data_dir) / spec.folder / _IDX_FILES[1], spec.num_classes)
+    if not _on_disk(spec, data_dir) and spec.name == "mnist":
+        try:
+            return np.bincount(_read_bundled().train_targets, minlength=spec.num_classes)
+        except DataError:
+            return None
+    return np.asarray(spec.train_class_counts)
+
+
+def _idx_label_counts(path: Path, num_classes: int) -> np.ndarray | None:
+    data = path.read_bytes()  # 60 kB for MNIST: cheaper than loading the images
+    if len(data) < 8 or data[:4] != b"\x00\x00\x08\x01":
+        return None  # load_split will report the corruption properly
+    labels = np.frombuffer(data, dtype=np.uint8, offset=8)
+    if labels.size != int.from_bytes(data[4:8], "big") or labels.max(initial=0) >= num_classes:
+        return None
+    return np.bincount(labels, minlength=num_classes)
+
+
+def clear_cache() -> None:
+    """Forget loaded datasets (memory back; files changed on disk are read again)."""
+    _read_disk.cache_clear()
+    _read_bundled.cache_clear()

@@ -1,0 +1,160 @@
+"""Evaluation on the held-out test set: accuracy, (N+1) confusion, fake rejection.
+
+Nothing here selects or stops anything: these figures are reported, never optimised.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from sgan_core.batches import to_uint8, to_unit_range
+from sgan_core.config import TrainConfig
+from sgan_core.data import Split
+from sgan_core.losses import class_probabilities, fake_probability
+from sgan_core.snapshot import Features, Inspection, Samples, frozen_array
+
+INSPECTOR_COUNT = 16  # fooling fakes / rejected reals shown in the inspector
+FAKES_PER_EVALUATION = 500  # fresh generated images behind the confusion "fake" row
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1000
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits (M, N) and features (M, F) in eval mode; uint8 or [-1, 1] float input."""
+    model.eval()
+    logits, features = [], []
+    for start in range(0, len(images), batch_size):
+        chunk = images[start:start + batch_size]
+        if chunk.dtype == torch.uint8:
+            chunk = to_unit_range(chunk)
+        batch_logits, batch_features = model(chunk)
+        logits.append(batch_logits)
+        features.append(batch_features)
+    return torch.cat(logits), torch.cat(features)
+
+
+def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
+    """Share of images whose most likely *real* class is the true class."""
+    return (logits.argmax(dim=1) == targets).float().mean().item()
+
+
+def verdicts(logits: torch.Tensor) -> torch.Tensor:
+    """Argmax over N real classes plus fake: N means 'rejected as fake'."""
+    return class_probabilities(logits).argmax(dim=1)
+
+
+def confusion_matrix(real_verdicts: np.ndarray, real_targets: np.ndarray,
+                     fake_verdicts: np.ndarray, num_classes: int) -> np.ndarray:
+    """(N+1, N+1) counts: rows are truth (classes, then fake), columns the verdict."""
+    size = num_classes + 1
+    truth = np.concatenate([real_targets, np.full(len(fake_verdicts), num_classes)])
+    predicted = np.concatenate([real_verdicts, fake_verdicts])
+    return np.bincount(truth * size + predicted, minlength=size * size).reshape(size, size)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    test_accuracy: float
+    baseline_test_accuracy: Optional[float]
+    fake_rejection_rate: float
+    false_rejection_rate: float
+    confusion: np.ndarray
+    samples: Samples
+    inspection: Inspection
+    features: Features
+
+
+class Evaluator:
+    """Fixed test subset, fixed grid noise and its own RNG, so evaluation never changes
+    the training stream (a run is deterministic whether or not the page is open)."""
+
+    def __init__(self, cfg: TrainConfig, split: Split, noise_dim: int) -> None:
+        self.cfg = cfg
+        self.split = split
+        order = torch.randperm(len(split.test_targets),
+                               generator=torch.Generator().manual_seed(cfg.seed))
+        self.subset = order[:cfg.eval_test_subset]
+        self.grid_noise = torch.rand(cfg.sample_grid_size, noise_dim,
+                                     generator=torch.Generator().manual_seed(cfg.seed + 1))
+        self.fake_rng = torch.Generator().manual_seed(cfg.seed + 2)
+
+    def test_accuracies(self, trainer, full: bool = False) -> tuple[float, Optional[float]]:
+        """SGAN and baseline accuracy on the eval subset, or the full test set."""
+        index = slice(None) if full else self.subset
+        images, targets = self.split.test_images[index], self.split.test_targets[index]
+        sgan = accuracy(predict(trainer.eval_discriminator, images)[0], targets)
+        if not self.cfg.train_baseline:
+            return sgan, None
+        return sgan, accuracy(predict(trainer.eval_baseline, images)[0], targets)
+
+    @torch.no_grad()
+    def _generate(self, generator: nn.Module, noise: torch.Tensor) -> torch.Tensor:
+        generator.eval()  # samples use running batch-norm statistics, as in deployment
+        try:
+            return generator(noise)
+        finally:
+            generator.train()
+
+    def evaluate(self, trainer) -> Evaluation:
+        model = trainer.eval_discriminator
+        targets = self.split.test_targets[self.subset]
+        real_logits, real_features = predict(model, self.split.test_images[self.subset])
+        noise = torch.rand(FAKES_PER_EVALUATION, self.cfg.noise_dim, generator=self.fake_rng)
+        fakes = self._generate(trainer.generator, noise)
+        fake_logits, fake_features = predict(model, fakes)
+        n = self.split.spec.num_classes
+        real_verdicts, fake_verdicts = verdicts(real_logits), verdicts(fake_logits)
+        baseline = None
+        if self.cfg.train_baseline:
+            baseline = accuracy(predict(trainer.eval_baseline,
+                                        self.split.test_images[self.subset])[0], targets)
+        return Evaluation(
+            test_accuracy=accuracy(real_logits, targets),
+            baseline_test_accuracy=baseline,
+            fake_rejection_rate=(fake_verdicts == n).float().mean().item(),
+            false_rejection_rate=(real_verdicts == n).float().mean().item(),
+            confusion=frozen_array(confusion_matrix(real_verdicts.numpy(), targets.numpy(),
+                                                    fake_verdicts.numpy(), n)),
+            samples=self._samples(trainer),
+            inspection=self._inspection(real_logits, targets, fakes, fake_logits),
+            features=self._features(trainer.step_count, real_features, targets,
+                                    fake_features),
+        )
+
+    def _samples(self, trainer) -> Samples:
+        images = self._generate(trainer.generator, self.grid_noise)
+        logits, _ = predict(trainer.eval_discriminator, images)
+        probabilities = class_probabilities(logits)  # (S, N+1)
+        confidences, chosen = probabilities.max(dim=1)
+        return Samples(images=frozen_array(to_uint8(images).numpy()),
+                       verdicts=frozen_array(chosen.numpy()),
+                       confidences=frozen_array(confidences.numpy()),
+                       p_fake=frozen_array(probabilities[:, -1].numpy()))
+
+    def _inspection(self, real_logits, targets, fakes, fake_logits) -> Inspection:
+        p_fake_real, p_fake_fake = fake_probability(real_logits), fake_probability(fake_logits)
+        k = INSPECTOR_COUNT
+        fooling = torch.argsort(p_fake_fake)[:k]  # fakes D found most real
+        rejected = torch.argsort(p_fake_real, descending=True)[:k]
+        real_images = self.split.test_images[self.subset][rejected]  # (k, C, H, W) uint8
+        return Inspection(
+            p_fake_real=frozen_array(p_fake_real.numpy()),
+            p_fake_generated=frozen_array(p_fake_fake.numpy()),
+            fooling_fakes=frozen_array(to_uint8(fakes[fooling]).numpy()),
+            fooling_fakes_p_fake=frozen_array(p_fake_fake[fooling].numpy()),
+            fooling_fakes_class=frozen_array(fake_logits[fooling].argmax(dim=1).numpy()),
+            rejected_reals=frozen_array(real_images.permute(0, 2, 3, 1).numpy()),
+            rejected_reals_p_fake=frozen_array(p_fake_real[rejected].numpy()),
+            rejected_reals_label=frozen_array(targets[rejected].numpy()),
+        )
+
+    def _features(self, step, real_features, targets, fake_features) -> Features:
+        m, f = self.cfg.embedding_points, self.cfg.embedding_fakes
+        return Features(step=step,
+                        real=frozen_array(real_features[:m].numpy(), dtype=np.float32),
+                        real_labels=frozen_array(targets[:m].numpy()),
+                        fake=frozen_array(fake_features[:f].numpy(), dtype=np.float32))

@@ -1,0 +1,57 @@
+"""Pure SGAN loss functions on logits relative to the fake class (fake logit = 0).
+
+With N class logits l and a fake logit fixed at 0:
+    Z(x) = sum_k exp l_k,  D(x) = P(real | x) = Z / (Z + 1) = sigmoid(logsumexp(l))
+    -log D(x)       = softplus(lse) - lse
+    -log (1 - D(x)) = softplus(lse)
+Written this way nothing overflows for large logits, and no softmax is ever applied
+before a cross-entropy.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def supervised_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy over the N real classes: -log p(y | x, x is real)."""
+    return F.cross_entropy(logits, targets)  # logits (B, N), targets (B,)
+
+
+def real_unsupervised_loss(logits_unlabeled: torch.Tensor) -> torch.Tensor:
+    """Mean -log D(x) over unlabeled real images; needs no labels by construction."""
+    lse = torch.logsumexp(logits_unlabeled, dim=1)  # (B,)
+    return (F.softplus(lse) - lse).mean()
+
+
+def fake_unsupervised_loss(logits_fake: torch.Tensor) -> torch.Tensor:
+    """Mean -log(1 - D(G(z))) over generated images."""
+    return F.softplus(torch.logsumexp(logits_fake, dim=1)).mean()
+
+
+def feature_matching_loss(features_real: torch.Tensor,
+                          features_fake: torch.Tensor) -> torch.Tensor:
+    """Squared distance between mean real and mean fake features (Salimans et al.).
+
+    The real statistics are a target, so they are detached: G cannot move them.
+    """
+    mean_real = features_real.detach().mean(dim=0)  # (F,)
+    mean_fake = features_fake.mean(dim=0)  # (F,)
+    return (mean_real - mean_fake).pow(2).mean()
+
+
+def non_saturating_loss(logits_fake: torch.Tensor) -> torch.Tensor:
+    """Mean -log D(G(z)): G is rewarded when D calls its images real."""
+    lse = torch.logsumexp(logits_fake, dim=1)  # (B,)
+    return (F.softplus(lse) - lse).mean()
+
+
+def fake_probability(logits: torch.Tensor) -> torch.Tensor:
+    """P(fake | x) = 1 / (1 + Z) = sigmoid(-logsumexp(l)), stable for any logits."""
+    return torch.sigmoid(-torch.logsumexp(logits, dim=1))  # (B,)
+
+
+def class_probabilities(logits: torch.Tensor) -> torch.Tensor:
+    """Probabilities over N real classes plus fake (last column), for display only."""
+    with_fake = torch.cat([logits, torch.zeros_like(logits[:, :1])], dim=1)  # (B, N+1)
+    return torch.softmax(with_fake, dim=1)

@@ -1,0 +1,116 @@
+"""Generator and discriminator networks.
+
+Images enter and leave the networks as floats in [-1, 1], shape (B, C, H, W).
+The discriminator always returns N class logits *relative to the fake class* plus its
+penultimate features: with the default fixed-zero fake logit (Salimans et al. 2016) the
+logits are used as they are; the explicit (N+1)-output variant subtracts its fake logit,
+which leaves the softmax over N+1 classes unchanged and lets every loss treat both alike.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import weight_norm
+
+from sgan_core.config import TrainConfig
+
+
+class GaussianNoise(nn.Module):
+    """Additive noise in training mode only: the MLP discriminator's regulariser."""
+
+    def __init__(self, std: float) -> None:
+        super().__init__()
+        self.std = std
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and self.std > 0:
+            return x + torch.randn_like(x) * self.std
+        return x
+
+
+def _mlp_trunk(in_features: int) -> tuple[nn.Sequential, int]:
+    """Improved-GAN's MNIST discriminator body (noise 0.3 on inputs, 0.5 inside)."""
+    widths = (1000, 500, 250, 250, 250)
+    layers: list[nn.Module] = [nn.Flatten(), GaussianNoise(0.3)]
+    previous = in_features
+    for width in widths:
+        # Weight normalisation (as in Improved-GAN) keeps the features, and so the
+        # feature-matching target, on a stable scale.
+        layers += [weight_norm(nn.Linear(previous, width)), nn.ReLU(), GaussianNoise(0.5)]
+        previous = width
+    return nn.Sequential(*layers[:-1]), previous  # no noise on the features themselves
+
+
+def _conv_trunk(channels: int, image_size: int) -> tuple[nn.Sequential, int]:
+    """A small all-conv body: dropout on inputs and between blocks, global pooling."""
+    def block(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
+        return [nn.Conv2d(c_in, c_out, 3, stride, 1), nn.LeakyReLU(0.2)]
+
+    layers: list[nn.Module] = [nn.Dropout(0.2)]
+    layers += block(channels, 32, 1) + block(32, 64, 2) + [nn.Dropout(0.3)]
+    layers += block(64, 64, 1) + block(64, 128, 2) + [nn.Dropout(0.3)]
+    layers += block(128, 128, 1)
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+    return nn.Sequential(*layers), 128
+
+
+class Discriminator(nn.Module):
+    """Classifier over N real classes plus fake; returns (logits (B, N), features (B, F))."""
+
+    def __init__(self, cfg: TrainConfig, channels: int, image_size: int,
+                 num_classes: int) -> None:
+        super().__init__()
+        if cfg.architecture == "mlp":
+            self.trunk, width = _mlp_trunk(channels * image_size * image_size)
+        else:
+            self.trunk, width = _conv_trunk(channels, image_size)
+        self.explicit_fake = cfg.fake_class == "explicit"
+        self.num_classes = num_classes
+        self.head = weight_norm(nn.Linear(width, num_classes + int(self.explicit_fake)))
+        self.feature_width = width
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.trunk(images)  # (B, F)
+        logits = self.head(features)  # (B, N) or (B, N+1)
+        if self.explicit_fake:
+            logits = logits[:, :-1] - logits[:, -1:]  # same softmax, fake logit now 0
+        return logits, features
+
+
+class Generator(nn.Module):
+    """Noise (B, Z) -> images (B, C, H, W) in [-1, 1]."""
+
+    def __init__(self, cfg: TrainConfig, channels: int, image_size: int) -> None:
+        super().__init__()
+        self.noise_dim = cfg.noise_dim
+        self.shape = (channels, image_size, image_size)
+        if cfg.architecture == "mlp":
+            self.body = self._mlp_body(cfg.noise_dim, channels * image_size * image_size)
+        else:
+            self.body = self._conv_body(cfg.noise_dim, channels, image_size)
+
+    @staticmethod
+    def _mlp_body(noise_dim: int, out_features: int) -> nn.Sequential:
+        # Improved-GAN's MNIST generator: two 500-unit softplus layers with batch norm.
+        return nn.Sequential(
+            nn.Linear(noise_dim, 500), nn.BatchNorm1d(500), nn.Softplus(),
+            nn.Linear(500, 500), nn.BatchNorm1d(500), nn.Softplus(),
+            nn.Linear(500, out_features), nn.Tanh(),
+        )
+
+    @staticmethod
+    def _conv_body(noise_dim: int, channels: int, image_size: int) -> nn.Sequential:
+        base = image_size // 4  # 7 for 28x28, 8 for 32x32
+        return nn.Sequential(
+            nn.Linear(noise_dim, 128 * base * base), nn.BatchNorm1d(128 * base * base),
+            nn.ReLU(), nn.Unflatten(1, (128, base, base)),
+            nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.ConvTranspose2d(64, channels, 4, 2, 1), nn.Tanh(),
+        )
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        return self.body(noise).view(noise.shape[0], *self.shape)
+
+    def sample_noise(self, count: int, generator: torch.Generator | None = None
+                     ) -> torch.Tensor:
+        return torch.rand(count, self.noise_dim, generator=generator)  # (B, Z) uniform

@@ -1,0 +1,118 @@
+"""Frozen snapshots the training thread publishes for readers (dashboard, CLI).
+
+A snapshot holds only plain Python values and read-only numpy arrays: a reader can never
+reach a live tensor or mutate what the trainer shares. Everything the page draws comes
+from here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from sgan_core.config import TrainConfig
+
+# Run states, in the order a run usually moves through them.
+STATUS_IDLE = "idle"  # created, not started
+STATUS_LOADING = "loading"  # thread started, reading data / building models
+STATUS_RUNNING = "running"
+STATUS_PAUSED = "paused"  # by the user, or by an error (see Snapshot.error)
+STATUS_FINISHED = "finished"  # step/time budget reached
+STATUS_STOPPED = "stopped"  # stopped by the user
+STATUS_FAILED = "failed"  # could not start (bad data, bad settings)
+
+HISTORY_COLUMNS = (
+    "step",
+    "seconds",
+    "supervised_loss",
+    "unsupervised_loss_real",
+    "unsupervised_loss_fake",
+    "unsupervised_loss",
+    "generator_loss",
+    "baseline_loss",
+    "test_accuracy",
+    "baseline_test_accuracy",
+)
+
+
+def frozen_array(values: np.ndarray | list, dtype=None) -> np.ndarray:
+    """A private, read-only copy, so readers cannot change what others see."""
+    array = np.array(values, dtype=dtype, copy=True)
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Fixed-noise generator samples with the discriminator's verdict on each."""
+
+    images: np.ndarray  # (S, H, W, C) uint8
+    verdicts: np.ndarray  # (S,) int: 0..N-1 = accepted as class k, N = rejected as fake
+    confidences: np.ndarray  # (S,) float: probability of the verdict's class
+    p_fake: np.ndarray  # (S,) float: P(fake | x)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the fake-rejection inspector shows."""
+
+    p_fake_real: np.ndarray  # (M,) P(fake) on real test images
+    p_fake_generated: np.ndarray  # (F,) P(fake) on fresh fakes
+    fooling_fakes: np.ndarray  # (k, H, W, C) uint8: fakes with the lowest P(fake)
+    fooling_fakes_p_fake: np.ndarray  # (k,)
+    fooling_fakes_class: np.ndarray  # (k,) int: the real class D gave them
+    rejected_reals: np.ndarray  # (k, H, W, C) uint8: real images with highest P(fake)
+    rejected_reals_p_fake: np.ndarray  # (k,)
+    rejected_reals_label: np.ndarray  # (k,) int: their true class
+
+
+@dataclass(frozen=True)
+class Features:
+    """Penultimate discriminator features for the embedding panel."""
+
+    step: int  # training step the features were taken at
+    real: np.ndarray  # (M, D) float32, fixed test images (same order every time)
+    real_labels: np.ndarray  # (M,) int
+    fake: np.ndarray  # (F, D) float32, generated images
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    run_status: str  # one of the STATUS_* values
+    config: TrainConfig
+    class_names: tuple[str, ...] = ()
+    step: int = 0
+    epoch: float = 0.0  # passes over the unlabeled set
+    elapsed_s: float = 0.0  # training time, pauses excluded
+    images_per_second: float = 0.0  # real (labeled + unlabeled) images consumed per s
+    d_lr: float = 0.0  # current learning rates (they change live)
+    g_lr: float = 0.0
+    test_accuracy: Optional[float] = None  # SGAN (EMA weights if enabled), eval subset
+    baseline_test_accuracy: Optional[float] = None  # supervised-only, same labels
+    fake_rejection_rate: Optional[float] = None  # fakes classified as fake
+    false_rejection_rate: Optional[float] = None  # real test images classified as fake
+    confusion: Optional[np.ndarray] = None  # (N+1, N+1) int counts, rows = truth
+    history: dict[str, np.ndarray] = field(default_factory=dict)  # HISTORY_COLUMNS
+    samples: Optional[Samples] = None
+    inspection: Optional[Inspection] = None
+    features: Optional[Features] = None
+    data_source: str = ""  # where the images came from, for the page to say
+    data_notice: Optional[str] = None  # e.g. "using the bundled subset because ..."
+    error: Optional[str] = None  # what went wrong and what to do; None when fine
+    version: int = 0  # increases with every publish; readers can skip unchanged ones
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def accuracy_gap(self) -> Optional[float]:
+        if self.test_accuracy is None or self.baseline_test_accuracy is None:
+            return None
+        return self.test_accuracy - self.baseline_test_accuracy
+
+    @property
+    def is_active(self) -> bool:
+        """Thread alive and doing (or about to do) work."""
+        return self.run_status in (STATUS_LOADING, STATUS_RUNNING, STATUS_PAUSED)

@@ -1,0 +1,202 @@
+"""Hand-built snapshots and stand-ins for TrainingRun, RunRegistry and EmbeddingWorker.
+
+The dashboard tests use these where the real engine would make a test slow or
+non-deterministic (the registry cap, exact figure contents, button sequences).
+"""
+from __future__ import annotations
+
+import threading
+import types
+from typing import Optional
+
+import numpy as np
+
+from sgan_core import snapshot as snap
+from sgan_core.config import TrainConfig
+
+CLASS_NAMES = tuple(str(d) for d in range(10))
+
+
+def make_history(rows: int = 20) -> dict[str, np.ndarray]:
+    steps = np.arange(1, rows + 1) * 10.0
+    columns = {name: np.linspace(2.0, 0.5, rows) for name in snap.HISTORY_COLUMNS}
+    columns.update(step=steps, seconds=steps / 10.0,
+                   test_accuracy=np.linspace(0.3, 0.8, rows),
+                   baseline_test_accuracy=np.linspace(0.3, 0.6, rows))
+    return {name: snap.frozen_array(values) for name, values in columns.items()}
+
+
+def make_samples(count: int = 16, size: int = 28, channels: int = 1,
+                 n_classes: int = 10) -> snap.Samples:
+    rng = np.random.default_rng(0)
+    verdicts = np.arange(count) % (n_classes + 1)  # every class and the fake class appear
+    return snap.Samples(
+        images=snap.frozen_array(rng.integers(0, 256, (count, size, size, channels)), np.uint8),
+        verdicts=snap.frozen_array(verdicts),
+        confidences=snap.frozen_array(np.linspace(0.5, 0.99, count)),
+        p_fake=snap.frozen_array(np.linspace(0.0, 1.0, count)))
+
+
+def make_inspection(k: int = 4, size: int = 28) -> snap.Inspection:
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, (k, size, size, 1)).astype(np.uint8)
+    return snap.Inspection(
+        p_fake_real=rng.uniform(0, 0.4, 200), p_fake_generated=rng.uniform(0.5, 1, 100),
+        fooling_fakes=images, fooling_fakes_p_fake=np.full(k, 0.1),
+        fooling_fakes_class=np.arange(k), rejected_reals=images,
+        rejected_reals_p_fake=np.full(k, 0.9), rejected_reals_label=np.arange(k))
+
+
+def make_features(step: int, n_real: int = 60, n_fake: int = 12) -> snap.Features:
+    rng = np.random.default_rng(step)
+    labels = np.arange(n_real) % 10
+    real = rng.normal(size=(n_real, 8)).astype(np.float32) + labels[:, None]
+    return snap.Features(step=step, real=real, real_labels=labels,
+                         fake=rng.normal(size=(n_fake, 8)).astype(np.float32))
+
+
+def make_confusion(n_classes: int = 10) -> np.ndarray:
+    counts = np.eye(n_classes + 1, dtype=int) * 40 + 2
+    counts[-1, 3] = 7  # seven fakes accepted as class 3
+    return counts
+
+
+def make_snapshot(cfg: Optional[TrainConfig] = None, status: str = snap.STATUS_RUNNING,
+                  step: int = 100, version: int = 1, **changes) -> snap.Snapshot:
+    """A fully populated snapshot, as the trainer publishes after an evaluation."""
+    fields = dict(
+        run_status=status, config=cfg or TrainConfig(download=False),
+        class_names=CLASS_NAMES, step=step, epoch=0.5, elapsed_s=12.0,
+        images_per_second=1500.0, d_lr=0.003, g_lr=0.003, test_accuracy=0.8,
+        baseline_test_accuracy=0.6, fake_rejection_rate=0.9, false_rejection_rate=0.05,
+        confusion=make_confusion(), history=make_history(), samples=make_samples(),
+        inspection=make_inspection(), features=make_features(step),
+        data_source="fake", data_notice="using the bundled MNIST subset", version=version)
+    fields.update(changes)
+    return snap.Snapshot(**fields)
+
+
+class FakeRun:
+    """TrainingRun's interface with no thread: commands change the snapshot at once."""
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        self.config = cfg
+        self.calls: list[tuple] = []
+        self._snapshot = snap.Snapshot(run_status=snap.STATUS_IDLE, config=cfg)
+        self.started = False
+
+    def _publish(self, status: str, **changes) -> None:
+        current = self._snapshot
+        step = current.step + (1 if status == snap.STATUS_RUNNING else 0)
+        self._snapshot = make_snapshot(self.config, status=status, step=step,
+                                       version=current.version + 1, **changes)
+
+    def start(self) -> None:
+        self.started = True
+        self._publish(snap.STATUS_RUNNING)
+
+    def snapshot(self) -> snap.Snapshot:
+        return self._snapshot
+
+    def pause(self) -> None:
+        self.calls.append(("pause",))
+        self._publish(snap.STATUS_PAUSED)
+
+    def resume(self) -> None:
+        self.calls.append(("resume",))
+        self._publish(snap.STATUS_RUNNING)
+
+    def step(self, n: int = 1) -> None:
+        self.calls.append(("step", n))
+        self._publish(snap.STATUS_PAUSED, step=self._snapshot.step + n)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.calls.append(("stop",))
+        if self.started and self._snapshot.is_active:
+            self._publish(snap.STATUS_STOPPED)
+
+    def set_learning_rates(self, d_lr: Optional[float] = None,
+                           g_lr: Optional[float] = None) -> None:
+        self.calls.append(("lrs", d_lr, g_lr))
+
+    def classify(self, images: np.ndarray) -> np.ndarray:
+        batch = images[None] if images.ndim == 3 else images
+        probs = np.zeros((len(batch), len(CLASS_NAMES) + 1))
+        probs[:, 7] = 0.75
+        probs[:, -1] = 0.25
+        return probs
+
+    @property
+    def is_alive(self) -> bool:
+        return self.started and self._snapshot.is_active
+
+
+class RegistryFull(RuntimeError):
+    pass
+
+
+class FakeRegistry:
+    """RunRegistry's interface; `cap` runs may be active at once."""
+
+    def __init__(self, max_active: int = 2) -> None:
+        self.cap = max_active
+        self._runs: dict[str, FakeRun] = {}
+        self._lock = threading.Lock()
+        self._counter = 0
+
+    def create(self, cfg: TrainConfig) -> tuple[str, FakeRun]:
+        with self._lock:
+            if self.active_count() >= self.cap:
+                raise RegistryFull(f"{self.cap} runs are already training on this "
+                                   "server; wait for one to finish or stop yours.")
+            self._counter += 1
+            run_id = f"fake-run-{self._counter:04d}"
+            run = self._runs[run_id] = FakeRun(cfg)
+        run.start()
+        return run_id, run
+
+    def get(self, run_id: str) -> Optional[FakeRun]:
+        return self._runs.get(run_id)
+
+    def remove(self, run_id: str) -> bool:
+        run = self._runs.pop(run_id, None)
+        if run is not None:
+            run.stop()
+        return run is not None
+
+    def active_count(self) -> int:
+        return sum(run.snapshot().is_active for run in self._runs.values())
+
+    def stop_all(self) -> None:
+        for run in list(self._runs.values()):
+            run.stop()
+        self._runs.clear()
+
+
+class FakeEmbeddingWorker:
+    """Projects synchronously on the first two feature columns; always "pca"."""
+
+    status_text = "UMAP warming up"
+
+    def __init__(self) -> None:
+        self._latest = None
+
+    def submit(self, features: snap.Features) -> None:
+        self._latest = types.SimpleNamespace(
+            step=features.step, method="pca", coords_real=features.real[:, :2],
+            coords_fake=features.fake[:, :2], real_labels=features.real_labels)
+
+    def latest(self):
+        return self._latest
+
+    def stop(self) -> None:
+        self._latest = None
+
+
+def fake_registry_module() -> types.ModuleType:
+    """Stands in for sgan_core.registry inside sys.modules."""
+    module = types.ModuleType("sgan_core.registry")
+    module.RunRegistry = FakeRegistry
+    module.RegistryFull = RegistryFull
+    module.install_atexit = lambda registry: None
+    return module

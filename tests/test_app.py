@@ -1,0 +1,236 @@
+"""The page through Streamlit's AppTest: controls -> config, Start -> panels, messages.
+
+run_every never fires in AppTest, so a test calls at.run() again to refresh. Runs and
+their threads live in st.cache_resource, which outlives a test: the fixture stops them.
+Tests using `tiny_engine` drive the real TrainingRun on a tiny config and the bundled MNIST
+subset; the others use tests/fakes.py for exact, instant control of the run.
+"""
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard import controls, state
+from sgan_core.config import TrainConfig
+from tests import fakes
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "dashboard" / "app.py")
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """A fresh 'server': empty caches, PCA-only embedding (no umap import in tests)."""
+    st.cache_resource.clear()
+    monkeypatch.setattr(state, "new_embedding_worker", _pca_worker)
+    yield
+    state.shutdown_all()
+
+
+def _pca_worker():
+    from sgan_core.embedding import EmbeddingWorker
+
+    worker = EmbeddingWorker(use_umap=False, poll_s=0.05)
+    worker.start()
+    return worker
+
+
+@pytest.fixture
+def fake_engine(server, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sgan_core.registry", fakes.fake_registry_module())
+    monkeypatch.setattr(state, "new_embedding_worker", fakes.FakeEmbeddingWorker)
+
+
+@pytest.fixture
+def tiny_engine(server, monkeypatch, tmp_path):
+    """The real engine on a config that evaluates every 0.2 s on the bundled subset."""
+    tiny = TrainConfig(data_dir=str(tmp_path), download=False, labels_per_class=2,
+                       batch_size=16, labeled_batch_size=16, validation_size=100,
+                       eval_every_s=0.2, eval_test_subset=200, embedding_points=100,
+                       embedding_fakes=20, sample_grid_size=16, time_budget_s=120.0)
+    monkeypatch.setattr(controls, "default_config", lambda: tiny)
+    return tiny
+
+
+def new_page(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params.update(query)
+    return at.run()
+
+
+def the_run(at: AppTest):
+    return state.registry().get(at.query_params["run"])
+
+
+def wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the run"
+        time.sleep(0.05)
+
+
+def test_first_paint_builds_no_model_and_imports_no_umap():
+    script = ("from streamlit.testing.v1 import AppTest; import sys; "
+              f"at = AppTest.from_file({APP!r}, default_timeout=30).run(); "
+              "assert not at.exception, at.exception; "
+              "print(sorted(m for m in ('umap', 'sgan_core.run', 'sgan_core.models') "
+              "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("[]")
+
+
+def test_sidebar_builds_the_config_of_the_run(fake_engine):
+    at = new_page()
+    assert not at.exception and "run" not in at.query_params
+    assert at.button(key="b_start").disabled is False
+    assert at.button(key="b_pause").disabled is True
+    at.slider(key="w_labels").set_value(20)
+    at.radio(key="w_gen_loss").set_value("non_saturating")
+    at.selectbox(key="w_batch").set_value(32)
+    at.number_input(key="w_seed").set_value(3)
+    at.radio(key="w_length_unit").set_value("steps").run()
+    at.number_input(key="w_steps").set_value(500)
+    at.button(key="b_start").click().run()
+    assert not at.exception
+    cfg = the_run(at).config
+    assert (cfg.labels_per_class, cfg.generator_loss, cfg.batch_size, cfg.seed) == \
+        (20, "non_saturating", 32, 3)
+    assert (cfg.max_steps, cfg.time_budget_s, cfg.num_threads) == (500, 0.0, 1)
+    assert "= 200 labeled images" in at.sidebar.caption[0].value
+
+
+def test_panels_render_a_snapshot(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 4  # confusion, curves, embedding, P(fake)
+    assert len(at.image) == 3  # samples, fooling fakes, rejected reals
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["SGAN test accuracy"].value == "80.0%"
+    assert "+20.0 pts" in metrics["SGAN test accuracy"].delta
+    assert "bundled MNIST subset" in at.info[0].value
+    assert any("PCA while UMAP warms up" in c.value for c in at.caption)
+    assert len(at.expander) >= 6  # every panel explains itself
+
+
+def test_buttons_drive_the_run_and_reset_forgets_it(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    run = the_run(at)
+    at.button(key="b_pause").click().run()
+    assert at.button(key="b_step").disabled is False
+    at.button(key="b_step").click().run()
+    at.button(key="b_resume").click().run()
+    at.button(key="b_stop").click().run()
+    assert [c[0] for c in run.calls] == ["pause", "step", "resume", "stop"]
+    assert at.button(key="b_start").disabled is False  # a stopped run can be replaced
+    at.button(key="b_reset").click().run()
+    assert not at.exception and "run" not in at.query_params
+    assert len(at.get("plotly_chart")) == 0
+
+
+def test_changed_settings_say_they_need_a_new_run_and_lrs_apply_live(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    at.number_input(key="w_d_lr").set_value(0.001).run()
+    assert ("lrs", 0.001, 0.003) in the_run(at).calls
+    assert not at.sidebar.warning
+    at.slider(key="w_labels").set_value(50).run()
+    assert controls.NEW_RUN_MESSAGE in at.sidebar.warning[0].value
+    assert the_run(at).config.labels_per_class == 10
+
+
+def test_a_second_tab_reattaches_by_url_with_the_run_settings(fake_engine):
+    first = new_page()
+    first.slider(key="w_labels").set_value(7)
+    first.button(key="b_start").click().run()
+    run_id = first.query_params["run"]
+    second = new_page(run=run_id)
+    assert not second.exception and second.query_params["run"] == run_id
+    assert second.slider(key="w_labels").value == 7
+    assert second.button(key="b_pause").disabled is False
+    assert len(second.get("plotly_chart")) == 4
+
+
+def test_unknown_run_id_in_the_url_is_explained(fake_engine):
+    at = new_page(run="no-such-run")
+    assert not at.exception and "no longer exists" in at.warning[0].value
+    assert "run" not in at.query_params
+
+
+def test_start_beyond_the_cap_says_why(fake_engine, monkeypatch):
+    monkeypatch.setenv("SGAN_MAX_ACTIVE_RUNS", "1")
+    new_page().button(key="b_start").click().run()
+    second = new_page()
+    second.button(key="b_start").click().run()
+    assert not second.exception and "run" not in second.query_params
+    assert "already training" in second.error[0].value
+
+
+def test_invalid_settings_show_the_config_error(fake_engine, monkeypatch):
+    def reject(values, base):
+        raise controls.ConfigError("labels_per_class must be at least 1")
+
+    monkeypatch.setattr(controls, "widgets_to_config", reject)
+    at = new_page()
+    assert "labels_per_class" in at.sidebar.error[0].value
+    at.button(key="b_start").click().run()
+    assert not at.exception and "run" not in at.query_params
+    assert "Cannot start" in at.main.error[0].value
+
+
+def _png_bytes() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((40, 40), 255, np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_uploaded_image_is_classified_and_a_bad_file_is_explained(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    at.file_uploader(key="w_upload").set_value(("digit.png", _png_bytes(), "image/png")).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 5
+    at.file_uploader(key="w_upload").set_value(("x.png", b"garbage", "image/png")).run()
+    assert not at.exception and "not a readable PNG or JPEG" in at.error[0].value
+
+
+def test_real_run_trains_and_the_panels_draw_it(tiny_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    run = the_run(at)
+    wait_for(lambda: run.snapshot().step > 0 and run.snapshot().features is not None)
+    at.run()  # draws the snapshot and hands its features to the embedding worker
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) >= 3 and len(at.image) == 3
+    assert "bundled subset" in at.info[0].value
+    worker = state.embeddings().worker(at.query_params["run"])
+    wait_for(lambda: worker.latest() is not None)
+    at.button(key="b_pause").click().run()
+    wait_for(lambda: run.snapshot().run_status == "paused")
+    at.run()
+    assert {m.label: m.value for m in at.metric}["State"] == "paused"
+    assert len(at.get("plotly_chart")) == 4 and not at.exception
+
+
+def test_missing_dataset_fails_with_a_message_not_an_exception(tiny_engine):
+    at = new_page()
+    at.selectbox(key="w_dataset").set_value("cifar10").run()
+    at.button(key="b_start").click().run()
+    run = the_run(at)
+    wait_for(lambda: run.snapshot().run_status == "failed")
+    at.run()
+    assert not at.exception
+    assert "CIFAR-10 was not found" in at.error[0].value
+    assert at.button(key="b_reset").disabled is False

@@ -1,0 +1,184 @@
+"""RunRegistry with a fake run factory: no torch, no threads of its own."""
+from __future__ import annotations
+
+import atexit
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from sgan_core.registry import RegistryFull, RunRegistry, install_atexit
+from sgan_core.snapshot import STATUS_FINISHED, STATUS_IDLE, STATUS_RUNNING, STATUS_STOPPED
+
+
+class FakeSnapshot:
+    def __init__(self, status: str) -> None:
+        self.run_status = status
+
+    @property
+    def is_active(self) -> bool:
+        return self.run_status == STATUS_RUNNING
+
+
+class FakeRun:
+    """Same surface as TrainingRun, as far as the registry is concerned."""
+
+    def __init__(self, cfg) -> None:
+        self.config = cfg
+        self.status = STATUS_IDLE
+        self.stop_calls = 0
+
+    @property
+    def is_alive(self) -> bool:
+        return self.status == STATUS_RUNNING
+
+    def start(self) -> None:
+        self.status = STATUS_RUNNING
+
+    def finish(self) -> None:
+        self.status = STATUS_FINISHED
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_calls += 1
+        if self.status == STATUS_RUNNING:
+            self.status = STATUS_STOPPED
+
+    def snapshot(self) -> FakeSnapshot:
+        return FakeSnapshot(self.status)
+
+
+@pytest.fixture
+def registry():
+    reg = RunRegistry(max_active=2, max_kept=3, run_factory=FakeRun)
+    yield reg
+    reg.stop_all()
+
+
+@pytest.fixture
+def cfg():
+    # The registry only hands cfg to the factory; a real TrainConfig would validate
+    # against the dataset registry and import torch (~1 s) for nothing.
+    return SimpleNamespace(dataset="mnist")
+
+
+def test_create_starts_and_registers_under_an_unguessable_id(registry, cfg):
+    run_id, run = registry.create(cfg)
+    assert run.config is cfg and run.is_alive
+    assert registry.get(run_id) is run
+    assert len(run_id) >= 20  # token_urlsafe(16): 22 url-safe characters
+    other_id, _ = registry.create(cfg)
+    assert other_id != run_id
+    assert registry.active_count() == 2
+
+
+def test_cap_raises_registry_full_with_a_helpful_message(registry, cfg):
+    registry.create(cfg)
+    registry.create(cfg)
+    with pytest.raises(RegistryFull, match="2 runs are already training.*Stop one"):
+        registry.create(cfg)
+    assert len(registry) == 2
+
+
+def test_finished_runs_free_their_slot(registry, cfg):
+    _, first = registry.create(cfg)
+    registry.create(cfg)
+    first.finish()
+    assert registry.active_count() == 1
+    registry.create(cfg)  # no RegistryFull
+
+
+def test_get_unknown_or_garbage_ids_returns_none(registry, cfg):
+    registry.create(cfg)
+    for garbage in ("nope", "", None, 42, ["x"], {"a": 1}, "../../etc/passwd"):
+        assert registry.get(garbage) is None
+
+
+def test_remove_stops_and_forgets(registry, cfg):
+    run_id, run = registry.create(cfg)
+    assert registry.remove(run_id)
+    assert run.stop_calls == 1 and not run.is_alive
+    assert registry.get(run_id) is None
+    assert not registry.remove(run_id)
+    assert not registry.remove(None)
+
+
+def test_oldest_finished_runs_are_evicted_beyond_max_kept(registry, cfg):
+    created = []
+    for _ in range(5):
+        run_id, run = registry.create(cfg)
+        run.finish()
+        created.append((run_id, run))
+    # Eviction runs on create: the 5th create saw 4 finished runs, max_kept=3.
+    assert registry.run_ids() == [run_id for run_id, _ in created[1:]]
+    assert registry.get(created[0][0]) is None
+    assert created[0][1].stop_calls == 1
+
+
+def test_active_runs_are_never_evicted(cfg):
+    registry = RunRegistry(max_active=3, max_kept=0, run_factory=FakeRun)
+    active_id, _ = registry.create(cfg)
+    for _ in range(3):
+        registry.create(cfg)[1].finish()
+    assert registry.get(active_id) is not None
+    assert len(registry) == 2  # the active run and the newest (finished after its create)
+    registry.stop_all()
+
+
+def test_add_registers_an_existing_run_without_starting_it(registry, cfg):
+    restored = FakeRun(cfg)
+    run_id = registry.add(restored)
+    assert registry.get(run_id) is restored and not restored.is_alive
+
+
+def test_a_run_that_fails_to_start_is_not_registered(registry, cfg):
+    class BrokenRun(FakeRun):
+        def start(self) -> None:
+            raise RuntimeError("no data")
+
+    broken = RunRegistry(run_factory=BrokenRun)
+    with pytest.raises(RuntimeError):
+        broken.create(cfg)
+    assert len(broken) == 0
+
+
+def test_stop_all_stops_every_run(registry, cfg):
+    runs = [registry.create(cfg)[1] for _ in range(2)]
+    registry.stop_all()
+    assert all(run.stop_calls == 1 and not run.is_alive for run in runs)
+    assert len(registry) == 0 and registry.active_count() == 0
+
+
+def test_concurrent_creates_never_exceed_the_cap(cfg):
+    registry = RunRegistry(max_active=2, run_factory=FakeRun)
+    outcomes = []
+    barrier = threading.Barrier(8)
+
+    def press_train() -> None:
+        barrier.wait()
+        try:
+            registry.create(cfg)
+            outcomes.append("ok")
+        except RegistryFull:
+            outcomes.append("full")
+
+    threads = [threading.Thread(target=press_train) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ok") == 2 and registry.active_count() == 2
+    registry.stop_all()
+
+
+def test_install_atexit_registers_stop_all_once(monkeypatch):
+    registered = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    registry = RunRegistry(run_factory=FakeRun)
+    install_atexit(registry)
+    install_atexit(registry)
+    assert registered == [registry.stop_all]
+
+
+def test_invalid_limits_are_rejected():
+    with pytest.raises(ValueError):
+        RunRegistry(max_active=0)
