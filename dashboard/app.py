@@ -8,6 +8,7 @@ is built and umap is never imported here.
 """
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -17,7 +18,7 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from typing import Any, Optional  # noqa: E402
+from typing import Any, Callable, Optional  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
@@ -26,6 +27,7 @@ from dashboard.panels import confusion, curves, embedding, inspector, samples, s
 from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING, Snapshot  # noqa: E402
 
 REFRESH_S = 1.0
+log = logging.getLogger("sgan_studio.dashboard")
 INTRO = """
 A **semi-supervised GAN** learns to classify images from only a handful of labeled
 examples. Its discriminator has to do two jobs at once: name the class of real images
@@ -56,7 +58,7 @@ def main() -> None:
         st.markdown(INTRO)
         return
     live_panels(run_id, run)
-    inspector.render_upload(run, run.snapshot())
+    guarded("upload", inspector.render_upload, run, run.snapshot())
 
 
 def _load_run_settings(run: Any) -> None:
@@ -150,18 +152,28 @@ def live_panels(run_id: str, run: Any) -> None:
 
 
 def draw_panels(run_id: str, snapshot: Snapshot) -> None:
-    status.render(snapshot)
+    guarded("status", status.render, snapshot)
     left, right = st.columns(2, gap="medium")
     with left:
-        samples.render(snapshot)
+        guarded("samples", samples.render, snapshot)
     with right:
-        confusion.render(snapshot)
-    curves.render(snapshot)
+        guarded("confusion matrix", confusion.render, snapshot)
+    guarded("curves", curves.render, snapshot)
     left, right = st.columns(2, gap="medium")
     with left:
-        embedding.render(run_id, snapshot)
+        guarded("feature map", embedding.render, run_id, snapshot)
     with right:
-        inspector.render(snapshot)
+        guarded("inspector", inspector.render, snapshot)
+
+
+def guarded(title: str, render: Callable[..., None], *args: Any) -> None:
+    """One panel failing on an odd snapshot must not blank the page or stop training."""
+    try:
+        render(*args)
+    except Exception as error:  # st.rerun/st.stop are BaseException: they pass through
+        log.exception("the %s panel failed", title)
+        st.error(f"The {title} panel could not be drawn ({error!r}). Training goes on; "
+                 "the next update may draw it again.")
 
 
 if __name__ == "__main__":

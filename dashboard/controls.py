@@ -36,7 +36,10 @@ FIELD_TITLES = {
     "labeled_batch_size": "batch size",
 }
 LIVE_FIELDS = ("d_lr", "g_lr")  # applied to a running run without restarting it
-BUTTONS = ("Start", "Pause", "Resume", "Step", "Stop", "Reset")
+BUTTONS = ("Start", "Stop", "Pause", "Resume", "Step", "Reset")  # two per row
+BUTTON_ICONS = {"Start": ":material/play_arrow:", "Stop": ":material/stop:",
+                "Pause": ":material/pause:", "Resume": ":material/resume:",
+                "Step": ":material/skip_next:", "Reset": ":material/restart_alt:"}
 
 
 @dataclass
@@ -135,19 +138,19 @@ def render_settings(current: Optional[TrainConfig]) -> Settings:
                   captions=list(GENERATOR_LOSS_HELP.values()))
     left, right = sidebar.columns(2)
     lr_help = "Adam learning rate; changes apply live to a running run."
-    left.number_input("D learning rate", 1e-4, 1.0, step=1e-4, format="%.4f",
-                      key="w_d_lr", help=lr_help)
-    right.number_input("G learning rate", 1e-4, 1.0, step=1e-4, format="%.4f",
-                       key="w_g_lr", help=lr_help)
+    _number(left, "D learning rate", 1e-4, 1.0, "w_d_lr", step=1e-4, format="%.4f",
+            help=lr_help)
+    _number(right, "G learning rate", 1e-4, 1.0, "w_g_lr", step=1e-4, format="%.4f",
+            help=lr_help)
     left.selectbox("Batch size", BATCH_SIZES, key="w_batch")
-    right.number_input("Seed", 0, 2**31 - 1, step=1, key="w_seed",
-                       help="Picks the labeled examples, the initial weights and the noise.")
+    _number(right, "Seed", 0, 2**31 - 1, "w_seed", step=1,
+            help="Picks the labeled examples, the initial weights and the noise.")
     _length_inputs()
     with sidebar.expander("Advanced"):
         st.selectbox("Architecture", ("mlp", "conv"), key="w_architecture",
                      help="mlp is fast on a laptop CPU; conv is slower, better on images.")
-        st.number_input("CPU threads for training", 1, 16, step=1, key="w_threads",
-                        help="1 leaves a core free so the page stays responsive.")
+        _number(st, "CPU threads for training", 1, 16, "w_threads", step=1,
+                help="1 leaves a core free so the page stays responsive.")
     return _settings_from_widgets(base, current)
 
 
@@ -158,7 +161,9 @@ def _labels_slider(data_dir: str) -> None:
     limit, total = dataset_facts(name, data_dir)
     if state.widget_value("w_labels", 1) > limit:  # a smaller dataset was chosen
         state.set_widget_values({"w_labels": limit}, overwrite=True)
+    # An explicit value: a new maximum makes a new slider, which would start at 1.
     per_class = st.sidebar.slider("Labeled examples per class", 1, limit, key="w_labels",
+                                  value=state.widget_value("w_labels"),
                                   help="Only these images keep their labels; the rest "
                                        "train the GAN part without labels.")
     n_labeled = per_class * len(DATASETS[name].class_names)
@@ -168,9 +173,17 @@ def _labels_slider(data_dir: str) -> None:
 def _length_inputs() -> None:
     unit = st.sidebar.radio("Train for", LENGTH_UNITS, key="w_length_unit", horizontal=True)
     if unit == "minutes":
-        st.sidebar.number_input("Minutes", 0.1, 240.0, step=0.5, key="w_minutes")
+        _number(st.sidebar, "Minutes", 0.1, 240.0, "w_minutes", step=0.5)
     else:
-        st.sidebar.number_input("Steps", 1, 10_000_000, step=100, key="w_steps")
+        _number(st.sidebar, "Steps", 1, 10_000_000, "w_steps", step=100)
+
+
+def _number(container: Any, label: str, low: float, high: float, key: str,
+            **options: Any) -> None:
+    """A number input showing its session value from the first paint: without an
+    explicit value, Streamlit 1.67's browser shows the minimum until the next rerun."""
+    container.number_input(label, low, high, value=state.widget_value(key), key=key,
+                           **options)
 
 
 def _settings_from_widgets(base: TrainConfig, current: Optional[TrainConfig]) -> Settings:
@@ -184,11 +197,11 @@ def _settings_from_widgets(base: TrainConfig, current: Optional[TrainConfig]) ->
 
 
 def render_buttons(container: Any, status: Optional[str]) -> None:
-    """Start/Pause/Resume/Step/Stop/Reset; a press is handled by main() on the rerun."""
+    """Start/Stop, Pause/Resume, Step/Reset; a press is handled by main() on the rerun."""
     enabled = enabled_buttons(status)
-    columns = container.columns(3)
+    columns = container.columns(2)
     for i, name in enumerate(BUTTONS):
-        columns[i % 3].button(
+        columns[i % 2].button(
             name, key=f"b_{name.lower()}", disabled=name not in enabled,
-            type="primary" if name == "Start" else "secondary", width="stretch",
-            on_click=state.queue_action, args=(name.lower(),))
+            icon=BUTTON_ICONS[name], type="primary" if name == "Start" else "secondary",
+            width="stretch", on_click=state.queue_action, args=(name.lower(),))

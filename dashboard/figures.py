@@ -51,12 +51,13 @@ def axis_labels(class_names: Sequence[str]) -> list[str]:
     return [str(name) for name in class_names] + ["fake"]
 
 
-def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+def _layout(fig: go.Figure, height: int, legend_below: bool = False) -> go.Figure:
+    """Shared look; a legend below the plots where subplot titles take the top."""
+    legend = (dict(orientation="h", yanchor="top", y=-0.22, x=0) if legend_below
+              else dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     fig.update_layout(
-        title=dict(text=title, font=dict(size=FONT_SIZE + 2)),
-        template="plotly_white", height=height, font=dict(size=FONT_SIZE),
+        template="plotly_white", height=height, font=dict(size=FONT_SIZE), legend=legend,
         margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
     )
     return fig
 
@@ -93,25 +94,27 @@ def _thin(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def curves_figure(history: Mapping[str, np.ndarray], smoothing: float = 0.0) -> go.Figure:
-    """Losses (smoothed) on the left, SGAN vs baseline test accuracy on the right."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Losses", "Test accuracy (%)"),
-                        horizontal_spacing=0.08)
+    """D's losses, G's loss (its own scale: feature matching dwarfs the others) and
+    SGAN vs baseline test accuracy, side by side; losses smoothed, accuracy not."""
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07, subplot_titles=(
+        "Discriminator losses", "Generator loss", "Test accuracy (%)"))
     steps = np.asarray(history.get("step", []), dtype=float)
+    if len(steps) == 0:
+        return _layout(fig, 400, legend_below=True)
     for column, name, color, dash in LOSS_CURVES:
-        if column not in history or len(steps) == 0:
-            continue
-        x, y = _thin(steps, ema(history[column], smoothing))
-        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines",
-                                 line=dict(color=color, dash=dash, width=2.5)), 1, 1)
+        if column in history:
+            x, y = _thin(steps, ema(history[column], smoothing))
+            fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines",
+                                     line=dict(color=color, dash=dash, width=2.5)),
+                          1, 2 if column == "generator_loss" else 1)
     for column, name, color, dash in ACCURACY_CURVES:
-        if column not in history or len(steps) == 0:
-            continue
-        x, y = _thin(steps, 100.0 * np.asarray(history[column], dtype=float))
-        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines+markers",
-                                 line=dict(color=color, dash=dash, width=3)), 1, 2)
+        if column in history:
+            x, y = _thin(steps, 100.0 * np.asarray(history[column], dtype=float))
+            fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines+markers",
+                                     line=dict(color=color, dash=dash, width=3)), 1, 3)
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, "", 380)
+    return _layout(fig, 400, legend_below=True)
 
 
 # --- confusion ----------------------------------------------------------------------
@@ -137,7 +140,7 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> go.Fi
     fig = go.Figure(heatmap)
     fig.update_xaxes(title_text="discriminator says", side="top", type="category")
     fig.update_yaxes(title_text="truth", autorange="reversed", type="category")
-    return _layout(fig, "", 460)
+    return _layout(fig, 460)
 
 
 # --- embedding ----------------------------------------------------------------------
@@ -161,7 +164,7 @@ def embedding_figure(projection: Any, class_names: Sequence[str]) -> go.Figure:
     fig.update_yaxes(showticklabels=False, zeroline=False)
     # uirevision keeps zoom across updates where the element survives.
     fig.update_layout(uirevision="embedding")
-    return _layout(fig, "", 480)
+    return _layout(fig, 480)
 
 
 # --- inspector ----------------------------------------------------------------------
@@ -178,7 +181,7 @@ def p_fake_histogram(inspection: Inspection) -> go.Figure:
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title_text="P(fake) given by the discriminator", range=[0, 1])
     fig.update_yaxes(title_text="% of images")
-    return _layout(fig, "", 340)
+    return _layout(fig, 340)
 
 
 def probability_bars(probabilities: Sequence[float], class_names: Sequence[str]) -> go.Figure:
@@ -190,7 +193,7 @@ def probability_bars(probabilities: Sequence[float], class_names: Sequence[str])
                            text=[f"{p:.0%}" for p in probs], textposition="outside"))
     fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 1.15], tickformat=".0%")
-    return _layout(fig, "", 320)
+    return _layout(fig, 320)
 
 
 # --- image grids --------------------------------------------------------------------

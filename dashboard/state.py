@@ -68,13 +68,15 @@ def new_embedding_worker() -> Any:
     return worker
 
 
-def _stop_quietly(thing: Any) -> None:
-    stop = getattr(thing, "stop", None)
-    if callable(stop):
-        try:
-            stop()
-        except Exception:  # shutting down: nothing useful to tell anyone
-            pass
+def _stop_quietly(worker: Any) -> None:
+    """Stop without waiting long: a UMAP warm-up mid-compile cannot be interrupted, and
+    Reset must not hang on it (the threads are daemons and go idle once told to stop)."""
+    if worker is None:
+        return
+    try:
+        worker.stop(timeout=0.5)
+    except Exception:  # shutting down: nothing useful to tell anyone
+        pass
 
 
 @st.cache_resource(show_spinner=False)
@@ -116,9 +118,9 @@ def start_run(cfg: Any, previous_id: Optional[str]) -> tuple[str, Any]:
 
     Raises RegistryFull (too many runs train at once) with a message for the user.
     """
-    if previous_id:
-        forget_run(previous_id)
     run_id, run = registry().create(cfg)  # starts the run's thread
+    if previous_id:  # only now: a refused start leaves the old run on the page
+        forget_run(previous_id)
     st.query_params[QUERY_KEY] = run_id
     _session()["attached"] = run_id  # our own settings made it: no need to load them
     _session()["applied_lrs"] = (cfg.d_lr, cfg.g_lr)

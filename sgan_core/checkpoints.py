@@ -63,12 +63,17 @@ def load_run(path: str | os.PathLike) -> tuple[TrainConfig, dict]:
                               f"(format {FORMAT_VERSION} expected).")
     try:
         cfg = TrainConfig.from_dict(payload["config"])
-    except (ConfigError, TypeError, KeyError) as error:
+    except (ConfigError, TypeError, KeyError, AttributeError) as error:
         raise CheckpointError(f"{source} holds an invalid config: {error}") from error
-    restore = {
-        "labeled_indices": np.asarray(payload["labeled_indices"].numpy(), dtype=np.int64),
-        "trainer": payload["trainer"],
-        "history": payload.get("history", []),
-        "elapsed_s": payload.get("elapsed_s", 0.0),
-    }
+    try:
+        restore = {
+            "labeled_indices": np.asarray(payload["labeled_indices"].numpy(), dtype=np.int64),
+            "trainer": dict(payload["trainer"]),
+            "history": list(payload.get("history", [])),
+            "elapsed_s": float(payload.get("elapsed_s", 0.0)),
+        }
+    except (KeyError, AttributeError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{source} is an incomplete SGAN Studio checkpoint "
+                              f"({type(error).__name__}: {error}); save the run again."
+                              ) from error
     return cfg, restore

@@ -44,8 +44,11 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     for field in dataclasses.fields(TrainConfig):
         kind = {"bool": _bool, "int": int, "float": float}.get(str(field.type), str)
         default = field.default if field.default is not dataclasses.MISSING else "per-user cache"
-        parser.add_argument(_flag(field.name), dest=field.name, type=kind, default=None,
-                            metavar=field.name.upper(), help=f"default: {default}")
+        # The spelling `--steps N` is an alias of `--max-steps N`.
+        aliases = ["--steps"] if field.name == "max_steps" else []
+        parser.add_argument(_flag(field.name), *aliases, dest=field.name, type=kind,
+                            default=None, metavar=field.name.upper(),
+                            help=f"default: {default}")
     del defaults
 
 
@@ -91,7 +94,8 @@ def _make_run(args: argparse.Namespace):
     if args.resume is None:
         cfg = config_from_args(args)
         if cfg.max_steps == 0 and cfg.time_budget_s == 0:
-            raise ConfigError("give --steps-like limit: --max-steps N or --time-budget-s S")
+            raise ConfigError("no limit given: add --steps N (alias --max-steps) "
+                              "or --time-budget-s S")
         return TrainingRun(cfg)
     try:
         return TrainingRun.from_checkpoint(args.resume)

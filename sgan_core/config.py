@@ -52,6 +52,8 @@ class TrainConfig:
     g_lr: float = 0.003  # generator Adam learning rate
     adam_beta1: float = 0.5  # GAN-standard momentum; 0.9 makes D chase G too hard
     unsupervised_weight: float = 0.5  # weight of (real + fake) unsupervised loss; 0.5 as Salimans
+    unsupervised_rampup_steps: int = 0  # ramp that weight linearly from 0 over these steps
+    data_init: bool = True  # data-dependent init of D's weight-normed layers (Salimans)
     lr_decay_steps: int = 0  # linear decay of both lrs to 0 over this many steps; 0 = off
     ema_decay: float = 0.999  # EMA of D's weights used for evaluation; 0 = off
     augment_shift: int = 2  # random +-pixels shift of real images (both models); 0 = off
@@ -113,6 +115,7 @@ def validate(cfg: TrainConfig) -> None:
     _require(0 <= cfg.adam_beta1 < 1, "adam_beta1 must be in [0, 1)")
     _require(cfg.unsupervised_weight >= 0, "unsupervised_weight must be 0 or more")
     _require(cfg.lr_decay_steps >= 0, "lr_decay_steps must be 0 or more")
+    _require(cfg.unsupervised_rampup_steps >= 0, "unsupervised_rampup_steps must be 0 or more")
     _require(0 <= cfg.ema_decay < 1, "ema_decay must be in [0, 1)")
     _require(0 <= cfg.augment_shift <= 8, "augment_shift must be between 0 and 8")
     _require(cfg.max_steps >= 0, "max_steps must be 0 or more")

@@ -114,3 +114,26 @@ class Generator(nn.Module):
     def sample_noise(self, count: int, generator: torch.Generator | None = None
                      ) -> torch.Tensor:
         return torch.rand(count, self.noise_dim, generator=generator)  # (B, Z) uniform
+
+
+@torch.no_grad()
+def data_dependent_init(discriminator: Discriminator, images: torch.Tensor) -> None:
+    """Salimans & Kingma's init for weight-normed layers: scale and shift each unit so
+    its pre-activation has zero mean and unit variance on a batch of real images.
+
+    Needs images only (no labels). Starts D in a well-scaled regime, which speeds up the
+    first few hundred steps; layers without weight norm are left as they are.
+    """
+    was_training = discriminator.training
+    discriminator.eval()
+    x = images
+    for layer in list(discriminator.trunk) + [discriminator.head]:
+        if hasattr(layer, "parametrizations") and isinstance(layer, nn.Linear):
+            x = x.flatten(1)
+            direction = layer.parametrizations.weight.original1  # v: (out, in)
+            pre = x @ (direction / direction.norm(dim=1, keepdim=True)).T  # (B, out)
+            mean, std = pre.mean(dim=0), pre.std(dim=0) + 1e-6
+            layer.parametrizations.weight.original0.copy_((1.0 / std)[:, None])  # g
+            layer.bias.copy_(-mean / std)
+        x = layer(x)
+    discriminator.train(was_training)

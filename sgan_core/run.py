@@ -136,6 +136,14 @@ class TrainingRun:
             return
         try:
             self._loop()
+        except Exception as error:  # evaluation or publishing broke: report, never lose it
+            log.exception("run %s stopped on an error", self.run_id)
+            with self._state_lock:  # no evaluation here: that may be what failed
+                current = self._snapshot
+                self._snapshot = _replace(
+                    current, run_status=snap.STATUS_FAILED, version=current.version + 1,
+                    error=f"The run stopped on an unexpected error: {error!r}. Save a "
+                          "checkpoint if you need one, then press Reset and Start.")
         finally:
             with self._wake:
                 self._wake.notify_all()

@@ -82,6 +82,11 @@ class Trainer:
         self.unlabeled = UnlabeledSampler(split.unlabeled_images, cfg.batch_size, self.rng)
         self.base_d_lr, self.base_g_lr = cfg.d_lr, cfg.g_lr
         self.step_count = 0
+        # The noise and dropout layers draw from torch's global generator, which anything
+        # else in the process may also use. Each step swaps in this private stream (saved
+        # in checkpoints), so a run's steps do not depend on what else ran in between and
+        # a resumed run continues exactly where it stopped.
+        self.layer_rng_state = torch.Generator().manual_seed(cfg.seed + 1).get_state()
 
     # ----- evaluation models -----
     @property
@@ -112,6 +117,11 @@ class Trainer:
         for group in self.g_optimizer.param_groups:
             group["lr"] = g_lr
 
+    def unsupervised_weight(self) -> float:
+        ramp = self.cfg.unsupervised_rampup_steps
+        factor = min(1.0, self.step_count / ramp) if ramp > 0 else 1.0
+        return self.cfg.unsupervised_weight * factor
+
     # ----- the step -----
     def _real_batches(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         shift = self.cfg.augment_shift
@@ -126,10 +136,13 @@ class Trainer:
         then one step of the baseline on the very same labeled batch."""
         self._apply_schedule()
         labeled, targets, unlabeled = self._real_batches()
-        sup, real, fake, features_unlabeled = self._update_discriminator(labeled, targets,
-                                                                         unlabeled)
-        g_loss = self._update_generator(features_unlabeled)
-        b_loss = self._update_baseline(labeled, targets) if self.cfg.train_baseline else 0.0
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(self.layer_rng_state)
+            sup, real, fake, features_unlabeled = self._update_discriminator(
+                labeled, targets, unlabeled)
+            g_loss = self._update_generator(features_unlabeled)
+            b_loss = self._update_baseline(labeled, targets) if self.cfg.train_baseline else 0.0
+            self.layer_rng_state = torch.get_rng_state()
         self.step_count += 1
         return StepLosses(sup, real, fake, g_loss, b_loss)
 
@@ -148,7 +161,7 @@ class Trainer:
         sup = losses.supervised_loss(logits_labeled, targets)
         real = losses.real_unsupervised_loss(logits_unlabeled)
         fake_loss = losses.fake_unsupervised_loss(logits_fake)
-        d_loss = sup + self.cfg.unsupervised_weight * (real + fake_loss)
+        d_loss = sup + self.unsupervised_weight() * (real + fake_loss)
         self.d_optimizer.zero_grad(set_to_none=True)
         d_loss.backward()
         self.d_optimizer.step()
@@ -195,8 +208,11 @@ class Trainer:
             "g_optimizer": self.g_optimizer.state_dict(),
             "baseline_optimizer": self.baseline_optimizer.state_dict(),
             "rng": self.rng.get_state(),
+            "layer_rng": self.layer_rng_state.clone(),
             "step_count": self.step_count,
             "images_seen": self.unlabeled.images_seen,
+            "unlabeled_order": self.unlabeled.order.clone(),
+            "unlabeled_position": self.unlabeled.position,
             "base_lrs": [self.base_d_lr, self.base_g_lr],
         }
 
@@ -213,4 +229,10 @@ class Trainer:
         self.rng.set_state(state["rng"])
         self.step_count = int(state["step_count"])
         self.unlabeled.images_seen = int(state["images_seen"])
+        if "layer_rng" in state:  # absent from checkpoints saved before it existed
+            self.layer_rng_state = state["layer_rng"].clone()
+        order = state.get("unlabeled_order")
+        if order is not None and len(order) == len(self.unlabeled.order):
+            self.unlabeled.order = order.clone()
+            self.unlabeled.position = int(state["unlabeled_position"])
         self.base_d_lr, self.base_g_lr = (float(v) for v in state["base_lrs"])

@@ -189,8 +189,9 @@ class FakeEmbeddingWorker:
     def latest(self):
         return self._latest
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
         self._latest = None
+        return True
 
 
 def fake_registry_module() -> types.ModuleType:

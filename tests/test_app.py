@@ -18,7 +18,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import controls, state
+from dashboard import controls, figures, state
 from sgan_core.config import TrainConfig
 from tests import fakes
 
@@ -109,6 +109,14 @@ def test_sidebar_builds_the_config_of_the_run(fake_engine):
     assert "= 200 labeled images" in at.sidebar.caption[0].value
 
 
+def test_switching_dataset_keeps_the_labels_and_updates_the_total(fake_engine):
+    at = new_page()
+    at.slider(key="w_labels").set_value(37).run()
+    at.selectbox(key="w_dataset").set_value("cifar10").run()
+    assert at.slider(key="w_labels").value == 37  # a new slider maximum must not reset it
+    assert at.sidebar.caption[0].value == "= 370 labeled images of 50,000"
+
+
 def test_panels_render_a_snapshot(fake_engine):
     at = new_page()
     at.button(key="b_start").click().run()
@@ -121,6 +129,18 @@ def test_panels_render_a_snapshot(fake_engine):
     assert "bundled MNIST subset" in at.info[0].value
     assert any("PCA while UMAP warms up" in c.value for c in at.caption)
     assert len(at.expander) >= 6  # every panel explains itself
+
+
+def test_a_failing_panel_shows_a_message_and_the_others_still_draw(fake_engine, monkeypatch):
+    def broken(*args):
+        raise ValueError("odd snapshot")
+
+    monkeypatch.setattr(figures, "confusion_figure", broken)
+    at = new_page()
+    at.button(key="b_start").click().run()
+    assert not at.exception
+    assert "confusion matrix panel could not be drawn" in at.error[0].value
+    assert len(at.get("plotly_chart")) == 3
 
 
 def test_buttons_drive_the_run_and_reset_forgets_it(fake_engine):

@@ -55,6 +55,9 @@ def test_curves_have_every_loss_and_both_accuracies_smoothed():
     np.testing.assert_allclose(supervised.y, figures.ema(history["supervised_loss"], 0.9))
     sgan = next(t for t in fig.data if t.name == "SGAN")
     assert max(sgan.y) == pytest.approx(80.0)  # accuracy drawn in percent, not smoothed
+    generator = next(t for t in fig.data if t.name == "generator")
+    # G's loss has its own panel: feature matching runs at 10x the scale of D's losses
+    assert (supervised.xaxis, generator.xaxis, sgan.xaxis) == ("x", "x2", "x3")
 
 
 def test_curves_are_thinned_and_skip_unmeasured_points():

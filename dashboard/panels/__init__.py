@@ -5,8 +5,10 @@ charts the same way.
 """
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 # Plotly's mode bar is clutter on a projector; zoom and pan still work with the mouse.
@@ -21,6 +23,15 @@ def explain(text: str) -> None:
 
 def plot(figure: Any, key: str) -> None:
     st.plotly_chart(figure, key=key, width="stretch", config=PLOTLY_CONFIG)
+
+
+def png(image: np.ndarray) -> bytes:
+    """Encode once per snapshot: st.image would re-encode an array on every refresh."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
 
 
 def waiting(what: str) -> None:

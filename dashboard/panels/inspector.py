@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import figures, state
-from dashboard.panels import explain, plot, waiting
+from dashboard.panels import explain, plot, png, waiting
 from sgan_core.snapshot import Snapshot
 
 MAX_UPLOAD_MB = 2
@@ -85,8 +85,8 @@ def _grid(title: str, name: str, snapshot: Snapshot, build: Any, count: int) -> 
         st.caption("None right now.")
         return
     image = state.cached(name, snapshot.version,
-                         lambda: build(snapshot.inspection, snapshot.class_names))
-    st.image(image, width="stretch")
+                         lambda: png(build(snapshot.inspection, snapshot.class_names)))
+    st.image(image, width="stretch", output_format="PNG")
 
 
 def render_upload(run: Any, snapshot: Snapshot) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import figures, state
-from dashboard.panels import explain, waiting
+from dashboard.panels import explain, png, waiting
 from sgan_core.snapshot import Snapshot
 
 EXPLANATION = """
@@ -21,9 +21,9 @@ def render(snapshot: Snapshot) -> None:
     if snapshot.samples is None:
         waiting("Samples")
     else:
-        image = state.cached("samples", snapshot.version, lambda: figures.samples_image(
-            snapshot.samples, snapshot.class_names))
+        image = state.cached("samples", snapshot.version, lambda: png(figures.samples_image(
+            snapshot.samples, snapshot.class_names)))
         n_fake = int((snapshot.samples.verdicts >= snapshot.num_classes).sum())
-        st.image(image, width="stretch",
+        st.image(image, width="stretch", output_format="PNG",
                  caption=f"{n_fake} of {len(snapshot.samples.verdicts)} rejected as fake")
     explain(EXPLANATION)

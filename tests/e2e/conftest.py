@@ -1,0 +1,191 @@
+"""Fixtures for the end-to-end tests: a real `streamlit run` server and headless Chromium.
+
+The server runs offline on the bundled MNIST subset (SGAN_DATA_DIR points to an empty
+folder and the download attempt fails fast without a network). Chromium is Debian's
+/usr/bin/chromium driven by playwright's Python package; playwright never downloads a
+browser of its own. Outside CI a machine without chromium skips these tests; in CI
+(CI=true) a missing browser is a failure, so the browser test cannot silently vanish.
+
+`bench/bench_dashboard.py` reuses `DashboardServer` and `launch_chromium`.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator, Optional
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
+HEALTH_TIMEOUT_S = 60.0
+# As root in a sandbox: no sandbox, no GPU, and no background calls to Google's hosts
+# (the closed network refuses them, many at a time).
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class DashboardServer:
+    """`python -m streamlit run dashboard/app.py` on a free loopback port, in its own
+    process group so that stopping it leaves no orphan behind."""
+
+    def __init__(self, data_dir: Path, log_path: Path,
+                 extra_env: Optional[dict[str, str]] = None, app: str = "dashboard/app.py") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.data_dir = data_dir
+        self.extra_env = extra_env or {}
+        self.app = app
+        self.process: Optional[subprocess.Popen] = None
+
+    def start(self, timeout_s: float = HEALTH_TIMEOUT_S) -> "DashboardServer":
+        env = dict(os.environ, SGAN_DATA_DIR=str(self.data_dir), PYTHONUNBUFFERED="1",
+                   **self.extra_env)
+        command = [sys.executable, "-m", "streamlit", "run", self.app,
+                   "--server.port", str(self.port), "--server.address", "127.0.0.1",
+                   "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "wb")  # a file, not a pipe: a full pipe would block it
+        self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+                                        stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        log.close()  # the child holds its own descriptor
+        self._wait_healthy(timeout_s)
+        return self
+
+    def _wait_healthy(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the dashboard server exited with code "
+                                   f"{self.process.returncode} before answering:\n{self.log_tail()}")
+            if self.healthy():
+                return
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"{self.url}/_stcore/health did not answer 'ok' within "
+                           f"{timeout_s:.0f} s. Server output:\n{self.log_tail()}")
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as reply:
+                return reply.read().decode().strip() == "ok"
+        except OSError:
+            return False
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no server output)"
+        # uvicorn logs every media GET: drop those, they bury the traceback
+        kept = [line for line in text.splitlines() if '"GET /' not in line]
+        return "\n".join(kept[-lines:]) or "(no server output)"
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        """SIGTERM to the whole group, then SIGKILL if it lingers."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                process.wait(wait_s)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def launch_chromium(playwright):
+    """Debian's chromium through playwright (never a browser playwright downloads)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def require_browser() -> None:
+    """Skip (outside CI) or fail (in CI) when the browser stack is missing."""
+    problem = None
+    if not os.access(CHROMIUM, os.X_OK):
+        problem = (f"{CHROMIUM} is missing: install Debian's chromium "
+                   "(apt-get install chromium fonts-dejavu-core), as .ci/run does")
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "playwright is not installed: pip install -r requirements.txt"
+    if problem is None:
+        return
+    if in_ci():
+        pytest.fail(f"end-to-end test cannot run in CI: {problem}", pytrace=False)
+    pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def dashboard_server(artifacts_dir: Path) -> Iterator[DashboardServer]:
+    require_browser()
+    with tempfile.TemporaryDirectory(prefix="sgan-e2e-data-") as data_dir:
+        server = DashboardServer(Path(data_dir), artifacts_dir / "server.log")
+        try:
+            server.start()
+        except RuntimeError as error:
+            pytest.fail(str(error), pytrace=False)
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, dashboard_server: DashboardServer) -> Iterator[object]:
+    # Tall: Streamlit scrolls inside its own container, so a "full page" screenshot is
+    # only the viewport; this height shows every panel in one picture.
+    context = browser.new_context(viewport={"width": 1600, "height": 2800})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        yield page
+    finally:
+        context.close()

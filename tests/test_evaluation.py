@@ -1,0 +1,182 @@
+"""sgan_core.evaluation: accuracy, verdicts, the (N+1) confusion matrix, and Evaluator on a
+tiny trainer (shapes, read-only arrays, rates, no effect on the training stream)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sgan_core.config import TrainConfig
+from sgan_core.data import load_split
+from sgan_core.evaluation import (FAKES_PER_EVALUATION, INSPECTOR_COUNT, Evaluator, accuracy,
+                                  confusion_matrix, predict, verdicts)
+from sgan_core.trainer import Trainer
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """The machine is shared: one intra-op thread, as the runs themselves use."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def tiny_cfg(data_dir, **changes) -> TrainConfig:
+    values = dict(dataset="mnist", data_dir=str(data_dir), download=False,
+                  labels_per_class=2, validation_size=20, seed=0, batch_size=16,
+                  labeled_batch_size=8, eval_test_subset=40, sample_grid_size=16,
+                  embedding_points=30, embedding_fakes=12, num_threads=1)
+    return TrainConfig(**{**values, **changes})
+
+
+# ----------------------------------------------------------------------------- pure functions
+
+def test_confusion_matrix_rows_are_truth_with_a_fake_row():
+    n = 3  # classes 0, 1, 2; index 3 is "fake"
+    real_targets = np.array([0, 0, 1, 2, 2])
+    real_verdicts = np.array([0, 3, 1, 1, 2])  # one real 0 rejected as fake, a 2 called 1
+    fake_verdicts = np.array([3, 3, 0])  # two fakes rejected, one accepted as class 0
+    matrix = confusion_matrix(real_verdicts, real_targets, fake_verdicts, n)
+    expected = np.array([[1, 0, 0, 1],
+                         [0, 1, 0, 0],
+                         [0, 1, 1, 0],
+                         [1, 0, 0, 2]])
+    np.testing.assert_array_equal(matrix, expected)
+    assert matrix.sum() == len(real_targets) + len(fake_verdicts)
+    np.testing.assert_array_equal(matrix.sum(axis=1), [2, 1, 2, 3])  # per true class
+    np.testing.assert_array_equal(matrix.sum(axis=0), [2, 2, 1, 3])  # per verdict
+
+
+def test_confusion_matrix_without_fakes_has_an_empty_fake_row():
+    matrix = confusion_matrix(np.array([1, 1]), np.array([1, 0]), np.array([], dtype=int), 2)
+    assert matrix.shape == (3, 3)
+    np.testing.assert_array_equal(matrix, [[0, 1, 0], [0, 1, 0], [0, 0, 0]])
+
+
+def test_accuracy_counts_argmax_over_real_classes():
+    logits = torch.tensor([[3.0, 1.0, 0.0],
+                           [0.0, 2.0, 1.0],
+                           [-9.0, -8.0, -7.0],  # would be "fake", but accuracy is over N
+                           [1.0, 5.0, 0.0]])
+    targets = torch.tensor([0, 1, 2, 0])
+    assert accuracy(logits, targets) == pytest.approx(0.75)
+    assert accuracy(logits, torch.tensor([1, 0, 0, 2])) == 0.0
+
+
+def test_verdicts_reject_as_fake_when_every_class_logit_is_below_zero():
+    logits = torch.tensor([[0.1, -0.1, -3.0],   # class 0 beats the fake logit 0
+                           [-0.1, -0.2, -3.0],  # all below 0: fake (index N = 3)
+                           [-5.0, 2.0, 1.0],    # class 1
+                           [-50.0, -60.0, -40.0]])
+    assert verdicts(logits).tolist() == [0, 3, 1, 3]
+
+
+# ----------------------------------------------------------------------------- Evaluator
+
+@pytest.fixture
+def trained(idx_dataset):
+    cfg = tiny_cfg(idx_dataset())
+    split = load_split(cfg)
+    trainer = Trainer(cfg, split)
+    for _ in range(2):
+        trainer.train_step()
+    return cfg, split, trainer
+
+
+def all_arrays(result) -> dict[str, np.ndarray]:
+    arrays = {"confusion": result.confusion}
+    for part in ("samples", "inspection", "features"):
+        for name, value in vars(getattr(result, part)).items():
+            if isinstance(value, np.ndarray):
+                arrays[f"{part}.{name}"] = value
+    return arrays
+
+
+def test_evaluate_returns_read_only_arrays_of_the_right_shapes(trained):
+    cfg, split, trainer = trained
+    result = Evaluator(cfg, split, cfg.noise_dim).evaluate(trainer)
+    n, m = split.spec.num_classes, cfg.eval_test_subset
+    assert result.confusion.shape == (n + 1, n + 1)
+    assert result.confusion.sum() == m + FAKES_PER_EVALUATION
+    assert result.confusion[:n].sum() == m and result.confusion[n].sum() == FAKES_PER_EVALUATION
+    samples = result.samples
+    assert samples.images.shape == (cfg.sample_grid_size, 28, 28, 1)
+    assert samples.images.dtype == np.uint8
+    assert samples.verdicts.shape == samples.confidences.shape == samples.p_fake.shape == \
+        (cfg.sample_grid_size,)
+    assert samples.verdicts.min() >= 0 and samples.verdicts.max() <= n
+    assert ((samples.confidences >= 1 / (n + 1) - 1e-6) & (samples.confidences <= 1)).all()
+    rejected = samples.verdicts == n  # where the verdict is fake, its confidence is p_fake
+    np.testing.assert_allclose(samples.confidences[rejected], samples.p_fake[rejected])
+    inspection = result.inspection
+    assert inspection.p_fake_real.shape == (m,)
+    assert inspection.p_fake_generated.shape == (FAKES_PER_EVALUATION,)
+    k = min(INSPECTOR_COUNT, m)
+    assert inspection.fooling_fakes.shape == (k, 28, 28, 1)
+    assert inspection.rejected_reals.shape == (k, 28, 28, 1)
+    assert inspection.rejected_reals.dtype == np.uint8
+    # the fooling fakes are those with the lowest P(fake), in order
+    assert inspection.fooling_fakes_p_fake[0] == inspection.p_fake_generated.min()
+    assert np.all(np.diff(inspection.fooling_fakes_p_fake) >= 0)
+    assert inspection.rejected_reals_p_fake[0] == inspection.p_fake_real.max()
+    features = result.features
+    width = trainer.discriminator.feature_width
+    assert features.real.shape == (cfg.embedding_points, width)
+    assert features.real.dtype == np.float32
+    assert features.real_labels.shape == (cfg.embedding_points,)
+    assert features.fake.shape == (cfg.embedding_fakes, width)
+    assert features.step == trainer.step_count == 2
+    for name, array in all_arrays(result).items():
+        assert array.flags.writeable is False, name
+        with pytest.raises(ValueError):
+            array.flat[0] = array.flat[0]
+    for rate in (result.test_accuracy, result.baseline_test_accuracy,
+                 result.fake_rejection_rate, result.false_rejection_rate):
+        assert 0.0 <= rate <= 1.0
+
+
+def test_evaluation_figures_agree_with_the_confusion_matrix(trained):
+    cfg, split, trainer = trained
+    evaluator = Evaluator(cfg, split, cfg.noise_dim)
+    result = evaluator.evaluate(trainer)
+    n, m = split.spec.num_classes, cfg.eval_test_subset
+    confusion = result.confusion
+    assert result.fake_rejection_rate == pytest.approx(confusion[n, n] / FAKES_PER_EVALUATION)
+    assert result.false_rejection_rate == pytest.approx(confusion[:n, n].sum() / m)
+    # test accuracy is over the N real classes, recomputed here from the EMA model
+    images = split.test_images[evaluator.subset]
+    targets = split.test_targets[evaluator.subset]
+    logits, _ = predict(trainer.eval_discriminator, images)
+    assert result.test_accuracy == pytest.approx(accuracy(logits, targets))
+    assert evaluator.test_accuracies(trainer) == pytest.approx(
+        (result.test_accuracy, result.baseline_test_accuracy))
+    full, full_baseline = evaluator.test_accuracies(trainer, full=True)
+    logits_all, _ = predict(trainer.eval_discriminator, split.test_images)
+    assert full == pytest.approx(accuracy(logits_all, split.test_targets))
+    assert 0.0 <= full_baseline <= 1.0
+
+
+def test_without_baseline_its_accuracy_is_none(idx_dataset):
+    cfg = tiny_cfg(idx_dataset(), train_baseline=False, ema_decay=0.0)
+    split = load_split(cfg)
+    trainer = Trainer(cfg, split)
+    trainer.train_step()
+    assert trainer.train_step().baseline == 0.0
+    result = Evaluator(cfg, split, cfg.noise_dim).evaluate(trainer)
+    assert result.baseline_test_accuracy is None
+    assert 0.0 <= result.test_accuracy <= 1.0
+
+
+def test_evaluating_does_not_change_the_training_stream(idx_dataset):
+    cfg = tiny_cfg(idx_dataset())
+    split = load_split(cfg)
+    watched, unwatched = Trainer(cfg, split), Trainer(cfg, split)
+    evaluator = Evaluator(cfg, split, cfg.noise_dim)
+    for _ in range(2):
+        evaluator.evaluate(watched)
+        assert watched.train_step() == unwatched.train_step()
+    # the grid noise is fixed: two evaluations of the same weights show the same samples
+    first, second = evaluator.evaluate(watched), evaluator.evaluate(watched)
+    np.testing.assert_array_equal(first.samples.images, second.samples.images)
+    assert watched.generator.training  # sampling in eval mode did not leave G there

@@ -1,0 +1,299 @@
+"""sgan_core.trainer and batches: determinism, the label-free unlabeled path, augmentation,
+the (1) D then (2) G step, learning rates, and the state round trip."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+
+import pytest
+import torch
+
+from sgan_core import losses
+from sgan_core.batches import UnlabeledSampler, random_shift
+from sgan_core.config import TrainConfig
+from sgan_core.data import Split, load_split
+from sgan_core.trainer import Trainer
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """The machine is shared: one intra-op thread, as the runs themselves use."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def tiny_cfg(data_dir, **changes) -> TrainConfig:
+    values = dict(dataset="mnist", data_dir=str(data_dir), download=False,
+                  labels_per_class=2, validation_size=20, seed=0, batch_size=16,
+                  labeled_batch_size=8, eval_test_subset=50, sample_grid_size=16,
+                  embedding_points=50, embedding_fakes=20, num_threads=1)
+    return TrainConfig(**{**values, **changes})
+
+
+@pytest.fixture
+def cfg_split(idx_dataset):
+    cfg = tiny_cfg(idx_dataset())
+    return cfg, load_split(cfg)
+
+
+def state_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {name: value.detach().clone() for name, value in module.state_dict().items()}
+
+
+def same_tensors(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+# ----------------------------------------------------------------------------- determinism
+
+def test_same_seed_gives_identical_losses_and_weights(cfg_split):
+    cfg, split = cfg_split
+    first, second = Trainer(cfg, split), Trainer(cfg, split)
+    for _ in range(3):  # interleaved: the trainers share torch's global RNG
+        assert first.train_step() == second.train_step()
+        torch.rand(7)  # someone else using the global generator changes nothing
+    for name in ("discriminator", "generator", "baseline"):
+        assert same_tensors(state_tensors(getattr(first, name)),
+                            state_tensors(getattr(second, name))), name
+
+
+def test_different_seed_differs(cfg_split):
+    cfg, split = cfg_split
+    first, other = Trainer(cfg, split), Trainer(cfg.replace(seed=1), split)
+    first_losses = [first.train_step() for _ in range(2)]
+    other_losses = [other.train_step() for _ in range(2)]
+    assert first_losses != other_losses
+    assert not same_tensors(state_tensors(first.discriminator),
+                            state_tensors(other.discriminator))
+
+
+# ----------------------------------------------------------------------------- no labels
+
+def test_split_and_sampler_hold_no_unlabeled_labels(cfg_split):
+    cfg, split = cfg_split
+    fields = {f.name for f in dataclasses.fields(Split)}
+    assert "unlabeled_images" in fields
+    assert not any(name.startswith("unlabeled") and name != "unlabeled_images"
+                   for name in fields)
+    assert list(inspect.signature(UnlabeledSampler).parameters) == \
+        ["images", "batch_size", "generator"]
+    trainer = Trainer(cfg, split)
+    assert trainer.unlabeled.images is split.unlabeled_images
+    assert not any(isinstance(v, torch.Tensor) and v.dtype == torch.int64 and v.ndim == 1
+                   and v is not trainer.unlabeled.order
+                   for v in vars(trainer.unlabeled).values())
+    batch = trainer.unlabeled.next_batch()
+    assert isinstance(batch, torch.Tensor) and batch.dtype == torch.uint8
+    assert batch.shape == (cfg.batch_size, 1, 28, 28)
+
+
+def test_labels_reach_only_the_supervised_losses(cfg_split, monkeypatch):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg, split)
+    calls: list[tuple[str, tuple]] = []
+
+    def spy(name):
+        original = getattr(losses, name)
+
+        def wrapper(*args):
+            calls.append((name, args))
+            return original(*args)
+        monkeypatch.setattr(losses, name, wrapper)
+
+    for name in ("supervised_loss", "real_unsupervised_loss", "fake_unsupervised_loss",
+                 "feature_matching_loss", "non_saturating_loss"):
+        spy(name)
+    drawn_targets = []
+    original_next = trainer.labeled.next_batch
+
+    def labeled_next():
+        images, targets = original_next()
+        drawn_targets.append(targets)
+        return images, targets
+    monkeypatch.setattr(trainer.labeled, "next_batch", labeled_next)
+
+    trainer.train_step()
+    names = [name for name, _ in calls]
+    # D's supervised, real and fake terms, G's feature matching, the baseline's supervised
+    assert names == ["supervised_loss", "real_unsupervised_loss", "fake_unsupervised_loss",
+                     "feature_matching_loss", "supervised_loss"]
+    n_classes = split.spec.num_classes
+    for name, args in calls:
+        if name == "supervised_loss":
+            logits, targets = args
+            assert logits.shape == (cfg.labeled_batch_size, n_classes)
+            assert targets is drawn_targets[0]  # the labeled batch's own targets
+        else:
+            # unsupervised terms: float tensors of the unlabeled/fake batch size only
+            for arg in args:
+                assert arg.is_floating_point(), name
+                assert arg.shape[0] == cfg.batch_size, name
+    real_logits = dict(calls)["real_unsupervised_loss"][0]
+    assert real_logits.shape == (cfg.batch_size, n_classes)
+
+
+def test_non_saturating_generator_loss_is_used_when_asked(cfg_split, monkeypatch):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg.replace(generator_loss="non_saturating"), split)
+    used = []
+    for name in ("feature_matching_loss", "non_saturating_loss"):
+        original = getattr(losses, name)
+        monkeypatch.setattr(losses, name,
+                            lambda *a, _n=name, _o=original: used.append(_n) or _o(*a))
+    trainer.train_step()
+    assert used == ["non_saturating_loss"]
+
+
+# ----------------------------------------------------------------------------- augmentation
+
+def dot_images(positions: list[tuple[int, int]], size: int = 12) -> torch.Tensor:
+    """(B, 1, size, size) float images at -1 with one pixel at +1 at each position."""
+    images = torch.full((len(positions), 1, size, size), -1.0)
+    for b, (row, col) in enumerate(positions):
+        images[b, 0, row, col] = 1.0
+    return images
+
+
+def test_random_shift_with_zero_is_identity():
+    images = torch.rand(5, 3, 10, 10) * 2 - 1
+    shifted = random_shift(images, 0, torch.Generator().manual_seed(0))
+    assert torch.equal(shifted, images)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_random_shift_keeps_shape_and_moves_content_by_at_most_max_shift(channels):
+    max_shift, size, batch = 2, 12, 200
+    images = dot_images([(6, 5)] * batch, size).expand(batch, channels, size, size).clone()
+    shifted = random_shift(images, max_shift, torch.Generator().manual_seed(0))
+    assert shifted.shape == images.shape
+    offsets = set()
+    for b in range(batch):
+        bright = (shifted[b, 0] == 1.0).nonzero()
+        assert len(bright) == 1  # the dot stays inside the frame, exactly once
+        dy, dx = bright[0, 0].item() - 6, bright[0, 1].item() - 5
+        assert abs(dy) <= max_shift and abs(dx) <= max_shift
+        offsets.add((dy, dx))
+        # the whole image is the original moved by (dy, dx), padded with -1 (black)
+        expected = torch.roll(images[b], shifts=(dy, dx), dims=(1, 2))
+        assert torch.equal(shifted[b], expected)
+        assert torch.equal(shifted[b, 0], shifted[b, -1])  # channels move together
+    assert len(offsets) == (2 * max_shift + 1) ** 2  # per image, every offset happens
+
+
+def test_random_shift_pads_with_black():
+    images = torch.ones(50, 1, 6, 6)
+    shifted = random_shift(images, 1, torch.Generator().manual_seed(1))
+    assert set(shifted.unique().tolist()) == {-1.0, 1.0}
+    moved = [b for b in range(50) if (shifted[b] == -1).any()]
+    assert moved and all((shifted[b] == -1).sum() in (6, 11) for b in moved)
+
+
+# ----------------------------------------------------------------------------- the G step
+
+def test_generator_step_leaves_the_discriminator_unchanged(cfg_split):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg, split)
+    trainer.train_step()  # optimisers now have state, D has gradients
+    labeled, targets, unlabeled = trainer._real_batches()
+    with torch.no_grad():
+        _, features_unlabeled = trainer.discriminator(unlabeled)
+    d_before = state_tensors(trainer.discriminator)
+    d_grads = [p.grad.clone() for p in trainer.discriminator.parameters()]
+    ema_before = state_tensors(trainer.d_average.model)
+    g_before = state_tensors(trainer.generator)
+
+    trainer._update_generator(features_unlabeled)
+
+    assert same_tensors(d_before, state_tensors(trainer.discriminator))
+    assert all(torch.equal(before, p.grad)
+               for before, p in zip(d_grads, trainer.discriminator.parameters()))
+    assert same_tensors(ema_before, state_tensors(trainer.d_average.model))
+    assert not same_tensors(g_before, state_tensors(trainer.generator))  # G did move
+    assert all(p.requires_grad for p in trainer.discriminator.parameters())
+
+
+def test_discriminator_step_leaves_the_generator_weights_unchanged(cfg_split):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg, split)
+    labeled, targets, unlabeled = trainer._real_batches()
+    g_params = [p.detach().clone() for p in trainer.generator.parameters()]
+    d_before = state_tensors(trainer.discriminator)
+    trainer._update_discriminator(labeled, targets, unlabeled)
+    assert all(torch.equal(a, b) for a, b in zip(g_params, trainer.generator.parameters()))
+    assert not same_tensors(d_before, state_tensors(trainer.discriminator))
+
+
+# ----------------------------------------------------------------------------- learning rates
+
+def optimizer_lrs(trainer: Trainer) -> tuple[float, float, float]:
+    return (trainer.d_optimizer.param_groups[0]["lr"], trainer.g_optimizer.param_groups[0]["lr"],
+            trainer.baseline_optimizer.param_groups[0]["lr"])
+
+
+def test_live_learning_rate_change_and_linear_decay(cfg_split):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg.replace(d_lr=0.002, g_lr=0.001, lr_decay_steps=4), split)
+    assert trainer.current_learning_rates() == (0.002, 0.001)
+    trainer.train_step()
+    assert optimizer_lrs(trainer) == (0.002, 0.001, 0.002)  # step 0 ran at full rate
+    trainer.train_step()
+    assert trainer.current_learning_rates() == pytest.approx((0.001, 0.0005))  # halfway
+    trainer.set_learning_rates(d_lr=0.01)
+    assert trainer.current_learning_rates() == pytest.approx((0.005, 0.0005))
+    assert optimizer_lrs(trainer) == pytest.approx((0.005, 0.0005, 0.005))  # applied now
+    trainer.set_learning_rates(g_lr=0.004)
+    assert trainer.current_learning_rates() == pytest.approx((0.005, 0.002))
+    trainer.train_step()
+    trainer.train_step()
+    assert trainer.current_learning_rates() == (0.0, 0.0)
+    # at learning rate 0 a step moves no weight (batch-norm running stats aside)
+    d_before = state_tensors(trainer.discriminator)
+    g_before = [p.detach().clone() for p in trainer.generator.parameters()]
+    trainer.train_step()
+    assert optimizer_lrs(trainer) == (0.0, 0.0, 0.0)
+    assert same_tensors(d_before, state_tensors(trainer.discriminator))
+    assert all(torch.equal(a, b) for a, b in zip(g_before, trainer.generator.parameters()))
+
+
+def test_no_decay_keeps_learning_rates_constant(cfg_split):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg.replace(d_lr=0.002, g_lr=0.001), split)
+    for _ in range(3):
+        trainer.train_step()
+    assert trainer.current_learning_rates() == (0.002, 0.001)
+    assert optimizer_lrs(trainer) == (0.002, 0.001, 0.002)
+
+
+# ----------------------------------------------------------------------------- state round trip
+
+def test_state_dict_round_trip_gives_identical_next_steps(cfg_split):
+    cfg, split = cfg_split
+    original = Trainer(cfg, split)
+    for _ in range(3):
+        original.train_step()
+    state = copy.deepcopy(original.state_dict())
+    expected = [original.train_step() for _ in range(2)]
+
+    restored = Trainer(cfg, split)
+    restored.train_step()  # a different position, so loading must really restore
+    restored.load_state_dict(state)
+    assert restored.step_count == 3
+    assert [restored.train_step() for _ in range(2)] == expected
+    for name in ("discriminator", "generator", "baseline"):
+        assert same_tensors(state_tensors(getattr(original, name)),
+                            state_tensors(getattr(restored, name))), name
+    assert same_tensors(state_tensors(original.d_average.model),
+                        state_tensors(restored.d_average.model))
+
+
+def test_step_losses_are_finite_and_step_count_advances(cfg_split):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg, split)
+    result = trainer.train_step()
+    assert result.is_finite() and trainer.step_count == 1
+    assert result.unsupervised == result.unsupervised_real + result.unsupervised_fake
+    assert not dataclasses.replace(result, generator=float("nan")).is_finite()
+    assert not dataclasses.replace(result, supervised=float("inf")).is_finite()
