@@ -52,6 +52,18 @@ import json, os, sys, threading, time
 sys.path.insert(0, {root!r})
 import dashboard.app as app
 
+if os.environ.get("SGAN_BENCH_SWITCH_INTERVAL"):  # diagnostic: GIL hand-over interval
+    sys.setswitchinterval(float(os.environ["SGAN_BENCH_SWITCH_INTERVAL"]))
+if os.environ.get("SGAN_BENCH_NO_EMBEDDING"):  # diagnostic: no UMAP/PCA worker at all
+    import dashboard.state
+
+    class _NoWorker:
+        def submit(self, features): pass
+        def latest(self): return None
+        def stop(self): pass
+
+    dashboard.state.new_embedding_worker = _NoWorker
+
 if not getattr(app, "_bench_wrapped", False):
     _original, _lock, _path = app.draw_panels, threading.Lock(), os.environ["SGAN_BENCH_LOG"]
 
@@ -93,6 +105,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--start-trials", type=int, default=3,
                         help="Start -> first snapshot trials on the page (first is cold)")
     parser.add_argument("--repeats", type=int, default=1, help="headless/page pairs")
+    parser.add_argument("--no-embedding", action="store_true",
+                        help="diagnostic: serve the page without the embedding worker")
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="diagnostic: sys.setswitchinterval in the server (default 0.005)")
     parser.add_argument("--phase", choices=("headless",), help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -248,7 +264,7 @@ def run_with_page(args: argparse.Namespace, data_dir: Path, work: Path) -> dict:
     wrapper.write_text(WRAPPER.format(root=str(ROOT)))
     log_path.unlink(missing_ok=True)
     server = DashboardServer(data_dir, work / "server.log", app=str(wrapper),
-                             extra_env={"SGAN_BENCH_LOG": str(log_path)})
+                             extra_env=_diagnostic_env(args, log_path))
     server.start()
     try:
         with sync_playwright() as playwright:
@@ -261,6 +277,15 @@ def run_with_page(args: argparse.Namespace, data_dir: Path, work: Path) -> dict:
                 browser.close()
     finally:
         server.stop()
+
+
+def _diagnostic_env(args: argparse.Namespace, log_path: Path) -> dict[str, str]:
+    env = {"SGAN_BENCH_LOG": str(log_path)}
+    if args.no_embedding:
+        env["SGAN_BENCH_NO_EMBEDDING"] = "1"
+    if args.switch_interval is not None:
+        env["SGAN_BENCH_SWITCH_INTERVAL"] = str(args.switch_interval)
+    return env
 
 
 def _page_session(args: argparse.Namespace, server: Any, page: Any, log_path: Path) -> dict:
@@ -325,7 +350,10 @@ def report(args: argparse.Namespace, headless: list[dict], paged: list[dict]) ->
     print(f"\nconfig: the sidebar's default ({cfg.dataset}, {cfg.architecture}, batch "
           f"{cfg.batch_size}+{cfg.labeled_batch_size} labeled, {cfg.num_threads} training "
           f"thread(s)); window {args.seconds:g} s after {args.warmup:g} s warm-up; "
-          f"{args.repeats} repeat(s); {os.cpu_count()} CPUs")
+          f"{args.repeats} repeat(s); {os.cpu_count()} CPUs"
+          + ("; DIAGNOSTIC: no embedding worker" if args.no_embedding else "")
+          + (f"; DIAGNOSTIC: switch interval {args.switch_interval:g} s"
+             if args.switch_interval is not None else ""))
     h_rates = [r["rate"]["rate"] for r in headless if r.get("rate")]
     p_rates = [r["rate"]["rate"] for r in paged if r.get("rate")]
     h, p = median(h_rates), median(p_rates)

@@ -40,6 +40,11 @@ Choose how many labeled examples per class to keep in the sidebar and press **St
 
 def main() -> None:
     st.set_page_config(page_title="SGAN Studio", page_icon="🧪", layout="wide")
+    draw_page()
+    state.prewarm_embedding()  # after drawing: its thread must not slow this paint
+
+
+def draw_page() -> None:
     run_id, run, notice = state.current_run()
     if run is not None and state.needs_widget_sync(run_id):
         _load_run_settings(run)
@@ -59,6 +64,7 @@ def main() -> None:
         return
     live_panels(run_id, run)
     guarded("upload", inspector.render_upload, run, run.snapshot())
+
 
 
 def _load_run_settings(run: Any) -> None:

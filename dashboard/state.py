@@ -8,6 +8,7 @@ button pressed, the learning rates last applied) live in st.session_state.
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -15,8 +16,14 @@ from typing import Any, Callable, Optional
 
 import streamlit as st
 
+log = logging.getLogger(__name__)
 QUERY_KEY = "run"
 STEP_WAIT_S = 30.0  # keep refreshing this long after Step while its snapshot is due
+# UMAP's first use compiles numba code for 30-45 s while holding the GIL most of the
+# time: done after Start it slowed training about 4x for that long. So it is compiled
+# once per server, soon after the first page view (after its first paint), while the
+# teacher is still talking. None turns this off (tests).
+PREWARM_DELAY_S: Optional[float] = 5.0
 
 
 class EmbeddingPool:
@@ -63,6 +70,7 @@ def new_embedding_worker() -> Any:
     background thread (tests replace this to keep umap out of the test process)."""
     from sgan_core.embedding import EmbeddingWorker  # umap stays lazy inside
 
+    import_before_threads()
     worker = EmbeddingWorker()
     worker.warm_up()
     return worker
@@ -93,6 +101,40 @@ def registry() -> Any:
 @st.cache_resource(show_spinner=False)
 def embeddings() -> EmbeddingPool:
     return EmbeddingPool()
+
+
+def prewarm_embedding() -> None:
+    """Start compiling UMAP in the background, once per server (see PREWARM_DELAY_S)."""
+    if PREWARM_DELAY_S is not None:
+        import_before_threads()
+        _prewarm_thread(PREWARM_DELAY_S)
+
+
+def import_before_threads() -> None:
+    """Import here, in the script thread, what umap's import chain would otherwise import
+    in a background thread: plotly and narwhals look pandas/pyarrow up in sys.modules
+    and, mid-import, found them half-initialised ("partially initialized module
+    'pandas'", seen on the page). About 0.5 s, once per server."""
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+
+
+@st.cache_resource(show_spinner=False)
+def _prewarm_thread(delay_s: float) -> threading.Thread:
+    thread = threading.Thread(target=_prewarm, args=(delay_s,), daemon=True,
+                              name="sgan-umap-prewarm")
+    thread.start()
+    return thread
+
+
+def _prewarm(delay_s: float) -> None:
+    time.sleep(delay_s)
+    try:
+        from sgan_core.embedding import UmapProjector
+
+        UmapProjector().warm_up()  # numba caches what it compiles for the whole process
+    except Exception:  # the run's own worker will try again and say why it failed
+        log.warning("UMAP pre-warm failed", exc_info=True)
 
 
 # --- the run this page shows ----------------------------------------------------------

@@ -50,11 +50,13 @@ class TrainConfig:
     labeled_batch_size: int = 100  # labeled images per step (drawn with replacement)
     d_lr: float = 0.003  # discriminator Adam learning rate
     g_lr: float = 0.003  # generator Adam learning rate
+    baseline_lr: float = 0.001  # baseline's Adam lr: the best we measured for it alone
     adam_beta1: float = 0.5  # GAN-standard momentum; 0.9 makes D chase G too hard
     unsupervised_weight: float = 0.5  # weight of (real + fake) unsupervised loss; 0.5 as Salimans
     unsupervised_rampup_steps: int = 0  # ramp that weight linearly from 0 over these steps
-    data_init: bool = True  # data-dependent init of D's weight-normed layers (Salimans)
-    lr_decay_steps: int = 0  # linear decay of both lrs to 0 over this many steps; 0 = off
+    data_init: bool = False  # data-dependent init of weight-normed layers; unstable here (bench/README.md)
+    lr_decay_steps: int = 0  # linear decay of all lrs to 0 over this many steps; 0 = off
+    lr_decay_to_budget: bool = False  # linear decay to 0 over max_steps / time_budget_s
     ema_decay: float = 0.999  # EMA of D's weights used for evaluation; 0 = off
     augment_shift: int = 2  # random +-pixels shift of real images (both models); 0 = off
 
@@ -109,7 +111,7 @@ def validate(cfg: TrainConfig) -> None:
     _require(1 <= cfg.batch_size <= 4096, "batch_size must be between 1 and 4096")
     _require(1 <= cfg.labeled_batch_size <= 4096,
              "labeled_batch_size must be between 1 and 4096")
-    for name in ("d_lr", "g_lr"):
+    for name in ("d_lr", "g_lr", "baseline_lr"):
         value = getattr(cfg, name)
         _require(0 < value <= 1, f"{name} must be in (0, 1], got {value}")
     _require(0 <= cfg.adam_beta1 < 1, "adam_beta1 must be in [0, 1)")

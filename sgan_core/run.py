@@ -231,6 +231,9 @@ class TrainingRun:
 
     def _budget_reached(self) -> bool:
         cfg = self.config
+        self.trainer.budget_progress = max(
+            self.trainer.step_count / cfg.max_steps if cfg.max_steps else 0.0,
+            self._elapsed / cfg.time_budget_s if cfg.time_budget_s else 0.0)
         steps_done = cfg.max_steps and self.trainer.step_count >= cfg.max_steps
         time_done = cfg.time_budget_s and self._elapsed >= cfg.time_budget_s
         return bool(steps_done or time_done)

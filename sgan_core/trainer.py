@@ -14,7 +14,7 @@ from sgan_core import losses
 from sgan_core.batches import LabeledSampler, UnlabeledSampler, random_shift, to_unit_range
 from sgan_core.config import TrainConfig
 from sgan_core.data import Split
-from sgan_core.models import Discriminator, Generator
+from sgan_core.models import Discriminator, Generator, data_dependent_init
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,13 @@ class Trainer:
         self.discriminator = Discriminator(cfg, spec.channels, spec.image_size, spec.num_classes)
         self.generator = Generator(cfg, spec.channels, spec.image_size)
         self.baseline = Discriminator(cfg, spec.channels, spec.image_size, spec.num_classes)
+        if cfg.data_init:
+            self._data_init(split)
         self.d_optimizer = _adam(self.discriminator.parameters(), cfg.d_lr, cfg.adam_beta1)
         self.g_optimizer = _adam(self.generator.parameters(), cfg.g_lr, cfg.adam_beta1)
         # The baseline is a plain classifier: it gets the usual Adam momentum, not the
         # GAN-tuned one, so nothing about it is handicapped.
-        self.baseline_optimizer = _adam(self.baseline.parameters(), cfg.d_lr, 0.9)
+        self.baseline_optimizer = _adam(self.baseline.parameters(), cfg.baseline_lr, 0.9)
         self.d_average = ModelAverage(self.discriminator, cfg.ema_decay)
         self.baseline_average = ModelAverage(self.baseline, cfg.ema_decay)
         self.labeled = LabeledSampler(split.labeled_images, split.labeled_targets,
@@ -82,11 +84,21 @@ class Trainer:
         self.unlabeled = UnlabeledSampler(split.unlabeled_images, cfg.batch_size, self.rng)
         self.base_d_lr, self.base_g_lr = cfg.d_lr, cfg.g_lr
         self.step_count = 0
+        # Share of the run's budget used so far, set by whoever knows the budget (the
+        # run loop); drives the lr_decay_to_budget schedule.
+        self.budget_progress = 0.0
         # The noise and dropout layers draw from torch's global generator, which anything
         # else in the process may also use. Each step swaps in this private stream (saved
         # in checkpoints), so a run's steps do not depend on what else ran in between and
         # a resumed run continues exactly where it stopped.
         self.layer_rng_state = torch.Generator().manual_seed(cfg.seed + 1).get_state()
+
+    def _data_init(self, split: Split) -> None:
+        """Same data-dependent init for D and the baseline, from unlabeled images only."""
+        index = torch.randperm(len(split.unlabeled_images), generator=self.rng)[:500]
+        images = to_unit_range(split.unlabeled_images[index])
+        data_dependent_init(self.discriminator, images)
+        data_dependent_init(self.baseline, images)
 
     # ----- evaluation models -----
     @property
@@ -105,17 +117,21 @@ class Trainer:
         self._apply_schedule()
 
     def current_learning_rates(self) -> tuple[float, float]:
-        factor = 1.0
+        factor = 1.0 - self.budget_progress if self.cfg.lr_decay_to_budget else 1.0
         if self.cfg.lr_decay_steps > 0:
-            factor = max(0.0, 1.0 - self.step_count / self.cfg.lr_decay_steps)
+            factor = min(factor, 1.0 - self.step_count / self.cfg.lr_decay_steps)
+        factor = max(0.0, factor)
         return self.base_d_lr * factor, self.base_g_lr * factor
 
     def _apply_schedule(self) -> None:
         d_lr, g_lr = self.current_learning_rates()
-        for group in self.d_optimizer.param_groups + self.baseline_optimizer.param_groups:
-            group["lr"] = d_lr
-        for group in self.g_optimizer.param_groups:
-            group["lr"] = g_lr
+        # The baseline keeps its own rate (the best for it alone) under the same decay;
+        # live changes from the page tune the SGAN, not the yardstick.
+        baseline_lr = self.cfg.baseline_lr * (d_lr / self.base_d_lr)
+        for optimizer, lr in ((self.d_optimizer, d_lr), (self.g_optimizer, g_lr),
+                              (self.baseline_optimizer, baseline_lr)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr
 
     def unsupervised_weight(self) -> float:
         ramp = self.cfg.unsupervised_rampup_steps

@@ -30,6 +30,7 @@ APP = str(ROOT / "dashboard" / "app.py")
 def server(monkeypatch):
     """A fresh 'server': empty caches, PCA-only embedding (no umap import in tests)."""
     st.cache_resource.clear()
+    monkeypatch.setattr(state, "PREWARM_DELAY_S", None)  # no umap compile in tests
     monkeypatch.setattr(state, "new_embedding_worker", _pca_worker)
     yield
     state.shutdown_all()

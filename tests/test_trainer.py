@@ -235,15 +235,17 @@ def optimizer_lrs(trainer: Trainer) -> tuple[float, float, float]:
 
 def test_live_learning_rate_change_and_linear_decay(cfg_split):
     cfg, split = cfg_split
-    trainer = Trainer(cfg.replace(d_lr=0.002, g_lr=0.001, lr_decay_steps=4), split)
+    trainer = Trainer(cfg.replace(d_lr=0.002, g_lr=0.001, baseline_lr=0.004,
+                                  lr_decay_steps=4), split)
     assert trainer.current_learning_rates() == (0.002, 0.001)
     trainer.train_step()
-    assert optimizer_lrs(trainer) == (0.002, 0.001, 0.002)  # step 0 ran at full rate
+    assert optimizer_lrs(trainer) == (0.002, 0.001, 0.004)  # step 0 ran at full rate
     trainer.train_step()
     assert trainer.current_learning_rates() == pytest.approx((0.001, 0.0005))  # halfway
     trainer.set_learning_rates(d_lr=0.01)
     assert trainer.current_learning_rates() == pytest.approx((0.005, 0.0005))
-    assert optimizer_lrs(trainer) == pytest.approx((0.005, 0.0005, 0.005))  # applied now
+    # applied now; the baseline keeps its own rate under the same decay
+    assert optimizer_lrs(trainer) == pytest.approx((0.005, 0.0005, 0.002))
     trainer.set_learning_rates(g_lr=0.004)
     assert trainer.current_learning_rates() == pytest.approx((0.005, 0.002))
     trainer.train_step()
@@ -264,7 +266,16 @@ def test_no_decay_keeps_learning_rates_constant(cfg_split):
     for _ in range(3):
         trainer.train_step()
     assert trainer.current_learning_rates() == (0.002, 0.001)
-    assert optimizer_lrs(trainer) == (0.002, 0.001, 0.002)
+    assert optimizer_lrs(trainer) == (0.002, 0.001, cfg.baseline_lr)
+
+
+def test_decay_to_budget_follows_the_share_of_the_budget_used(cfg_split):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg.replace(d_lr=0.002, g_lr=0.001, lr_decay_to_budget=True), split)
+    trainer.budget_progress = 0.25
+    assert trainer.current_learning_rates() == pytest.approx((0.0015, 0.00075))
+    trainer.budget_progress = 1.5  # past the budget: never negative
+    assert trainer.current_learning_rates() == (0.0, 0.0)
 
 
 # ----------------------------------------------------------------------------- state round trip

@@ -1,0 +1,109 @@
+"""Training benchmarks for issue 2: accuracy against time, throughput, peak memory.
+
+Prints figures; asserts nothing (machines here are shared and noisy).
+
+    python bench/bench_training.py accuracy --data-dir data --seconds 60 600
+    python bench/bench_training.py accuracy --data-dir data --dataset fashion-mnist --seconds 300
+    python bench/bench_training.py throughput --data-dir data --repeats 5
+    python bench/bench_training.py memory --data-dir data --seconds 60
+
+`accuracy` runs the real CLI once per budget (a fresh process each time, as a user
+would) and reads metrics.json (full test set) and history.csv (2,000-image subset).
+`throughput` times our default step against a DCGAN-sized SGAN step in one process,
+alternating the two, and reports medians of images/s and their ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def run_cli(data_dir: str, dataset: str, seconds: float, out: Path, extra: list[str]) -> dict:
+    command = [sys.executable, "-m", "sgan_core", "train", "--dataset", dataset,
+               "--data-dir", data_dir, "--download", "false", "--labels-per-class", "10",
+               "--seed", "0", "--time-budget-s", str(seconds), "--out", str(out),
+               "--no-progress", *extra]
+    started = time.monotonic()
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    wall = time.monotonic() - started
+    metrics = json.loads((out / "metrics.json").read_text())
+    metrics["wall_s"] = wall
+    metrics["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with open(out / "history.csv") as handle:
+        metrics["history"] = list(csv.DictReader(handle))
+    return metrics
+
+
+def accuracy_at(history: list[dict], second: float) -> str:
+    """Subset accuracy of the last evaluation at or before `second` of training."""
+    rows = [r for r in history if float(r["seconds"]) <= second]
+    if not rows:
+        return "-"
+    row = rows[-1]
+    return f"{float(row['test_accuracy']):.4f} / {float(row['baseline_test_accuracy']):.4f}"
+
+
+def command_accuracy(args: argparse.Namespace) -> None:
+    print(f"dataset={args.dataset} labels_per_class=10 seed=0 extra={args.extra}")
+    for seconds in args.seconds:
+        out = ROOT / "runs" / f"bench-{args.dataset}-{int(seconds)}s"
+        metrics = run_cli(args.data_dir, args.dataset, seconds, out, args.extra)
+        print(f"\n== budget {seconds:.0f} s: steps {metrics['steps']}, "
+              f"{metrics['images_per_second']:.0f} img/s, wall {metrics['wall_s']:.0f} s")
+        print(f"full test set: SGAN {metrics['test_accuracy']:.4f}  "
+              f"baseline {metrics['baseline_test_accuracy']:.4f}")
+        marks = [m for m in (30, 60, 120, 180, 300, 450, 600) if m <= seconds]
+        for mark in marks:
+            print(f"  subset acc at {mark:>3} s (SGAN / baseline): "
+                  f"{accuracy_at(metrics['history'], mark)}")
+
+
+def command_memory(args: argparse.Namespace) -> None:
+    out = ROOT / "runs" / "bench-memory"
+    metrics = run_cli(args.data_dir, args.dataset, args.seconds[0], out, args.extra)
+    print(f"peak RSS of a {args.seconds[0]:.0f} s CLI training run: "
+          f"{metrics['peak_rss_mb']:.0f} MB")
+
+
+def command_throughput(args: argparse.Namespace) -> None:
+    from bench.dcgan_reference import time_steps  # local helper, see that file
+
+    results: dict[str, list[float]] = {"sgan-studio (mlp)": [], "dcgan-sized sgan": []}
+    for _ in range(args.repeats):
+        for name in results:
+            results[name].append(time_steps(name, args.data_dir, args.steps))
+    ours = statistics.median(results["sgan-studio (mlp)"])
+    dcgan = statistics.median(results["dcgan-sized sgan"])
+    for name, values in results.items():
+        print(f"{name:>20}: median {statistics.median(values):7.0f} real img/s "
+              f"(runs: {', '.join(f'{v:.0f}' for v in values)})")
+    print(f"ratio ours / dcgan-sized: {ours / dcgan:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("accuracy", "throughput", "memory"))
+    parser.add_argument("--data-dir", default=str(ROOT / "data"))
+    parser.add_argument("--dataset", default="mnist")
+    parser.add_argument("--seconds", type=float, nargs="+", default=[60.0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[],
+                        help="more CLI flags, e.g. --extra --d-lr 0.001")
+    args = parser.parse_args()
+    {"accuracy": command_accuracy, "memory": command_memory,
+     "throughput": command_throughput}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
