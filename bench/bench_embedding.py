@@ -1,75 +1,271 @@
-"""How long UMAP takes here: import, first (compiling) fit, and warm aligned updates.
+"""What UMAP costs here: start-up, warm update time, and the slowdown it causes in the
+training process, through the dashboard's EmbeddingWorker (UMAP in its own process).
 
-    python bench/bench_embedding.py [--points 2000] [--dim 128] [--updates 10] [--threads 1]
+    python bench/bench_embedding.py [--points 2000] [--fakes 200] [--dim 128]
+                                    [--updates 10] [--loop-s 3] [--pairs 5] [--warm-pairs 3]
+                                    [--control] [--in-process]
 
-Uses random clustered features (10 blobs) shaped like the discriminator's; each update
-nudges the features a little, the way consecutive training snapshots differ, and runs
-`UmapProjector.project` (init from the previous layout, 50 epochs) plus the Procrustes
-alignment, exactly what the dashboard's embedding worker does. Run it in a fresh process:
-the import and compile figures are only meaningful the first time.
+Features are random clustered points (10 blobs) shaped like the discriminator's; each
+update nudges them a little, the way consecutive training snapshots differ. The slowdown
+is measured with a busy pure-Python loop in this process (the worst case for the GIL,
+like the trainer's Python between torch ops): iterations per second alone, while the
+UMAP process imports and compiles, and while it serves back-to-back updates. Ratios near
+1 mean the embedding does not slow training. `--in-process` adds the old way for
+comparison: UmapProjector in a thread of this process (its compile holds the GIL);
+`--control` measures an unrelated nice-10 busy process the same way, to tell the CPU
+sharing of a busy machine from GIL contention.
+Run it in a fresh process: the start-up figures are only meaningful the first time.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import statistics
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from sgan_core.embedding import UmapProjector, align_to, clustered_points  # noqa: E402
+from sgan_core.embedding import (  # noqa: E402
+    METHOD_UMAP, EmbeddingWorker, align_to, clustered_points)
+from sgan_core.snapshot import Features  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=2000, help="real points per frame")
-    parser.add_argument("--fakes", type=int, default=0, help="extra fake points per frame")
+    parser.add_argument("--fakes", type=int, default=200, help="fake points per frame")
     parser.add_argument("--dim", type=int, default=128, help="feature dimension")
     parser.add_argument("--updates", type=int, default=10, help="timed warm updates")
-    parser.add_argument("--threads", type=int, default=1, help="numba threads (app: 1)")
+    parser.add_argument("--loop-s", type=float, default=3.0, help="seconds per loop rate")
+    parser.add_argument("--pairs", type=int, default=5, help="on/off windows compared")
+    parser.add_argument("--warm-pairs", type=int, default=3,
+                        help="on/off windows during the UMAP process's compile")
+    parser.add_argument("--control", action="store_true",
+                        help="also measure an unrelated nice-10 busy process (CPU sharing)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="also measure the old in-process UMAP thread (~1.5 min more)")
     return parser.parse_args()
 
 
-def timed(function, *args):
+def loop_rate(seconds: float) -> float:
+    """Iterations per second of a busy pure-Python loop, over `seconds`."""
+    count, total = 0, 0
     started = time.perf_counter()
-    result = function(*args)
-    return result, time.perf_counter() - started
+    deadline = started + seconds
+    while True:
+        for i in range(10_000):
+            total += i * i
+        count += 10_000
+        now = time.perf_counter()
+        if now >= deadline:
+            return count / (now - started)
+
+
+def frames(args: argparse.Namespace, n: int = 4) -> list[Features]:
+    """A few nudged variants of one feature set, made up front (cheap to cycle)."""
+    rng = np.random.default_rng(0)
+    real = clustered_points(args.points, args.dim, seed=1)
+    fake = clustered_points(args.fakes, args.dim, seed=2)
+    labels = np.arange(args.points) % 10
+    out = []
+    for _ in range(n):
+        real = real + rng.normal(scale=0.05, size=real.shape).astype(np.float32)
+        out.append(Features(0, real, labels, fake))
+    return out
+
+
+def at_step(features: Features, step: int) -> Features:
+    return Features(step, features.real, features.real_labels, features.fake)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, poll_s: float = 0.005) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(poll_s)
+    return True
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100.0  # utime, stime in clock ticks
+
+
+def process_nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def timed_updates(worker: EmbeddingWorker, variants: list[Features], n: int, step: int):
+    """Submit-to-frame seconds and the frames' own (fit + align) seconds, n updates."""
+    walls, fits = [], []
+    for i in range(n):
+        step += 1
+        started = time.perf_counter()
+        worker.submit(at_step(variants[i % len(variants)], step))
+        assert wait_until(lambda: worker.latest().step == step, 120.0), worker.status_text
+        walls.append(time.perf_counter() - started)
+        fits.append(worker.latest().seconds)
+    return walls, fits, step
+
+
+class Feeder:
+    """Submits a new frame as soon as the last one is drawn, while switched on."""
+
+    def __init__(self, worker: EmbeddingWorker, variants: list[Features], step: int) -> None:
+        self.worker, self.variants, self.step = worker, variants, step
+        self.on, self.done = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._feed, daemon=True)
+        self.thread.start()
+
+    def _feed(self) -> None:
+        while not self.done.is_set():
+            if not self.on.wait(0.05):
+                continue
+            self.step += 1
+            step = self.step
+            self.worker.submit(at_step(self.variants[step % len(self.variants)], step))
+            wait_until(lambda: self.done.is_set() or self.worker.latest().step == step,
+                       120.0, poll_s=0.02)  # a light poll: the loop is measured
+
+    def close(self) -> None:
+        self.done.set()
+        self.thread.join()
+
+
+def paired_ratios(load_on: Callable[[], None], load_off: Callable[[], None], pairs: int,
+                  window_s: float) -> list[float]:
+    """Loop rate with the load on / off, in alternating windows (the machine is shared
+    and its load drifts, so each 'on' window is compared with the 'off' next to it)."""
+    ratios = []
+    for _ in range(pairs):
+        load_off()
+        off = loop_rate(window_s)
+        load_on()
+        ratios.append(loop_rate(window_s) / off)
+    load_off()
+    return ratios
+
+
+def switch(event: threading.Event) -> tuple[Callable[[], None], Callable[[], None]]:
+    """(on, off) for a load gated by `event`; off waits for a frame in flight to end."""
+    return event.set, lambda: (event.clear(), time.sleep(0.3))
+
+
+def signals(pid: int) -> tuple[Callable[[], None], Callable[[], None]]:
+    """(on, off) for a whole process: SIGCONT / SIGSTOP (its wall clock just pauses)."""
+    return (lambda: os.kill(pid, signal.SIGCONT)), (lambda: os.kill(pid, signal.SIGSTOP))
+
+
+def describe(ratios: list[float]) -> str:
+    return (f"median {statistics.median(ratios):.2f}x "
+            f"(min {min(ratios):.2f}, max {max(ratios):.2f}, {len(ratios)} pairs)")
+
+
+def bench_worker(args: argparse.Namespace, variants: list[Features], baseline: float) -> None:
+    worker = EmbeddingWorker(recycle_process=False)  # the dashboard's settings
+    started = time.perf_counter()
+    worker.warm_up()
+    worker.submit(at_step(variants[0], 0))
+    assert wait_until(lambda: worker.umap_process_id is not None, 30.0), worker.status_text
+    pid = worker.umap_process_id
+    on, off = signals(pid)
+    ratios = paired_ratios(on, off, args.warm_pairs, args.loop_s)
+    on()
+    print(f"loop rate while the UMAP process imports and compiles vs paused (SIGSTOP): "
+          f"{describe(ratios)}" + ("" if not worker.umap_ready
+                                   else "  (WARNING: it was ready before the last pair)"))
+    assert wait_until(lambda: worker.umap_ready, 600.0), worker.status_text
+    print(f"UMAP process ready (import + compile, nice {process_nice(pid)}): "
+          f"{time.perf_counter() - started:.1f} s after warm_up()")
+    assert wait_until(lambda: worker.latest() is not None
+                      and worker.latest().method == METHOD_UMAP, 120.0), worker.status_text
+    print(f"first UMAP frame of {args.points} + {args.fakes} points (200 epochs): "
+          f"{worker.latest().seconds:.2f} s")
+
+    walls, fits, step = timed_updates(worker, variants, args.updates, step=0)
+    print(f"warm update of {args.points} + {args.fakes} points x {args.dim} via the worker, "
+          f"{args.updates} runs: submit-to-frame median {statistics.median(walls):.3f} s "
+          f"(min {min(walls):.3f}, max {max(walls):.3f}); fit+align median "
+          f"{statistics.median(fits):.3f} s")
+
+    feeder = Feeder(worker, variants, step)
+    cpu_before, frames_before = process_cpu_s(pid), worker.frames_computed
+    ratios = paired_ratios(*switch(feeder.on), args.pairs, args.loop_s)
+    cores = (process_cpu_s(pid) - cpu_before) / (args.pairs * args.loop_s)
+    print(f"loop rate during back-to-back UMAP updates vs idle worker: {describe(ratios)}; "
+          f"{worker.frames_computed - frames_before} frames, UMAP process used "
+          f"{cores:.2f} cores while updating")
+    feeder.close()
+    worker.stop()
+
+
+def bench_in_process(args: argparse.Namespace, variants: list[Features],
+                     baseline: float) -> None:
+    """The old way, for comparison: UmapProjector driven by a thread of this process."""
+    from sgan_core.embedding_worker import UmapProjector
+
+    projector, ready, done = UmapProjector(threads=1), threading.Event(), threading.Event()
+    updating = threading.Event()
+
+    def run() -> None:
+        projector.warm_up()
+        projector.project(variants[0].real, variants[0].fake)  # the 200-epoch first fit
+        ready.set()
+        previous, i = None, 0
+        while not done.is_set():
+            if updating.wait(0.05) and not done.is_set():
+                real, _ = projector.project(variants[i % 4].real, variants[i % 4].fake)
+                previous, i = align_to(previous, real), i + 1
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    warming = loop_rate(args.loop_s)
+    print(f"[in-process, old] loop rate while umap imports and compiles: "
+          f"{warming / baseline:.2f}x of the baseline")
+    ready.wait()
+    ratios = paired_ratios(*switch(updating), args.pairs, args.loop_s)
+    print(f"[in-process, old] loop rate during back-to-back UMAP updates vs none: "
+          f"{describe(ratios)}")
+    done.set()
+    updating.set()
+    thread.join()
+
+
+def bench_control(args: argparse.Namespace) -> None:
+    """An unrelated nice-10 busy process, paused and resumed like the UMAP process: how
+    much of the slowdown is plain CPU sharing on this (shared) machine, not the GIL."""
+    busy = subprocess.Popen(["nice", "-n", "10", sys.executable, "-c", "while True: pass"])
+    try:
+        ratios = paired_ratios(*signals(busy.pid), args.pairs, args.loop_s)
+    finally:
+        os.kill(busy.pid, signal.SIGCONT)
+        busy.kill()
+        busy.wait()
+    print(f"[control] loop rate with a nice-10 busy process vs paused: {describe(ratios)}")
 
 
 def main() -> None:
     args = parse_args()
-    _, import_s = timed(__import__, "umap")
-    print(f"import umap: {import_s:.1f} s")
-
-    projector = UmapProjector(threads=args.threads)
-    _, compile_s = timed(projector.warm_up)
-    print(f"first fit (300 points, compiles numba): {compile_s:.1f} s")
-
-    rng = np.random.default_rng(0)
-    real = clustered_points(args.points, args.dim, seed=1)
-    fake = clustered_points(args.fakes, args.dim, seed=2)
-    (previous, _), first_s = timed(projector.project, real, fake)
-    print(f"first fit of {args.points} + {args.fakes} points (200 epochs): {first_s:.2f} s")
-
-    seconds, drift = [], []
-    for _ in range(args.updates):
-        real = real + rng.normal(scale=0.05, size=real.shape).astype(np.float32)
-        started = time.perf_counter()
-        current, _ = projector.project(real, fake)
-        aligned = align_to(previous, current)
-        seconds.append(time.perf_counter() - started)
-        spread = np.linalg.norm(previous - previous.mean(0), axis=1).mean()
-        drift.append(float(np.linalg.norm(aligned - previous, axis=1).mean() / spread))
-        previous = aligned
-    print(
-        f"aligned update of {args.points} x {args.dim} ({args.threads} numba thread(s)), "
-        f"{args.updates} runs: median {statistics.median(seconds):.3f} s, "
-        f"min {min(seconds):.3f} s, max {max(seconds):.3f} s"
-    )
-    print(f"mean point movement per update / mean spread: median {statistics.median(drift):.3f}")
+    variants = frames(args)
+    baseline = loop_rate(args.loop_s)
+    print(f"busy-loop baseline: {baseline / 1e6:.2f} M iterations/s")
+    bench_worker(args, variants, baseline)
+    after = loop_rate(args.loop_s)
+    print(f"busy-loop baseline again after stop(): {after / baseline:.2f}x of the first")
+    if args.control:
+        bench_control(args)
+    if args.in_process:
+        bench_in_process(args, variants, (baseline + after) / 2)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ def main() -> None:
 
 
 def draw_page() -> None:
+    st.title("SGAN Studio")  # first, so messages from a pressed button appear below it
     run_id, run, notice = state.current_run()
     if run is not None and state.needs_widget_sync(run_id):
         _load_run_settings(run)
@@ -56,7 +57,6 @@ def draw_page() -> None:
     controls.render_buttons(buttons, run_status(run))
     _sidebar_messages(settings, run)
     _apply_learning_rates(settings, run)
-    st.title("SGAN Studio")
     if notice:
         st.warning(notice)
     if run is None:

@@ -19,11 +19,6 @@ import streamlit as st
 log = logging.getLogger(__name__)
 QUERY_KEY = "run"
 STEP_WAIT_S = 30.0  # keep refreshing this long after Step while its snapshot is due
-# UMAP's first use compiles numba code for 30-45 s while holding the GIL most of the
-# time: done after Start it slowed training about 4x for that long. So it is compiled
-# once per server, soon after the first page view (after its first paint), while the
-# teacher is still talking. None turns this off (tests).
-PREWARM_DELAY_S: Optional[float] = 5.0
 
 
 class EmbeddingPool:
@@ -66,11 +61,10 @@ class EmbeddingPool:
 
 
 def new_embedding_worker() -> Any:
-    """A started worker: PCA frames at once, UMAP imported and compiled in its own
-    background thread (tests replace this to keep umap out of the test process)."""
-    from sgan_core.embedding import EmbeddingWorker  # umap stays lazy inside
+    """A started worker: PCA frames at once, UMAP frames once its process has compiled
+    (tests replace this to keep UMAP processes out of the test run)."""
+    from sgan_core.embedding import EmbeddingWorker  # UMAP runs in a child process
 
-    import_before_threads()
     worker = EmbeddingWorker()
     worker.warm_up()
     return worker
@@ -104,37 +98,22 @@ def embeddings() -> EmbeddingPool:
 
 
 def prewarm_embedding() -> None:
-    """Start compiling UMAP in the background, once per server (see PREWARM_DELAY_S)."""
-    if PREWARM_DELAY_S is not None:
-        import_before_threads()
-        _prewarm_thread(PREWARM_DELAY_S)
-
-
-def import_before_threads() -> None:
-    """Import here, in the script thread, what umap's import chain would otherwise import
-    in a background thread: plotly and narwhals look pandas/pyarrow up in sys.modules
-    and, mid-import, found them half-initialised ("partially initialized module
-    'pandas'", seen on the page). About 0.5 s, once per server."""
-    import pandas  # noqa: F401
-    import pyarrow  # noqa: F401
+    """Have UMAP compiled (30-60 s, in its own low-priority process) before the first
+    Start, while the teacher is still talking; once per server. SGAN_PREWARM_UMAP=0
+    turns it off (tests, or a server that never shows the feature map)."""
+    if os.environ.get("SGAN_PREWARM_UMAP", "1") != "0":
+        _prewarmed()
 
 
 @st.cache_resource(show_spinner=False)
-def _prewarm_thread(delay_s: float) -> threading.Thread:
-    thread = threading.Thread(target=_prewarm, args=(delay_s,), daemon=True,
-                              name="sgan-umap-prewarm")
-    thread.start()
-    return thread
-
-
-def _prewarm(delay_s: float) -> None:
-    time.sleep(delay_s)
+def _prewarmed() -> bool:
     try:
-        from sgan_core.embedding import UmapProjector
+        from sgan_core.embedding_worker import prewarm_umap_process
 
-        UmapProjector().warm_up()  # numba caches what it compiles for the whole process
+        prewarm_umap_process()
     except Exception:  # the run's own worker will try again and say why it failed
-        log.warning("UMAP pre-warm failed", exc_info=True)
+        log.warning("could not start the UMAP warm-up process", exc_info=True)
+    return True
 
 
 # --- the run this page shows ----------------------------------------------------------

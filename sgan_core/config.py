@@ -48,15 +48,15 @@ class TrainConfig:
     # --- optimisation ---
     batch_size: int = 100  # unlabeled and fake images per step
     labeled_batch_size: int = 100  # labeled images per step (drawn with replacement)
-    d_lr: float = 0.003  # discriminator Adam learning rate
-    g_lr: float = 0.003  # generator Adam learning rate
+    d_lr: float = 0.0003  # discriminator Adam learning rate (bench/README.md: sweep)
+    g_lr: float = 0.0003  # generator Adam learning rate
     baseline_lr: float = 0.001  # baseline's Adam lr: the best we measured for it alone
     adam_beta1: float = 0.5  # GAN-standard momentum; 0.9 makes D chase G too hard
     unsupervised_weight: float = 0.5  # weight of (real + fake) unsupervised loss; 0.5 as Salimans
-    unsupervised_rampup_steps: int = 0  # ramp that weight linearly from 0 over these steps
+    unsupervised_rampup_steps: int = 500  # ramp that weight linearly from 0 over these steps
     data_init: bool = False  # data-dependent init of weight-normed layers; unstable here (bench/README.md)
     lr_decay_steps: int = 0  # linear decay of all lrs to 0 over this many steps; 0 = off
-    lr_decay_to_budget: bool = False  # linear decay to 0 over max_steps / time_budget_s
+    lr_decay_to_budget: bool = True  # linear decay to 0 over max_steps / time_budget_s
     ema_decay: float = 0.999  # EMA of D's weights used for evaluation; 0 = off
     augment_shift: int = 2  # random +-pixels shift of real images (both models); 0 = off
 

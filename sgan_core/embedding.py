@@ -1,11 +1,12 @@
 """2-D projections of discriminator features: PCA now, UMAP once it is warm.
 
-Importing umap costs 13-15 s and its first fit compiles numba code for 30-45 s, so
-nothing here imports it at module import. `EmbeddingWorker` serves PCA projections at
-once and switches to UMAP when a background warm-up fit has finished. Every new frame is
-rotated/scaled onto the previous one (Procrustes) so points do not jump between updates.
-Nothing here blocks the trainer: features are handed over with `submit` and the newest
-frame is read with `latest`.
+`EmbeddingWorker` serves PCA projections at once (computed here: ~16 ms of numpy) and
+switches to UMAP when its UMAP process (sgan_core.embedding_worker) has imported umap
+and compiled it, 45-60 s after start. umap never runs in this process: its numba code
+holds the GIL, which stalled training. Every new frame is rotated/scaled onto the
+previous one (Procrustes) so points do not jump between updates. Nothing here blocks the
+trainer: features are handed over with `submit` and the newest frame is read with
+`latest`.
 """
 from __future__ import annotations
 
@@ -132,79 +133,12 @@ def clustered_points(n: int, dim: int, seed: int = 0, clusters: int = 10) -> np.
     return points.astype(np.float32)
 
 
-class UmapProjector:
-    """UMAP on standardised real+fake features, re-using the previous layout as init.
-
-    First fit: PCA init and `first_epochs`. Updates (same number of real points as last
-    time): reals start where they were; each fake starts at its nearest real neighbour's
-    previous position (in standardised feature space), so only `update_epochs` are needed
-    and the frame stays recognisable. Not thread-safe: one thread calls `project`.
-    """
-
-    def __init__(
-        self,
-        n_neighbors: int = 15,
-        min_dist: float = 0.1,
-        first_epochs: int = 200,
-        update_epochs: int = 50,
-        random_state: Optional[int] = None,  # an int forces umap single-threaded
-        threads: int = 1,  # numba threads for this projector's fits; leave cores to torch
-    ) -> None:
-        self.n_neighbors = n_neighbors
-        self.min_dist = min_dist
-        self.first_epochs = first_epochs
-        self.update_epochs = update_epochs
-        self.random_state = random_state
-        self.threads = threads
-        self._previous_real: Optional[np.ndarray] = None  # (M, 2) last raw layout
-
-    def reset(self) -> None:
-        self._previous_real = None
-
-    def warm_up(self, n_points: int = 300, dim: int = 16) -> None:
-        """Import umap and compile both code paths (first fit, init-array update)."""
-        data = clustered_points(n_points, dim)
-        first = self._fit(data, pca_2d(data), self.first_epochs)
-        self._fit(data, first, self.update_epochs)
-
-    def project(self, real: np.ndarray, fake: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(M, 2) real and (F, 2) fake coordinates, unaligned."""
-        n_real = len(real)
-        stacked = standardise(np.concatenate([real, fake]))  # one scale for both
-        previous = self._previous_real
-        if previous is None or len(previous) != n_real:
-            init, epochs = pca_2d(stacked), self.first_epochs
-        else:
-            nearest = nearest_rows(stacked[n_real:], stacked[:n_real])
-            init, epochs = np.concatenate([previous, previous[nearest]]), self.update_epochs
-        coords = self._fit(stacked, init, epochs)
-        self._previous_real = coords[:n_real].copy()
-        return coords[:n_real], coords[n_real:]
-
-    def _fit(self, data: np.ndarray, init: np.ndarray, n_epochs: int) -> np.ndarray:
-        import numba
-        import umap  # lazy: 13-15 s import, only in the embedding threads
-
-        numba.set_num_threads(self.threads)  # per calling thread: trainer keeps its core
-        model = umap.UMAP(
-            n_components=2,
-            n_neighbors=min(self.n_neighbors, len(data) - 1),
-            min_dist=self.min_dist,
-            n_epochs=n_epochs,
-            init=np.asarray(init, dtype=np.float32),
-            # Below 4,096 points umap otherwise takes an exact path that is 20x slower.
-            force_approximation_algorithm=True,
-            random_state=self.random_state,
-        )
-        return np.asarray(model.fit_transform(data), dtype=np.float32)  # (n, 2)
-
-
 # UMAP life cycle inside the worker; the status line the page shows for each.
 _UMAP_OFF, _UMAP_IDLE, _UMAP_WARMING, _UMAP_READY, _UMAP_FAILED = range(5)
 _STATUS = {
     _UMAP_OFF: "PCA projection (UMAP switched off)",
     _UMAP_IDLE: "PCA projection (UMAP not started)",
-    _UMAP_WARMING: "PCA shown while UMAP warms up (first use compiles for ~40 s)",
+    _UMAP_WARMING: "PCA shown while UMAP warms up in the background (~1 min the first time)",
     _UMAP_READY: "UMAP ready",
 }
 MIN_UMAP_POINTS = 30  # below this a neighbour graph means little: PCA, without failing
@@ -213,20 +147,26 @@ MIN_UMAP_POINTS = 30  # below this a neighbour graph means little: PCA, without 
 class EmbeddingWorker:
     """Projects the newest submitted features on a daemon thread; never blocks callers.
 
-    `warm_up()` starts the projection thread plus a short-lived warm-up thread that
-    imports umap and compiles it (one uninterruptible ~40 s call, so it cannot share the
-    projection thread without freezing the picture); PCA frames are served meanwhile.
-    Once stopped, a worker stays stopped: make a new one.
+    With use_umap, `warm_up()` also gets a UMAP process (a spare one if the server has
+    it); PCA frames are served until it has compiled. Then each submission is sent to
+    it, one at a time: newer features wait, and unsent older ones are dropped. If the
+    process cannot start, fails or dies, the worker shows PCA for good and says why in
+    `status_text`. Once stopped, a worker stays stopped: make a new one.
     """
 
     def __init__(
         self,
         use_umap: bool = True,
-        projector_factory: Callable[[], UmapProjector] = UmapProjector,
+        projector_factory: Optional[Callable[[], object]] = None,  # runs in the UMAP
+        # process, so it must pickle (a module-level class); None: UmapProjector
         poll_s: float = 0.5,  # how often an idle thread looks at the stop flag
+        recycle_process: bool = True,  # on stop, park a warm UMAP process for the next
+        request_timeout_s: float = 120.0,  # a UMAP frame taking longer: give up on UMAP
     ) -> None:
         self.use_umap = use_umap
-        self._projector = projector_factory() if use_umap else None
+        self._projector_factory = projector_factory
+        self._recycle = recycle_process
+        self._request_timeout_s = request_timeout_s
         self._poll_s = poll_s
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -238,7 +178,9 @@ class EmbeddingWorker:
         self._umap_failure = ""  # why UMAP was given up, for status_text
         self._frame_error: Optional[str] = None  # last projection failed (cleared on success)
         self._thread: Optional[threading.Thread] = None
-        self._warm_thread: Optional[threading.Thread] = None
+        self._process = None  # embedding_worker.UmapProcess, driven by the worker thread
+        self._sent: Optional[tuple[int, Features]] = None  # (request id, features) at UMAP
+        self._fresh_layout = True  # this worker's first UMAP frame must not reuse another's
         self.frames_computed = 0  # projections finished (stale submissions never count)
 
     @property
@@ -252,6 +194,11 @@ class EmbeddingWorker:
     def umap_ready(self) -> bool:
         return self._umap == _UMAP_READY
 
+    @property
+    def umap_process_id(self) -> Optional[int]:
+        process = self._process
+        return process.pid if process is not None else None
+
     def start(self) -> None:
         """Start the projection thread (idempotent); `warm_up` calls it."""
         with self._lock:
@@ -262,16 +209,12 @@ class EmbeddingWorker:
                 self._thread.start()
 
     def warm_up(self) -> None:
-        """Start projecting, and (with use_umap) import and compile UMAP in the background."""
+        """Start projecting and, with use_umap, get the UMAP process going."""
         self.start()
         with self._lock:
-            if self._umap != _UMAP_IDLE:
-                return
-            self._umap = _UMAP_WARMING
-            self._warm_thread = threading.Thread(
-                target=self._warm, name="sgan-embedding-warm-up", daemon=True
-            )
-            self._warm_thread.start()
+            if self._umap == _UMAP_IDLE:
+                self._umap = _UMAP_WARMING
+                self._wake.set()  # the thread starts the process: warm_up returns at once
 
     def submit(self, features: Features) -> None:
         """Queue features for projection, replacing any that were still waiting."""
@@ -284,53 +227,69 @@ class EmbeddingWorker:
             return self._latest
 
     def stop(self, timeout: float = 5.0) -> bool:
-        """Stop and join; False if a thread outlived `timeout` (a warm-up mid-compile
-        cannot be interrupted, but it is a daemon and does nothing after the stop)."""
+        """Stop the thread and the UMAP process (or park it as the server's spare);
+        False if the thread outlived `timeout` (it is a daemon and ends soon after)."""
         self._stopping.set()
         self._wake.set()
-        deadline = time.monotonic() + timeout
-        threads = [t for t in (self._thread, self._warm_thread) if t is not None]
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        return not any(t.is_alive() for t in threads)
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        stuck = thread is not None and thread.is_alive()
+        with self._lock:
+            process, self._process = self._process, None
+        if process is not None:
+            from sgan_core.embedding_worker import park_umap_process
+
+            if stuck or not self._recycle or not park_umap_process(process):
+                process.close()
+        return not stuck
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
             self._wake.wait(self._poll_s)
-            with self._lock:  # take and clear together, so no submission is missed
-                features, self._pending = self._pending, None
-                self._wake.clear()
-                self._newest = features or self._newest
-            if features is None or self._stopping.is_set():
-                continue
-            try:
-                projection = self._project(features)
-            except Exception as error:  # bad features: say so, keep the last frame
-                logger.warning("embedding failed at step %d", features.step, exc_info=True)
-                self._frame_error = f"Embedding failed at step {features.step}: {error!r}"
-                continue
-            with self._lock:
-                self._latest, self._frame_error = projection, None
-                self.frames_computed += 1
+            self._wake.clear()  # before looking: a later wake-up is never lost
+            if self._stopping.is_set():
+                break
+            self._guarded(self._tend_process)
+            features = self._take_pending()
+            if features is not None:
+                self._guarded(self._project, features)
 
-    def _warm(self) -> None:
+    def _guarded(self, action: Callable, *args) -> None:
         try:
-            self._projector.warm_up()
-        except Exception as error:
-            self._umap_failed("UMAP could not start", error)
-            return
-        with self._lock:
-            self._umap = _UMAP_READY
-            if self._pending is None and self._newest is not None:
-                self._pending = self._newest  # redraw the current step with UMAP now
-                self._wake.set()
+            action(*args)
+        except Exception as error:  # bad features: say so, keep the last frame
+            step = args[0].step if args else (self._sent[1].step if self._sent else "?")
+            logger.warning("embedding failed at step %s", step, exc_info=True)
+            self._frame_error = f"Embedding failed at step {step}: {error!r}"
 
-    def _project(self, features: Features) -> Projection:
+    def _take_pending(self) -> Optional[Features]:
+        with self._lock:
+            process = self._process
+            if self._umap == _UMAP_READY and process is not None and process.busy:
+                return None  # one frame at a time: newer features wait in _pending
+            features, self._pending = self._pending, None
+            self._newest = features or self._newest
+            return features
+
+    def _project(self, features: Features) -> None:
+        n_points = len(features.real) + len(features.fake)
+        if self._umap == _UMAP_READY and n_points >= MIN_UMAP_POINTS:
+            request_id = self._process.request(features.real, features.fake,
+                                               reset=self._fresh_layout)
+            if request_id is not None:  # the frame comes back through _tend_process
+                self._sent, self._fresh_layout = (request_id, features), False
+                return
         started = time.perf_counter()
-        method, real, fake = self._coordinates(features)
+        coords = pca_2d(standardise(np.concatenate([features.real, features.fake])))
+        n_real = len(features.real)
+        self._publish(features, METHOD_PCA, coords[:n_real], coords[n_real:], started)
+
+    def _publish(self, features: Features, method: str, real: np.ndarray,
+                 fake: np.ndarray, started: float) -> None:
         previous = self._latest.coords_real if self._latest is not None else None
         alignment = fit_alignment(previous, real)  # reals are the same points every time
-        return Projection(
+        projection = Projection(
             step=features.step,
             method=method,
             coords_real=alignment.apply(real),
@@ -338,22 +297,66 @@ class EmbeddingWorker:
             coords_fake=alignment.apply(fake),
             seconds=time.perf_counter() - started,
         )
+        with self._lock:
+            self._latest, self._frame_error = projection, None
+            self.frames_computed += 1
 
-    def _coordinates(self, features: Features) -> tuple[str, np.ndarray, np.ndarray]:
-        n_real = len(features.real)
-        if self._umap == _UMAP_READY and n_real + len(features.fake) >= MIN_UMAP_POINTS:
-            try:
-                real, fake = self._projector.project(features.real, features.fake)
-                return METHOD_UMAP, real, fake
-            except Exception as error:
-                self._umap_failed(f"UMAP failed at step {features.step}", error)
-        coords = pca_2d(standardise(np.concatenate([features.real, features.fake])))
-        return METHOD_PCA, coords[:n_real], coords[n_real:]
+    def _tend_process(self) -> None:
+        """Start the UMAP process, take its replies, and notice when it is ready or gone."""
+        if self._umap == _UMAP_WARMING and self._process is None:
+            self._start_process()
+        process = self._process
+        if process is None or self._umap not in (_UMAP_WARMING, _UMAP_READY):
+            return
+        for reply in process.replies():
+            if self._sent is None or self._sent[0] != reply[1]:
+                continue  # answers a request of this process's previous owner
+            sent, self._sent = self._sent, None
+            if reply[0] == "error":
+                self._give_up_umap(f"UMAP failed at step {sent[1].step} ({reply[2]})", sent)
+                return
+            _, _, real, fake, seconds = reply  # seconds: the fit, in the UMAP process
+            self._publish(sent[1], METHOD_UMAP, real, fake, time.perf_counter() - seconds)
+        if process.dead:
+            self._give_up_umap(process.failure, self._sent)
+        elif process.ready and self._umap == _UMAP_WARMING:
+            self._umap_became_ready()
+        elif process.busy_since and (
+                time.monotonic() - process.busy_since > self._request_timeout_s):
+            self._give_up_umap(f"UMAP took over {self._request_timeout_s:.0f} s for one frame",
+                               self._sent)
 
-    def _umap_failed(self, what: str, error: Exception) -> None:
+    def _start_process(self) -> None:
+        from sgan_core.embedding_worker import UmapProjector, adopt_umap_process
+
+        try:
+            process = adopt_umap_process(self._projector_factory or UmapProjector)
+        except Exception as error:
+            self._give_up_umap(f"UMAP could not start ({error!r})", None)
+            return
+        with self._lock:
+            if not self._stopping.is_set():
+                self._process, process = process, None
+        if process is not None:  # stop() came first: it must not leak a child
+            process.close()
+            return
+        self._process.attach(self._wake.set)
+
+    def _umap_became_ready(self) -> None:
+        with self._lock:
+            self._umap = _UMAP_READY
+            if self._pending is None and self._newest is not None:
+                self._pending = self._newest  # redraw the current step with UMAP now
+
+    def _give_up_umap(self, why: str, sent: Optional[tuple[int, Features]]) -> None:
         # PCA for good: a UMAP that failed once would likely fail again, and each try
-        # costs seconds. The page shows the reason in status_text; the log has the trace.
-        logger.warning("%s", what, exc_info=error)
+        # costs seconds. The page shows the reason in status_text.
+        logger.warning("%s; showing PCA instead", why)
         with self._lock:
             self._umap = _UMAP_FAILED
-            self._umap_failure = f"{what} ({error!r}); showing PCA instead"
+            self._umap_failure = f"{why}; showing PCA instead"
+            process, self._process, self._sent = self._process, None, None
+            if sent is not None and self._pending is None:
+                self._pending = sent[1]  # its frame never came: draw it with PCA
+        if process is not None:
+            process.close()

@@ -8,6 +8,7 @@ subset; the others use tests/fakes.py for exact, instant control of the run.
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ APP = str(ROOT / "dashboard" / "app.py")
 def server(monkeypatch):
     """A fresh 'server': empty caches, PCA-only embedding (no umap import in tests)."""
     st.cache_resource.clear()
-    monkeypatch.setattr(state, "PREWARM_DELAY_S", None)  # no umap compile in tests
+    monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")  # no UMAP process in tests
     monkeypatch.setattr(state, "new_embedding_worker", _pca_worker)
     yield
     state.shutdown_all()
@@ -85,7 +86,7 @@ def test_first_paint_builds_no_model_and_imports_no_umap():
               "print(sorted(m for m in ('umap', 'sgan_core.run', 'sgan_core.models') "
               "if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            cwd=ROOT, timeout=60)
+                            cwd=ROOT, timeout=60, env={**os.environ, "SGAN_PREWARM_UMAP": "0"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("[]")
 
@@ -164,7 +165,7 @@ def test_changed_settings_say_they_need_a_new_run_and_lrs_apply_live(fake_engine
     at = new_page()
     at.button(key="b_start").click().run()
     at.number_input(key="w_d_lr").set_value(0.001).run()
-    assert ("lrs", 0.001, 0.003) in the_run(at).calls
+    assert ("lrs", 0.001, TrainConfig().g_lr) in the_run(at).calls
     assert not at.sidebar.warning
     at.slider(key="w_labels").set_value(50).run()
     assert controls.NEW_RUN_MESSAGE in at.sidebar.warning[0].value

@@ -1,10 +1,13 @@
-"""Embedding: PCA, Procrustes alignment, and the background worker (PCA mode).
+"""Embedding: PCA, Procrustes alignment, the background worker and its UMAP process.
 
-The default tests never import umap (import + numba compile take ~40 s); the one real
-UMAP test is marked `slow` so it can be deselected with `-m "not slow"`.
+The default tests never import umap (import + numba compile take ~1 min): the process
+tests run stub projectors in the real child process. The one real UMAP test is marked
+`slow` so it can be deselected with `-m "not slow"`.
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
 import time
 
@@ -16,11 +19,12 @@ from sgan_core.embedding import (
     METHOD_UMAP,
     EmbeddingWorker,
     Projection,
-    UmapProjector,
     align_to,
     clustered_points,
     pca_2d,
+    standardise,
 )
+from sgan_core.embedding_worker import prewarm_umap_process, stop_spare_umap_process
 from sgan_core.snapshot import Features
 
 
@@ -44,19 +48,55 @@ def wait_for(condition, timeout: float = 5.0) -> bool:
 
 
 class FakeProjector:
-    """Stands in for UmapProjector: instant, and can be told to fail."""
-
-    def __init__(self, fail_warm_up: bool = False, fail_project: bool = False) -> None:
-        self.fail_warm_up, self.fail_project = fail_warm_up, fail_project
+    """Stands in for UmapProjector in the UMAP process: instant, no umap import. The
+    process unpickles it by reference, so stubs are module-level classes."""
 
     def warm_up(self) -> None:
-        if self.fail_warm_up:
-            raise ImportError("no umap here")
+        pass
+
+    def reset(self) -> None:
+        pass
 
     def project(self, real, fake):
-        if self.fail_project:
-            raise ValueError("umap blew up")
-        return np.ones((len(real), 2)), np.zeros((len(fake), 2))
+        coords = pca_2d(standardise(np.concatenate([real, fake])))  # PCA-like, quick
+        return coords[: len(real)], coords[len(real):]
+
+
+class FailingWarmUp(FakeProjector):
+    def warm_up(self) -> None:
+        raise ImportError("no umap here")
+
+
+class FailingProject(FakeProjector):
+    def project(self, real, fake):
+        raise ValueError("umap blew up")
+
+
+class CrashingWarmUp(FakeProjector):
+    def warm_up(self) -> None:
+        os._exit(4)  # as a segfault or the OOM killer would: no reply, no traceback
+
+
+class SlowWarmUp(FakeProjector):
+    def warm_up(self) -> None:
+        time.sleep(60.0)  # like the real ~1 min compile
+
+
+class CrashingProject(FakeProjector):
+    def project(self, real, fake):
+        os._exit(3)
+
+
+PROCESS_TIMEOUT = 30.0  # a fresh Python importing numpy and pytest, on a busy machine
+WORKER_THREADS = {"sgan-embedding", "sgan-umap-reader"}
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -64,6 +104,7 @@ def worker_factory():
     workers = []
 
     def make(**kwargs) -> EmbeddingWorker:
+        kwargs.setdefault("recycle_process", False)
         worker = EmbeddingWorker(poll_s=0.05, **kwargs)
         workers.append(worker)
         return worker
@@ -71,6 +112,7 @@ def worker_factory():
     yield make
     for worker in workers:
         assert worker.stop(timeout=5.0)
+    stop_spare_umap_process()
 
 
 def test_pca_2d_finds_the_known_principal_axis():
@@ -160,40 +202,89 @@ def test_consecutive_frames_are_aligned(worker_factory):
     assert np.abs(worker.latest().coords_real - first).max() < 1e-3
 
 
-def test_stop_joins_every_thread():
-    worker = EmbeddingWorker(use_umap=True, projector_factory=FakeProjector, poll_s=0.05)
-    worker.warm_up()
-    assert worker.stop(timeout=5.0)
-    names = {thread.name for thread in threading.enumerate()}
-    assert not {"sgan-embedding", "sgan-embedding-warm-up"} & names
-
-
-def test_worker_switches_to_umap_once_warm(worker_factory):
+def test_umap_frames_come_from_the_process_and_stop_ends_it(worker_factory):
     worker = worker_factory(use_umap=True, projector_factory=FakeProjector)
     worker.submit(make_features(step=4))
     worker.warm_up()
-    assert wait_for(lambda: worker.umap_ready)
+    assert wait_for(lambda: worker.umap_ready, PROCESS_TIMEOUT)
+    pid = worker.umap_process_id
+    assert pid not in (None, os.getpid()) and process_alive(pid)
+    # The current step is redrawn with UMAP without a new submit.
     assert wait_for(lambda: worker.latest() is not None and worker.latest().method == METHOD_UMAP)
-    assert worker.latest().step == 4  # the current step was redrawn without a new submit
+    projection = worker.latest()
+    assert projection.step == 4 and projection.coords_real.shape == (60, 2)
+    assert projection.coords_fake.shape == (20, 2)
     assert worker.status_text == "UMAP ready"
+    worker.submit(make_features(step=5))
+    assert wait_for(lambda: worker.latest().step == 5)
+    assert worker.latest().method == METHOD_UMAP
+    assert worker.stop(timeout=5.0)
+    assert not process_alive(pid) and multiprocessing.active_children() == []
+    assert not WORKER_THREADS & {thread.name for thread in threading.enumerate()}
+
+
+def test_stop_during_warm_up_joins_every_thread():
+    worker = EmbeddingWorker(use_umap=True, projector_factory=SlowWarmUp, poll_s=0.05)
+    worker.warm_up()
+    assert wait_for(lambda: worker.umap_process_id is not None)
+    pid = worker.umap_process_id
+    assert worker.stop(timeout=5.0)  # not ready: killed, never parked
+    assert not process_alive(pid)
+    assert not WORKER_THREADS & {thread.name for thread in threading.enumerate()}
+
+
+def test_a_stopped_workers_warm_process_serves_the_next_worker(worker_factory):
+    prewarm_umap_process(FakeProjector)  # what the dashboard does before the first run
+    first = worker_factory(use_umap=True, projector_factory=FakeProjector,
+                           recycle_process=True)
+    first.warm_up()
+    assert wait_for(lambda: first.umap_ready, PROCESS_TIMEOUT)
+    pid = first.umap_process_id
+    first.submit(make_features(step=1))
+    assert wait_for(lambda: first.latest() is not None and first.latest().method == METHOD_UMAP)
+    assert first.stop(timeout=5.0) and process_alive(pid)  # parked, still warm
+    second = worker_factory(use_umap=True, projector_factory=FakeProjector)
+    second.warm_up()
+    assert wait_for(lambda: second.umap_ready) and second.umap_process_id == pid
+    second.submit(make_features(step=2))
+    assert wait_for(lambda: second.latest() is not None)
+    assert (second.latest().step, second.latest().method) == (2, METHOD_UMAP)
+    assert second.stop(timeout=5.0) and not process_alive(pid)  # recycle_process=False
 
 
 @pytest.mark.parametrize(
     "projector, reason",
     [
-        (lambda: FakeProjector(fail_warm_up=True), "UMAP could not start"),
-        (lambda: FakeProjector(fail_project=True), "UMAP failed at step"),
+        (FailingWarmUp, "UMAP could not start (ImportError('no umap here'))"),
+        (FailingProject, "UMAP failed at step 5 (ValueError('umap blew up'))"),
+        (CrashingWarmUp, "UMAP could not start (its process exited with code 4)"),
+        (CrashingProject, "The UMAP process stopped unexpectedly (exit code 3)"),
     ],
 )
 def test_umap_errors_fall_back_to_pca_and_say_so(worker_factory, projector, reason):
     worker = worker_factory(use_umap=True, projector_factory=projector)
     worker.warm_up()
-    assert wait_for(lambda: worker.umap_ready or reason in worker.status_text)
+    assert wait_for(lambda: worker.umap_ready or reason in worker.status_text,
+                    PROCESS_TIMEOUT)
     worker.submit(make_features(step=5))
-    assert wait_for(lambda: worker.frames_computed >= 1)
+    # The step whose UMAP frame never came is still drawn, with PCA.
+    assert wait_for(lambda: worker.latest() is not None and worker.latest().step == 5,
+                    PROCESS_TIMEOUT)
     assert worker.latest().method == METHOD_PCA
     assert wait_for(lambda: reason in worker.status_text)
-    assert "showing PCA instead" in worker.status_text
+    assert worker.status_text.endswith("; showing PCA instead")
+    assert worker.umap_process_id is None and multiprocessing.active_children() == []
+    worker.submit(make_features(step=6))
+    assert wait_for(lambda: worker.latest().step == 6) and worker.latest().method == METHOD_PCA
+
+
+def test_a_projector_that_cannot_be_sent_to_the_process_falls_back_at_once(worker_factory):
+    worker = worker_factory(use_umap=True, projector_factory=lambda: FakeProjector())
+    worker.warm_up()
+    assert wait_for(lambda: "UMAP could not start" in worker.status_text)
+    worker.submit(make_features(step=1))
+    assert wait_for(lambda: worker.latest() is not None)
+    assert worker.latest().method == METHOD_PCA
 
 
 def test_bad_features_are_reported_and_the_worker_survives(worker_factory):
@@ -208,14 +299,22 @@ def test_bad_features_are_reported_and_the_worker_survives(worker_factory):
 
 
 @pytest.mark.slow
-def test_real_umap_updates_stay_aligned():
-    """Real umap: import + numba compile (~40 s in a fresh process), then two frames."""
-    projector = UmapProjector()
+def test_real_umap_process_serves_aligned_frames(worker_factory):
+    """Real umap in its process: import + numba compile (~1 min), then two frames."""
+    worker = worker_factory(use_umap=True)
+    worker.warm_up()
+    assert wait_for(lambda: worker.umap_ready or "PCA instead" in worker.status_text, 300.0)
+    assert worker.umap_ready, worker.status_text
     real = clustered_points(300, 16, seed=3)
     fake = clustered_points(50, 16, seed=4)
-    first_real, first_fake = projector.project(real, fake)
-    assert first_real.shape == (300, 2) and first_fake.shape == (50, 2)
-    second_real, _ = projector.project(real, fake)
-    aligned = align_to(first_real, second_real)
-    spread = np.linalg.norm(first_real - first_real.mean(0), axis=1).mean()
-    assert np.linalg.norm(aligned - first_real, axis=1).mean() < 0.5 * spread
+    worker.submit(Features(1, real, np.arange(300) % 10, fake))
+    assert wait_for(lambda: worker.frames_computed == 1, 60.0)
+    first = worker.latest()
+    assert first.method == METHOD_UMAP and first.coords_fake.shape == (50, 2)
+    worker.submit(Features(2, real, np.arange(300) % 10, fake))
+    assert wait_for(lambda: worker.frames_computed == 2, 60.0)
+    second = worker.latest()
+    assert second.method == METHOD_UMAP
+    spread = np.linalg.norm(first.coords_real - first.coords_real.mean(0), axis=1).mean()
+    drift = np.linalg.norm(second.coords_real - first.coords_real, axis=1).mean()
+    assert drift < 0.5 * spread  # an update starts from the last layout, then is aligned

@@ -39,7 +39,7 @@ def render(snapshot: Snapshot) -> None:
         st.error("The run failed to start. Press Reset, check the settings, then Start.")
     if snapshot.data_notice:
         st.info(snapshot.data_notice)
-    columns = st.columns([1.1, 1, 0.8, 1, 0.9, 1.4, 1.3])
+    columns = st.columns([1.4, 0.9, 0.8, 1.0, 0.8, 1.4, 1.3])  # "running" must fit
     columns[0].metric("State", snapshot.run_status)
     columns[1].metric("Step", f"{snapshot.step:,}")
     columns[2].metric("Epoch", f"{snapshot.epoch:.2f}")
