@@ -138,9 +138,9 @@ def render_settings(current: Optional[TrainConfig]) -> Settings:
                   captions=list(GENERATOR_LOSS_HELP.values()))
     left, right = sidebar.columns(2)
     lr_help = "Adam learning rate; changes apply live to a running run."
-    _number(left, "D learning rate", 1e-4, 1.0, "w_d_lr", step=1e-4, format="%.4f",
+    _number(left, "D learning rate", 1e-5, 1.0, "w_d_lr", step=5e-5, format="%.5f",
             help=lr_help)
-    _number(right, "G learning rate", 1e-4, 1.0, "w_g_lr", step=1e-4, format="%.4f",
+    _number(right, "G learning rate", 1e-5, 1.0, "w_g_lr", step=5e-5, format="%.5f",
             help=lr_help)
     left.selectbox("Batch size", BATCH_SIZES, key="w_batch")
     _number(right, "Seed", 0, 2**31 - 1, "w_seed", step=1,

@@ -32,6 +32,7 @@ class EmbeddingPool:
         self._lock = threading.Lock()
         self._workers: dict[str, Any] = {}
         self._submitted_step: dict[str, int] = {}
+        self._retired: set[str] = set()  # stopped workers, kept for their last frame
 
     def submit(self, run_id: str, features: Any) -> None:
         with self._lock:
@@ -39,9 +40,20 @@ class EmbeddingPool:
                 return
             worker = self._workers.get(run_id)
             if worker is None:
+                self._retire_idle_workers()  # first: their UMAP process becomes ours
                 worker = self._workers[run_id] = new_embedding_worker()
             self._submitted_step[run_id] = features.step
         worker.submit(features)
+
+    def _retire_idle_workers(self) -> None:
+        """Stop the workers of runs that no longer train. Each holds a UMAP process
+        (a few hundred MB); a stopped one parks its warm process for the next worker,
+        which then skips the compile, and still answers latest() with its last frame."""
+        for run_id, worker in self._workers.items():
+            run = registry().get(run_id)
+            if run_id not in self._retired and (run is None or not run.snapshot().is_active):
+                self._retired.add(run_id)
+                _stop_quietly(worker)
 
     def worker(self, run_id: str) -> Optional[Any]:
         with self._lock:
@@ -51,6 +63,7 @@ class EmbeddingPool:
         with self._lock:
             worker = self._workers.pop(run_id, None)
             self._submitted_step.pop(run_id, None)
+            self._retired.discard(run_id)
         _stop_quietly(worker)
 
     def shutdown(self) -> None:
@@ -71,8 +84,8 @@ def new_embedding_worker() -> Any:
 
 
 def _stop_quietly(worker: Any) -> None:
-    """Stop without waiting long: a UMAP warm-up mid-compile cannot be interrupted, and
-    Reset must not hang on it (the threads are daemons and go idle once told to stop)."""
+    """Stop without waiting long: Reset must not hang on a busy worker (its thread is
+    a daemon and ends soon after; its UMAP process is parked or closed)."""
     if worker is None:
         return
     try:

@@ -190,8 +190,7 @@ class FakeEmbeddingWorker:
         return self._latest
 
     def stop(self, timeout: float = 5.0) -> bool:
-        self._latest = None
-        return True
+        return True  # like the real worker, keeps its last frame
 
 
 def fake_registry_module() -> types.ModuleType:

@@ -126,8 +126,10 @@ def test_panels_render_a_snapshot(fake_engine):
     assert len(at.get("plotly_chart")) == 4  # confusion, curves, embedding, P(fake)
     assert len(at.image) == 3  # samples, fooling fakes, rejected reals
     metrics = {m.label: m for m in at.metric}
-    assert metrics["SGAN test accuracy"].value == "80.0%"
-    assert "+20.0 pts" in metrics["SGAN test accuracy"].delta
+    assert metrics["SGAN accuracy"].value == "80.0%"
+    assert metrics["SGAN accuracy"].delta == "+20.0 pts"
+    assert metrics["Fakes caught"].value == "90.0%"
+    assert (metrics["State"].value, metrics["Step"].value) == ("running", "1")
     assert "bundled MNIST subset" in at.info[0].value
     assert any("PCA while UMAP warms up" in c.value for c in at.caption)
     assert len(at.expander) >= 6  # every panel explains itself
@@ -256,3 +258,20 @@ def test_missing_dataset_fails_with_a_message_not_an_exception(tiny_engine):
     assert not at.exception
     assert "CIFAR-10 was not found" in at.error[0].value
     assert at.button(key="b_reset").disabled is False
+
+
+def test_embedding_pool_retires_workers_of_runs_that_stopped(fake_engine):
+    registry = state.registry()
+    first_id, first = registry.create(TrainConfig(download=False))
+    second_id, _ = registry.create(TrainConfig(download=False))
+    pool = state.embeddings()
+    pool.submit(first_id, fakes.make_features(step=1))
+    pool.submit(first_id, fakes.make_features(step=1))  # same step again: not resent
+    first.stop()
+    stopped = []
+    pool.worker(first_id).stop = lambda timeout: stopped.append(timeout)
+    pool.submit(second_id, fakes.make_features(step=2))
+    assert stopped == [0.5]  # its UMAP process goes back to the server for the next run
+    assert pool.worker(first_id).latest().step == 1  # the last frame is still drawn
+    pool.submit(second_id, fakes.make_features(step=3))
+    assert stopped == [0.5]

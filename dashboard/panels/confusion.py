@@ -25,14 +25,5 @@ def render(snapshot: Snapshot) -> None:
         figure = state.cached("confusion", snapshot.version, lambda: figures.confusion_figure(
             snapshot.confusion, snapshot.class_names))
         plot(figure, key="confusion_chart")
-        st.caption(_rates(snapshot))
     explain(EXPLANATION)
 
-
-def _rates(snapshot: Snapshot) -> str:
-    parts = []
-    if snapshot.fake_rejection_rate is not None:
-        parts.append(f"fakes caught: {snapshot.fake_rejection_rate:.0%}")
-    if snapshot.false_rejection_rate is not None:
-        parts.append(f"real images wrongly called fake: {snapshot.false_rejection_rate:.0%}")
-    return " · ".join(parts)
