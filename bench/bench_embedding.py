@@ -2,18 +2,21 @@
 training process, through the dashboard's EmbeddingWorker (UMAP in its own process).
 
     python bench/bench_embedding.py [--points 2000] [--fakes 200] [--dim 128]
-                                    [--updates 10] [--loop-s 3] [--pairs 5] [--warm-pairs 3]
+                                    [--updates 10] [--loop-s 3] [--pairs 5]
                                     [--control] [--in-process]
 
 Features are random clustered points (10 blobs) shaped like the discriminator's; each
-update nudges them a little, the way consecutive training snapshots differ. The slowdown
-is measured with a busy pure-Python loop in this process (the worst case for the GIL,
-like the trainer's Python between torch ops): iterations per second alone, while the
-UMAP process imports and compiles, and while it serves back-to-back updates. Ratios near
-1 mean the embedding does not slow training. `--in-process` adds the old way for
-comparison: UmapProjector in a thread of this process (its compile holds the GIL);
-`--control` measures an unrelated nice-10 busy process the same way, to tell the CPU
-sharing of a busy machine from GIL contention.
+update nudges them a little, the way consecutive training snapshots differ. The cost to
+training is measured in this process, like the trainer's thread would feel it: (1) the
+rate of a busy pure-Python loop (the worst case for the GIL) and (2) the longest time a
+thread sleeping 2 ms at a time waited to run again (the GIL hold times: the busy loop
+hands the GIL over every 5 ms). Each is taken with the load on and off in alternating
+windows, because the machine is shared and its load drifts: the UMAP process importing
+and compiling vs paused (SIGSTOP), and back-to-back updates vs an idle worker. Loop-rate ratios near 1
+and waits of a few ms mean the embedding does not slow training. `--in-process` adds
+the old way for comparison: UmapProjector in a thread of this process; `--control`
+measures an unrelated nice-10 busy process the same way, to tell CPU sharing on a busy
+machine from GIL contention.
 Run it in a fresh process: the start-up figures are only meaningful the first time.
 """
 from __future__ import annotations
@@ -26,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -46,8 +50,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--updates", type=int, default=10, help="timed warm updates")
     parser.add_argument("--loop-s", type=float, default=3.0, help="seconds per loop rate")
     parser.add_argument("--pairs", type=int, default=5, help="on/off windows compared")
-    parser.add_argument("--warm-pairs", type=int, default=3,
-                        help="on/off windows during the UMAP process's compile")
     parser.add_argument("--control", action="store_true",
                         help="also measure an unrelated nice-10 busy process (CPU sharing)")
     parser.add_argument("--in-process", action="store_true",
@@ -67,6 +69,32 @@ def loop_rate(seconds: float) -> float:
         now = time.perf_counter()
         if now >= deadline:
             return count / (now - started)
+
+
+@dataclass
+class Window:
+    rate: float  # busy-loop iterations per second
+    stall_s: float  # longest time the probe thread waited past its 2 ms sleep
+
+
+def measure(seconds: float) -> Window:
+    """Loop rate, plus the worst wake-up delay of a thread sleeping 2 ms at a time: a
+    thread that wants the GIL waits as long as another thread holds it (the busy loop
+    hands it over every 5 ms; umap's numba code in this process does not)."""
+    worst, done = [0.0], threading.Event()
+
+    def probe() -> None:
+        while not done.is_set():
+            started = time.perf_counter()
+            time.sleep(0.002)
+            worst[0] = max(worst[0], time.perf_counter() - started - 0.002)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    rate = loop_rate(seconds)
+    done.set()
+    thread.join()
+    return Window(rate, worst[0])
 
 
 def frames(args: argparse.Namespace, n: int = 4) -> list[Features]:
@@ -142,18 +170,22 @@ class Feeder:
         self.thread.join()
 
 
-def paired_ratios(load_on: Callable[[], None], load_off: Callable[[], None], pairs: int,
-                  window_s: float) -> list[float]:
-    """Loop rate with the load on / off, in alternating windows (the machine is shared
-    and its load drifts, so each 'on' window is compared with the 'off' next to it)."""
-    ratios = []
+def paired(load_on: Callable[[], None], load_off: Callable[[], None], pairs: int,
+           window_s: float, until: Callable[[], bool] = lambda: False,
+           ) -> list[tuple[Window, Window]]:
+    """(on, off) windows, alternating: the machine is shared and its load drifts, so
+    each 'on' window is compared with the 'off' window just before it. Stops early
+    once `until()` is true."""
+    windows = []
     for _ in range(pairs):
+        if until():
+            break
         load_off()
-        off = loop_rate(window_s)
+        off = measure(window_s)
         load_on()
-        ratios.append(loop_rate(window_s) / off)
+        windows.append((measure(window_s), off))
     load_off()
-    return ratios
+    return windows
 
 
 def switch(event: threading.Event) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -166,12 +198,15 @@ def signals(pid: int) -> tuple[Callable[[], None], Callable[[], None]]:
     return (lambda: os.kill(pid, signal.SIGCONT)), (lambda: os.kill(pid, signal.SIGSTOP))
 
 
-def describe(ratios: list[float]) -> str:
-    return (f"median {statistics.median(ratios):.2f}x "
-            f"(min {min(ratios):.2f}, max {max(ratios):.2f}, {len(ratios)} pairs)")
+def describe(windows: list[tuple[Window, Window]]) -> str:
+    ratios = [on.rate / off.rate for on, off in windows]
+    return (f"loop rate {statistics.median(ratios):.2f}x (min {min(ratios):.2f}, "
+            f"max {max(ratios):.2f}, {len(ratios)} pairs); longest GIL wait "
+            f"{max(on.stall_s for on, _ in windows) * 1e3:.0f} ms on vs "
+            f"{max(off.stall_s for _, off in windows) * 1e3:.0f} ms off")
 
 
-def bench_worker(args: argparse.Namespace, variants: list[Features], baseline: float) -> None:
+def bench_worker(args: argparse.Namespace, variants: list[Features]) -> None:
     worker = EmbeddingWorker(recycle_process=False)  # the dashboard's settings
     started = time.perf_counter()
     worker.warm_up()
@@ -179,11 +214,10 @@ def bench_worker(args: argparse.Namespace, variants: list[Features], baseline: f
     assert wait_until(lambda: worker.umap_process_id is not None, 30.0), worker.status_text
     pid = worker.umap_process_id
     on, off = signals(pid)
-    ratios = paired_ratios(on, off, args.warm_pairs, args.loop_s)
+    windows = paired(on, off, 100, args.loop_s, until=lambda: worker.umap_ready)
     on()
-    print(f"loop rate while the UMAP process imports and compiles vs paused (SIGSTOP): "
-          f"{describe(ratios)}" + ("" if not worker.umap_ready
-                                   else "  (WARNING: it was ready before the last pair)"))
+    print(f"UMAP process importing + compiling vs paused (SIGSTOP), until ready: "
+          f"{describe(windows)}")
     assert wait_until(lambda: worker.umap_ready, 600.0), worker.status_text
     print(f"UMAP process ready (import + compile, nice {process_nice(pid)}): "
           f"{time.perf_counter() - started:.1f} s after warm_up()")
@@ -200,17 +234,16 @@ def bench_worker(args: argparse.Namespace, variants: list[Features], baseline: f
 
     feeder = Feeder(worker, variants, step)
     cpu_before, frames_before = process_cpu_s(pid), worker.frames_computed
-    ratios = paired_ratios(*switch(feeder.on), args.pairs, args.loop_s)
+    windows = paired(*switch(feeder.on), args.pairs, args.loop_s)
     cores = (process_cpu_s(pid) - cpu_before) / (args.pairs * args.loop_s)
-    print(f"loop rate during back-to-back UMAP updates vs idle worker: {describe(ratios)}; "
-          f"{worker.frames_computed - frames_before} frames, UMAP process used "
-          f"{cores:.2f} cores while updating")
+    print(f"back-to-back UMAP updates vs idle worker: {describe(windows)}; "
+          f"{worker.frames_computed - frames_before} frames, UMAP process busy "
+          f"{cores:.2f} cores while on")
     feeder.close()
     worker.stop()
 
 
-def bench_in_process(args: argparse.Namespace, variants: list[Features],
-                     baseline: float) -> None:
+def bench_in_process(args: argparse.Namespace, variants: list[Features]) -> None:
     """The old way, for comparison: UmapProjector driven by a thread of this process."""
     from sgan_core.embedding_worker import UmapProjector
 
@@ -229,13 +262,17 @@ def bench_in_process(args: argparse.Namespace, variants: list[Features],
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    warming = loop_rate(args.loop_s)
-    print(f"[in-process, old] loop rate while umap imports and compiles: "
-          f"{warming / baseline:.2f}x of the baseline")
-    ready.wait()
-    ratios = paired_ratios(*switch(updating), args.pairs, args.loop_s)
-    print(f"[in-process, old] loop rate during back-to-back UMAP updates vs none: "
-          f"{describe(ratios)}")
+    compiling = []
+    while not ready.is_set():
+        compiling.append(measure(args.loop_s))
+    idle = measure(args.loop_s)
+    rate = statistics.median(window.rate for window in compiling)
+    print(f"[in-process, old] umap importing + compiling ({len(compiling)} windows) vs idle "
+          f"after it: loop rate median {rate / idle.rate:.2f}x (min "
+          f"{min(w.rate for w in compiling) / idle.rate:.2f}); longest GIL wait "
+          f"{max(w.stall_s for w in compiling) * 1e3:.0f} ms vs {idle.stall_s * 1e3:.0f} ms")
+    windows = paired(*switch(updating), args.pairs, args.loop_s)
+    print(f"[in-process, old] back-to-back UMAP updates vs none: {describe(windows)}")
     done.set()
     updating.set()
     thread.join()
@@ -246,26 +283,23 @@ def bench_control(args: argparse.Namespace) -> None:
     much of the slowdown is plain CPU sharing on this (shared) machine, not the GIL."""
     busy = subprocess.Popen(["nice", "-n", "10", sys.executable, "-c", "while True: pass"])
     try:
-        ratios = paired_ratios(*signals(busy.pid), args.pairs, args.loop_s)
+        windows = paired(*signals(busy.pid), args.pairs, args.loop_s)
     finally:
         os.kill(busy.pid, signal.SIGCONT)
         busy.kill()
         busy.wait()
-    print(f"[control] loop rate with a nice-10 busy process vs paused: {describe(ratios)}")
+    print(f"[control] a nice-10 busy process vs paused: {describe(windows)}")
 
 
 def main() -> None:
     args = parse_args()
     variants = frames(args)
-    baseline = loop_rate(args.loop_s)
-    print(f"busy-loop baseline: {baseline / 1e6:.2f} M iterations/s")
-    bench_worker(args, variants, baseline)
-    after = loop_rate(args.loop_s)
-    print(f"busy-loop baseline again after stop(): {after / baseline:.2f}x of the first")
+    print(f"busy-loop baseline: {loop_rate(args.loop_s) / 1e6:.2f} M iterations/s")
+    bench_worker(args, variants)
     if args.control:
         bench_control(args)
     if args.in_process:
-        bench_in_process(args, variants, (baseline + after) / 2)
+        bench_in_process(args, variants)
 
 
 if __name__ == "__main__":

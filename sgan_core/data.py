@@ -314,8 +314,9 @@ def _fallback_notice(data_dir: str, download: bool, raw: _Raw) -> str:
     why = "could not be downloaded" if download else "downloading is off"
     return (f"MNIST was not found in {data_dir} and {why}; using the bundled subset of real "
             f"MNIST ({len(raw.train_targets):,} training / {len(raw.test_targets):,} test "
-            "images). For the full set, point --data-dir at a folder holding MNIST/raw/* "
-            "or run once with a network.")
+            "images). For the full set, point the data folder (--data-dir on the command "
+            "line, SGAN_DATA_DIR for the dashboard) at a folder holding MNIST/raw/*, or "
+            "run once with a network.")
 
 
 def _assemble(spec: DatasetSpec, raw: _Raw, notice: str | None, labeled: np.ndarray,
@@ -375,6 +376,13 @@ def max_labels_per_class(name: str, data_dir: str,
     if validation_size is None:
         validation_size = _default_validation_size()
     return max(0, int(np.min(counts - validation_shares(counts, validation_size))))
+
+
+def class_counts(name: str, data_dir: str) -> tuple[int, ...]:
+    """Training images per class that a load would use (bundled subset included)."""
+    spec = _spec(name)
+    counts = _class_counts(spec, data_dir)
+    return tuple(int(c) for c in (counts if counts is not None else spec.train_class_counts))
 
 
 def _default_validation_size() -> int:
