@@ -43,7 +43,12 @@ def main() -> None:
             time.sleep(args.seconds)
             page.wait_for_selector(READY, timeout=30_000)
             page.screenshot(path=str(OUT / "dashboard-top.png"))
-            page.screenshot(path=str(OUT / "dashboard.png"), full_page=True)
+            # Streamlit scrolls inside its own container, so a "full page" shot needs a
+            # viewport tall enough for every panel.
+            page.set_viewport_size({"width": 1600, "height": 2900})
+            time.sleep(3)
+            page.wait_for_selector(READY, timeout=30_000)
+            page.screenshot(path=str(OUT / "dashboard.png"))
             browser.close()
     finally:
         server.stop()

@@ -14,23 +14,15 @@ from sgan_core.batches import UnlabeledSampler, random_shift
 from sgan_core.config import TrainConfig
 from sgan_core.data import Split, load_split
 from sgan_core.trainer import Trainer
+from conftest import tiny_cfg as shared_tiny_cfg
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """The machine is shared: one intra-op thread, as the runs themselves use."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_cfg(data_dir, **changes) -> TrainConfig:
-    values = dict(dataset="mnist", data_dir=str(data_dir), download=False,
-                  labels_per_class=2, validation_size=20, seed=0, batch_size=16,
-                  labeled_batch_size=8, eval_test_subset=50, sample_grid_size=16,
-                  embedding_points=50, embedding_fakes=20, num_threads=1)
-    return TrainConfig(**{**values, **changes})
+    return shared_tiny_cfg(data_dir, **{"eval_test_subset": 50, "embedding_points": 50,
+                                        "embedding_fakes": 20, **changes})
 
 
 @pytest.fixture
