@@ -61,7 +61,8 @@ def command_accuracy(args: argparse.Namespace) -> None:
         print(f"\n== budget {seconds:.0f} s: steps {metrics['steps']}, "
               f"{metrics['images_per_second']:.0f} img/s, wall {metrics['wall_s']:.0f} s")
         print(f"full test set: SGAN {metrics['test_accuracy']:.4f}  "
-              f"baseline {metrics['baseline_test_accuracy']:.4f}")
+              f"baseline {metrics['baseline_test_accuracy']:.4f}  "
+              f"(peak RSS of the runs so far: {metrics['peak_rss_mb']:.0f} MB)")
         marks = [m for m in (30, 60, 120, 180, 300, 450, 600) if m <= seconds]
         for mark in marks:
             print(f"  subset acc at {mark:>3} s (SGAN / baseline): "
