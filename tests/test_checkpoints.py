@@ -12,7 +12,7 @@ import torch
 from sgan_core.checkpoints import FORMAT_VERSION, CheckpointError, load_run, save_run
 from sgan_core.config import TrainConfig
 from sgan_core.run import TrainingRun
-from conftest import tiny_cfg as shared_tiny_cfg
+from tiny_config import tiny_cfg as shared_tiny_cfg
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -11,7 +11,7 @@ from sgan_core.data import load_split
 from sgan_core.evaluation import (FAKES_PER_EVALUATION, INSPECTOR_COUNT, Evaluator, accuracy,
                                   confusion_matrix, predict, verdicts)
 from sgan_core.trainer import Trainer
-from conftest import tiny_cfg
+from tiny_config import tiny_cfg
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -18,7 +18,7 @@ from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.evaluation import Evaluator
 from sgan_core.run import TrainingRun
 from sgan_core.trainer import Trainer
-from conftest import tiny_cfg
+from tiny_config import tiny_cfg
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

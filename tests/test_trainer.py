@@ -14,7 +14,7 @@ from sgan_core.batches import UnlabeledSampler, random_shift
 from sgan_core.config import TrainConfig
 from sgan_core.data import Split, load_split
 from sgan_core.trainer import Trainer
-from conftest import tiny_cfg as shared_tiny_cfg
+from tiny_config import tiny_cfg as shared_tiny_cfg
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
