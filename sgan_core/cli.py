@@ -40,7 +40,6 @@ def _bool(text: str) -> bool:
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    defaults = TrainConfig.__dataclass_fields__
     for field in dataclasses.fields(TrainConfig):
         kind = {"bool": _bool, "int": int, "float": float}.get(str(field.type), str)
         default = field.default if field.default is not dataclasses.MISSING else "per-user cache"
@@ -49,7 +48,6 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(_flag(field.name), *aliases, dest=field.name, type=kind,
                             default=None, metavar=field.name.upper(),
                             help=f"default: {default}")
-    del defaults
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ The worker thread makes no UI call: it only publishes snapshots.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import threading
@@ -314,6 +315,4 @@ class TrainingRun:
 
 
 def _replace(snapshot: snap.Snapshot, **fields) -> snap.Snapshot:
-    import dataclasses
-
     return dataclasses.replace(snapshot, **fields)
