@@ -173,7 +173,9 @@ class TrainingRun:
                 continue
             if action == "wait":
                 continue
-            if self._budget_reached():
+            progress = self._budget_progress()
+            self.trainer.budget_progress = progress  # drives lr_decay_to_budget
+            if progress >= 1.0:
                 self._publish(status=snap.STATUS_FINISHED, evaluate=True, averager=averager)
                 return
             if not self._train_one(averager):
@@ -230,14 +232,11 @@ class TrainingRun:
             self._pending_steps = 0
         self._publish(status=snap.STATUS_PAUSED, error=message)
 
-    def _budget_reached(self) -> bool:
+    def _budget_progress(self) -> float:
+        """Share of the step or time budget used (whichever is further); 0 = no budget."""
         cfg = self.config
-        self.trainer.budget_progress = max(
-            self.trainer.step_count / cfg.max_steps if cfg.max_steps else 0.0,
-            self._elapsed / cfg.time_budget_s if cfg.time_budget_s else 0.0)
-        steps_done = cfg.max_steps and self.trainer.step_count >= cfg.max_steps
-        time_done = cfg.time_budget_s and self._elapsed >= cfg.time_budget_s
-        return bool(steps_done or time_done)
+        return max(self.trainer.step_count / cfg.max_steps if cfg.max_steps else 0.0,
+                   self._elapsed / cfg.time_budget_s if cfg.time_budget_s else 0.0)
 
     # ----- publishing -----
     def _publish(self, status: str, evaluate: bool = False, error: Optional[str] = None,
