@@ -16,14 +16,14 @@ How each figure is taken:
       headless: a TrainingRun in a child process (nothing else running);
       with page: `streamlit run` on a loopback port with one headless Chromium tab, the
       run started by clicking Start. The server runs dashboard/app.py unchanged through
-      a small wrapper script that times `draw_panels` and records the (step, elapsed,
+      a small wrapper script that times `draw_status` / `draw_charts` and records the (step, elapsed,
       images/s) of each snapshot it draws, so both sides are read the same way.
     The page's cost includes everything the page brings: refreshes, figure building,
     the UMAP worker (import, numba compile, updates) and Chromium itself, on 2 cores.
 (b) Start -> first snapshot: click on Start until the sample grid's caption is on the
     page (cold: first run of a fresh server; warm: after Reset, same server).
-(c) server time per refresh: wall time of `draw_panels` (the whole body of the live
-    fragment) inside the server; also the client's view, from the page's script-state
+(c) server time per refresh: wall time of `draw_status` and `draw_charts` (the bodies
+    of the two live fragments) inside the server; also the client's view, from the page's script-state
     attribute (running -> notRunning), which adds the websocket and the browser's work.
 (d) peak RSS: VmHWM of the server process (and of the headless child) from /proc.
 """
@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))  # run from anywhere
 SAMPLES_CAPTION = re.compile(r"\d+ of \d+ rejected as fake")
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 WRAPPER = '''\
-"""Bench wrapper: runs dashboard/app.py's main() with draw_panels timed (bench only)."""
+"""Bench wrapper: runs dashboard/app.py's main() with its panel drawing timed (bench only)."""
 import json, os, sys, threading, time
 sys.path.insert(0, {root!r})
 import dashboard.app as app
@@ -65,21 +65,26 @@ if os.environ.get("SGAN_BENCH_NO_EMBEDDING"):  # diagnostic: no UMAP/PCA worker 
     dashboard.state.new_embedding_worker = _NoWorker
 
 if not getattr(app, "_bench_wrapped", False):
-    _original, _lock, _path = app.draw_panels, threading.Lock(), os.environ["SGAN_BENCH_LOG"]
+    _lock, _path = threading.Lock(), os.environ["SGAN_BENCH_LOG"]
 
-    def _timed_draw_panels(run_id, snapshot):
-        started = time.perf_counter()
-        try:
-            return _original(run_id, snapshot)
-        finally:
-            record = dict(t=time.time(), draw_s=time.perf_counter() - started, run_id=run_id,
-                          status=snapshot.run_status, step=snapshot.step,
-                          elapsed_s=snapshot.elapsed_s, ips=snapshot.images_per_second,
-                          has_samples=snapshot.samples is not None, version=snapshot.version)
-            with _lock, open(_path, "a") as log:
-                log.write(json.dumps(record) + "\\n")
+    def _timed(part, original):
+        def timed(*args):
+            snapshot = args[-1]
+            started = time.perf_counter()
+            try:
+                return original(*args)
+            finally:
+                record = dict(t=time.time(), part=part, draw_s=time.perf_counter() - started,
+                              status=snapshot.run_status, step=snapshot.step,
+                              elapsed_s=snapshot.elapsed_s, ips=snapshot.images_per_second,
+                              has_samples=snapshot.samples is not None,
+                              version=snapshot.version)
+                with _lock, open(_path, "a") as log:
+                    log.write(json.dumps(record) + "\\n")
+        return timed
 
-    app.draw_panels = _timed_draw_panels
+    app.draw_status = _timed("status", app.draw_status)
+    app.draw_charts = _timed("charts", app.draw_charts)
     app._bench_wrapped = True
 app.main()
 '''
@@ -308,8 +313,10 @@ def _page_session(args: argparse.Namespace, server: Any, page: Any, log_path: Pa
     draws = read_log(log_path)
     result["rate"] = rate = window_rate(draws, args.warmup, args.seconds)
     if rate:
-        in_window = [d["draw_s"] for d in draws if rate["t0"] <= d["t"] <= rate["t1"]]
-        result["draw_s"] = in_window
+        in_window = [d for d in draws if rate["t0"] <= d["t"] <= rate["t1"]]
+        for part in ("status", "charts"):
+            result[f"draw_s_{part}"] = [d["draw_s"] for d in in_window if d["part"] == part]
+        result["window_s"] = rate["t1"] - rate["t0"]
         states = page.evaluate("window.__scriptStates")
         result["client_refresh_s"] = client_refresh_times(states, rate["t0"], rate["t1"])
     if cpu_begin:
@@ -374,11 +381,16 @@ def report(args: argparse.Namespace, headless: list[dict], paged: list[dict]) ->
           f"median {fmt(median([r.get('first_samples_s') for r in headless]), '.1f', ' s')}")
     print(f"    first paint (goto -> script idle): median "
           f"{fmt(median([r['first_paint_s'] for r in paged]), '.2f', ' s')}")
-    draws = [d for r in paged for d in r.get("draw_s", [])]
     client = [d for r in paged for d in r.get("client_refresh_s", [])]
-    print("(c) per refresh of the live panels (one tab, during the window)")
-    print(f"    server, draw_panels   median {fmt(median(draws) and 1000 * median(draws), '.0f', ' ms')}"
-          f"  p90 {fmt(_p90(draws), '.0f', ' ms')}  n={len(draws)}")
+    print("(c) per refresh of the live fragments (one tab, during the window)")
+    busy = 0.0
+    for part in ("status", "charts"):
+        draws = [d for r in paged for d in r.get(f"draw_s_{part}", [])]
+        busy += sum(draws)
+        print(f"    server, draw_{part:<7} median {fmt(median(draws) and 1000 * median(draws), '.0f', ' ms')}"
+              f"  p90 {fmt(_p90(draws), '.0f', ' ms')}  n={len(draws)}")
+    window = sum(r.get("window_s", 0.0) for r in paged)
+    print(f"    server drawing time per second of training: {fmt(window and busy / window, '.3f', ' s')}")
     print(f"    client, running->idle median {fmt(median(client) and 1000 * median(client), '.0f', ' ms')}"
           f"  p90 {fmt(_p90(client), '.0f', ' ms')}  n={len(client)}")
     print("(d) peak RSS (VmHWM)")

@@ -27,6 +27,7 @@ from sgan_core.losses import class_probabilities
 from sgan_core.trainer import Trainer
 
 log = logging.getLogger(__name__)
+PROGRESS_EVERY_S = 1.0  # progress-only snapshots between evaluations
 
 
 class TrainingRun:
@@ -162,7 +163,7 @@ class TrainingRun:
 
     def _loop(self) -> None:
         averager = LossAverager()
-        last_publish = time.monotonic()
+        last_publish = last_progress = time.monotonic()
         while True:
             action = self._next_action()
             if action == "stop":
@@ -180,12 +181,17 @@ class TrainingRun:
                 return
             if not self._train_one(averager):
                 continue
-            single = action == "single"
-            if single or time.monotonic() - last_publish >= self.config.eval_every_s:
+            single, now = action == "single", time.monotonic()
+            if single or now - last_publish >= self.config.eval_every_s:
                 status = snap.STATUS_PAUSED if single and self._paused else snap.STATUS_RUNNING
                 if not single or self._pending_steps == 0:
                     self._publish(status=status, evaluate=True, averager=averager)
-                    last_publish = time.monotonic()
+                    last_publish = last_progress = time.monotonic()
+            elif now - last_progress >= PROGRESS_EVERY_S:
+                # Step, epoch and images/s are cheap: the status line ticks every second
+                # while the (costly) evaluation keeps to eval_every_s.
+                self._publish(status=snap.STATUS_RUNNING)
+                last_progress = now
 
     def _next_action(self) -> str:
         """Apply pending commands; say what the loop does next."""
@@ -249,6 +255,7 @@ class TrainingRun:
             fields.update(self._progress_fields())
             if evaluate:
                 fields.update(self._evaluation_fields(averager))
+                fields["evaluation_version"] = self._snapshot.evaluation_version + 1
             # Evaluation time counts as training time: a time budget is wall-clock honest.
             self._elapsed += time.monotonic() - started
         with self._state_lock:

@@ -101,6 +101,7 @@ class Snapshot:
     data_notice: Optional[str] = None  # e.g. "using the bundled subset because ..."
     error: Optional[str] = None  # what went wrong and what to do; None when fine
     version: int = 0  # increases with every publish; readers can skip unchanged ones
+    evaluation_version: int = 0  # increases with every evaluation: charts redraw on this
 
     @property
     def num_classes(self) -> int:

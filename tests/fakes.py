@@ -71,7 +71,8 @@ def make_snapshot(cfg: Optional[TrainConfig] = None, status: str = snap.STATUS_R
         baseline_test_accuracy=0.6, fake_rejection_rate=0.9, false_rejection_rate=0.05,
         confusion=make_confusion(), history=make_history(), samples=make_samples(),
         inspection=make_inspection(), features=make_features(step),
-        data_source="fake", data_notice="using the bundled MNIST subset", version=version)
+        data_source="fake", data_notice="using the bundled MNIST subset", version=version,
+        evaluation_version=version)
     fields.update(changes)
     return snap.Snapshot(**fields)
 

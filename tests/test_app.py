@@ -135,6 +135,29 @@ def test_panels_render_a_snapshot(fake_engine):
     assert len(at.expander) >= 6  # every panel explains itself
 
 
+def test_progress_only_snapshots_update_the_status_but_reuse_the_charts(fake_engine,
+                                                                        monkeypatch):
+    import dataclasses
+
+    built: list[int] = []
+    original = figures.confusion_figure
+    monkeypatch.setattr(figures, "confusion_figure",
+                        lambda *args: built.append(1) or original(*args))
+    at = new_page()
+    at.button(key="b_start").click().run()
+    run = the_run(at)
+    current = run.snapshot()
+    run._snapshot = dataclasses.replace(current, step=4321, version=current.version + 1)
+    at.run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Step"] == "4,321"
+    assert len(built) == 1  # same evaluation_version: the cached figure is sent again
+    run._snapshot = dataclasses.replace(run.snapshot(), version=current.version + 2,
+                                        evaluation_version=current.evaluation_version + 1)
+    at.run()
+    assert len(built) == 2
+
+
 def test_a_failing_panel_shows_a_message_and_the_others_still_draw(fake_engine, monkeypatch):
     def broken(*args):
         raise ValueError("odd snapshot")

@@ -126,6 +126,25 @@ def test_max_steps_finishes_the_run(make_run):
     assert np.isfinite(final.history["supervised_loss"]).all()
 
 
+def test_progress_is_published_between_evaluations(make_run, monkeypatch):
+    """The status line ticks every PROGRESS_EVERY_S while evaluation keeps its interval;
+    evaluated fields ride along unchanged, tagged by evaluation_version."""
+    monkeypatch.setattr("sgan_core.run.PROGRESS_EVERY_S", 0.05)
+    run = make_run(eval_every_s=1000.0)  # only the build evaluates in this test
+    run.start()
+    first = wait_for(lambda: (s := run.snapshot()).evaluation_version == 1 and s,
+                     what="the first evaluated snapshot")
+    later = wait_for(lambda: (s := run.snapshot()).version >= first.version + 3
+                     and s.step > first.step and s, what="progress-only snapshots")
+    assert later.evaluation_version == first.evaluation_version == 1
+    assert later.samples is first.samples and later.test_accuracy == first.test_accuracy
+    assert later.elapsed_s > first.elapsed_s and later.images_per_second > 0
+    run.pause()
+    paused = wait_for(lambda: (s := run.snapshot()).run_status == "paused" and s,
+                      what="paused")
+    assert paused.evaluation_version == 2  # pausing evaluates: the page shows that step
+
+
 # ----------------------------------------------------------------------------- errors
 
 def test_nan_loss_pauses_with_a_message_and_the_thread_stays_stoppable(make_run, monkeypatch):

@@ -22,7 +22,7 @@ def render(snapshot: Snapshot) -> None:
     if snapshot.confusion is None:
         waiting("The confusion matrix")
     else:
-        figure = state.cached("confusion", snapshot.version, lambda: figures.confusion_figure(
+        figure = state.cached("confusion", snapshot.evaluation_version, lambda: figures.confusion_figure(
             snapshot.confusion, snapshot.class_names))
         plot(figure, key="confusion_chart")
     explain(EXPLANATION)

@@ -25,7 +25,7 @@ def render(snapshot: Snapshot) -> None:
     if not snapshot.history or len(snapshot.history.get("step", ())) == 0:
         waiting("Curves")
     else:
-        figure = state.cached("curves", (snapshot.version, smoothing),
+        figure = state.cached("curves", (snapshot.evaluation_version, smoothing),
                               lambda: figures.curves_figure(snapshot.history, smoothing))
         plot(figure, key="curves_chart")
     explain(EXPLANATION)

@@ -66,7 +66,7 @@ def render(snapshot: Snapshot) -> None:
         waiting("The inspector")
         explain(EXPLANATION)
         return
-    figure = state.cached("p_fake", snapshot.version,
+    figure = state.cached("p_fake", snapshot.evaluation_version,
                           lambda: figures.p_fake_histogram(inspection))
     plot(figure, key="p_fake_chart")
     left, right = st.columns(2)
@@ -84,7 +84,7 @@ def _grid(title: str, name: str, snapshot: Snapshot, build: Any, count: int) -> 
     if count == 0:
         st.caption("None right now.")
         return
-    image = state.cached(name, snapshot.version,
+    image = state.cached(name, snapshot.evaluation_version,
                          lambda: png(build(snapshot.inspection, snapshot.class_names)))
     st.image(image, width="stretch", output_format="PNG")
 

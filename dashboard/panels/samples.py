@@ -21,7 +21,7 @@ def render(snapshot: Snapshot) -> None:
     if snapshot.samples is None:
         waiting("Samples")
     else:
-        image = state.cached("samples", snapshot.version, lambda: png(figures.samples_image(
+        image = state.cached("samples", snapshot.evaluation_version, lambda: png(figures.samples_image(
             snapshot.samples, snapshot.class_names)))
         n_fake = int((snapshot.samples.verdicts >= snapshot.num_classes).sum())
         st.image(image, width="stretch", output_format="PNG",
