@@ -2,7 +2,7 @@
 
 Prints figures; asserts nothing (machines here are shared and noisy).
 
-    python bench/bench_training.py accuracy --data-dir data --seconds 60 600
+    python bench/bench_training.py accuracy --data-dir data --seconds 60 600 [--seeds 0 1 2]
     python bench/bench_training.py accuracy --data-dir data --dataset fashion-mnist --seconds 300
     python bench/bench_training.py throughput --data-dir data --repeats 5
     python bench/bench_training.py memory --data-dir data --seconds 60
@@ -28,10 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def run_cli(data_dir: str, dataset: str, seconds: float, out: Path, extra: list[str]) -> dict:
+def run_cli(data_dir: str, dataset: str, seconds: float, out: Path, extra: list[str],
+            seed: int = 0) -> dict:
     command = [sys.executable, "-m", "sgan_core", "train", "--dataset", dataset,
                "--data-dir", data_dir, "--download", "false", "--labels-per-class", "10",
-               "--seed", "0", "--time-budget-s", str(seconds), "--out", str(out),
+               "--seed", str(seed), "--time-budget-s", str(seconds), "--out", str(out),
                "--no-progress", *extra]
     started = time.monotonic()
     subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -54,19 +55,27 @@ def accuracy_at(history: list[dict], second: float) -> str:
 
 
 def command_accuracy(args: argparse.Namespace) -> None:
-    print(f"dataset={args.dataset} labels_per_class=10 seed=0 extra={args.extra}")
-    for seconds in args.seconds:
-        out = ROOT / "runs" / f"bench-{args.dataset}-{int(seconds)}s"
-        metrics = run_cli(args.data_dir, args.dataset, seconds, out, args.extra)
-        print(f"\n== budget {seconds:.0f} s: steps {metrics['steps']}, "
-              f"{metrics['images_per_second']:.0f} img/s, wall {metrics['wall_s']:.0f} s")
-        print(f"full test set: SGAN {metrics['test_accuracy']:.4f}  "
-              f"baseline {metrics['baseline_test_accuracy']:.4f}  "
-              f"(peak RSS of the runs so far: {metrics['peak_rss_mb']:.0f} MB)")
-        marks = [m for m in (30, 60, 120, 180, 300, 450, 600) if m <= seconds]
-        for mark in marks:
-            print(f"  subset acc at {mark:>3} s (SGAN / baseline): "
-                  f"{accuracy_at(metrics['history'], mark)}")
+    print(f"dataset={args.dataset} labels_per_class=10 seeds={args.seeds} extra={args.extra}")
+    finals: dict[float, list[tuple[int, float, float]]] = {s: [] for s in args.seconds}
+    for seed in args.seeds:
+        for seconds in args.seconds:
+            out = ROOT / "runs" / f"bench-{args.dataset}-{int(seconds)}s-seed{seed}"
+            metrics = run_cli(args.data_dir, args.dataset, seconds, out, args.extra, seed)
+            finals[seconds].append((seed, metrics["test_accuracy"],
+                                    metrics["baseline_test_accuracy"]))
+            print(f"\n== seed {seed}, budget {seconds:.0f} s: steps {metrics['steps']}, "
+                  f"{metrics['images_per_second']:.0f} img/s, wall {metrics['wall_s']:.0f} s")
+            print(f"full test set: SGAN {metrics['test_accuracy']:.4f}  "
+                  f"baseline {metrics['baseline_test_accuracy']:.4f}  "
+                  f"(peak RSS of the runs so far: {metrics['peak_rss_mb']:.0f} MB)")
+            for mark in [m for m in (30, 60, 120, 180, 300, 450, 600) if m <= seconds]:
+                print(f"  subset acc at {mark:>3} s (SGAN / baseline): "
+                      f"{accuracy_at(metrics['history'], mark)}", flush=True)
+    for seconds, rows in finals.items():
+        sgan, baseline = [r[1] for r in rows], [r[2] for r in rows]
+        print(f"\nbudget {seconds:.0f} s over seeds {[r[0] for r in rows]}: SGAN median "
+              f"{statistics.median(sgan):.4f} (min {min(sgan):.4f}, max {max(sgan):.4f}), "
+              f"baseline median {statistics.median(baseline):.4f}")
 
 
 def command_memory(args: argparse.Namespace) -> None:
@@ -97,6 +106,8 @@ def main() -> None:
     parser.add_argument("--data-dir", default=str(ROOT / "data"))
     parser.add_argument("--dataset", default="mnist")
     parser.add_argument("--seconds", type=float, nargs="+", default=[60.0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="accuracy: one run per seed and budget")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[],

@@ -1,8 +1,10 @@
 """Accuracy per training step for config overrides (tuning; contention-proof).
 
-    python bench/sweep_steps.py '{"d_lr": 0.0005}' 2000    # T=threads (default 1)
+    python bench/sweep_steps.py '{"d_lr": 0.0005}' 2000    # T=threads (default 1), EVERY=500
 
-Prints SGAN / baseline accuracy on the 2,000-image test subset every 200 steps.
+Prints SGAN / baseline accuracy on the 2,000-image test subset every EVERY steps and at
+the end. With no time or step budget the lr_decay_to_budget schedule is off: pass
+"lr_decay_steps": STEPS to mimic a budgeted run.
 """
 import json
 import os
@@ -25,6 +27,7 @@ from sgan_core.trainer import Trainer  # noqa: E402
 def main() -> None:
     overrides = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    every = int(os.environ.get("EVERY", "500"))
     data_dir = os.environ.get("SGAN_DATA_DIR", "data")
     cfg = TrainConfig(data_dir=data_dir, download=False, **overrides)
     split = load_split(cfg)
@@ -32,7 +35,7 @@ def main() -> None:
     started, marks = time.time(), []
     for step in range(1, steps + 1):
         losses = trainer.train_step()
-        if step % 500 == 0:
+        if step % every == 0 or step == steps:
             sgan, baseline = evaluator.test_accuracies(trainer)
             marks.append(f"{step}:{sgan:.3f}/{baseline:.3f}")
             print(marks[-1], flush=True)
