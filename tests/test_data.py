@@ -14,7 +14,8 @@ import torch
 
 from sgan_core import data
 from sgan_core.config import ConfigError, TrainConfig
-from sgan_core.data import DATASETS, DataError, Split, load_split, split_indices
+from sgan_core.data import DATASETS, DataError, Split, load_split
+from sgan_core.splitting import split_indices, validation_shares
 
 
 def make_cfg(data_dir: Path | str, **changes) -> TrainConfig:
@@ -88,10 +89,10 @@ def test_split_indices_deterministic_per_seed():
 
 
 def test_validation_shares_follow_class_sizes():
-    shares = data.validation_shares([100, 300, 600], 100)
+    shares = validation_shares([100, 300, 600], 100)
     assert shares.tolist() == [10, 30, 60]
-    assert data.validation_shares([1, 1, 1], 2).sum() == 2
-    assert data.validation_shares([5, 5], 0).tolist() == [0, 0]
+    assert validation_shares([1, 1, 1], 2).sum() == 2
+    assert validation_shares([5, 5], 0).tolist() == [0, 0]
 
 
 def test_saved_labeled_indices_are_reused_exactly(idx_dataset):
