@@ -13,7 +13,7 @@ from typing import Any, Optional
 import streamlit as st
 
 from dashboard import state
-from sgan_core.config import ConfigError, TrainConfig
+from sgan_core.config import PRECISIONS, ConfigError, TrainConfig
 from sgan_core.snapshot import (STATUS_FAILED, STATUS_FINISHED, STATUS_IDLE, STATUS_LOADING,
                                 STATUS_PAUSED, STATUS_RUNNING, STATUS_STOPPED)
 
@@ -33,7 +33,7 @@ FIELD_TITLES = {
     "generator_loss": "generator loss", "batch_size": "batch size", "seed": "seed",
     "time_budget_s": "training length", "max_steps": "training length",
     "architecture": "architecture", "num_threads": "CPU threads",
-    "labeled_batch_size": "batch size",
+    "labeled_batch_size": "batch size", "precision": "arithmetic",
 }
 LIVE_FIELDS = ("d_lr", "g_lr")  # applied to a running run without restarting it
 BUTTONS = ("Start", "Stop", "Pause", "Resume", "Step", "Reset")  # two per row
@@ -63,6 +63,7 @@ def config_to_widgets(cfg: TrainConfig) -> dict[str, Any]:
         "w_minutes": round(cfg.time_budget_s / 60.0, 2) if cfg.time_budget_s else 5.0,
         "w_steps": cfg.max_steps or 2000,
         "w_architecture": cfg.architecture, "w_threads": cfg.num_threads,
+        "w_precision": cfg.precision,
     }
 
 
@@ -78,6 +79,7 @@ def widgets_to_config(values: dict[str, Any], base: TrainConfig) -> TrainConfig:
         max_steps=int(values["w_steps"]) if by_steps else 0,
         time_budget_s=0.0 if by_steps else float(values["w_minutes"]) * 60.0,
         architecture=values["w_architecture"], num_threads=int(values["w_threads"]),
+        precision=values["w_precision"],
     )
 
 
@@ -151,6 +153,10 @@ def render_settings(current: Optional[TrainConfig]) -> Settings:
                      help="mlp is fast on a laptop CPU; conv is slower, better on images.")
         _number(st, "CPU threads for training", 1, 16, "w_threads", step=1,
                 help="1 leaves a core free so the page stays responsive.")
+        st.selectbox("Arithmetic", PRECISIONS, key="w_precision",
+                     help="bfloat16 makes training steps about 1.5x faster on CPUs with "
+                          "native bf16 (AVX512-BF16, AMX) at the same accuracy; 'auto' "
+                          "uses it only there.")
     return _settings_from_widgets(base, current)
 
 

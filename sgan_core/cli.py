@@ -174,6 +174,7 @@ def _final_metrics(run, final) -> dict:
         "status": final.run_status,
         "error": final.error,
         "data_source": final.data_source,
+        "precision": run.trainer.precision,  # what "auto" resolved to on this machine
         "config": cfg.to_dict(),
     }
 

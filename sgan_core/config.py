@@ -14,6 +14,7 @@ from typing import Any
 GENERATOR_LOSSES = ("feature_matching", "non_saturating")
 FAKE_CLASS_MODES = ("fixed_zero", "explicit")
 ARCHITECTURES = ("mlp", "conv")
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 class ConfigError(ValueError):
@@ -59,6 +60,7 @@ class TrainConfig:
     lr_decay_to_budget: bool = True  # linear decay to 0 over max_steps / time_budget_s
     ema_decay: float = 0.999  # EMA of D's weights used for evaluation; 0 = off
     augment_shift: int = 2  # random +-pixels shift of real images (both models); 0 = off
+    precision: str = "auto"  # training matmuls: "bfloat16" autocast, "float32", or "auto" = bf16 where the CPU has native bf16
 
     # --- run length and reporting ---
     max_steps: int = 0  # stop after this many steps; 0 = no step limit
@@ -105,6 +107,8 @@ def validate(cfg: TrainConfig) -> None:
              f"architecture must be one of {', '.join(ARCHITECTURES)}")
     _require(cfg.fake_class in FAKE_CLASS_MODES,
              f"fake_class must be one of {', '.join(FAKE_CLASS_MODES)}")
+    _require(cfg.precision in PRECISIONS,
+             f"precision must be one of {', '.join(PRECISIONS)}")
     _require(cfg.generator_loss in GENERATOR_LOSSES,
              f"generator_loss must be one of {', '.join(GENERATOR_LOSSES)}")
     _require(cfg.noise_dim >= 1, "noise_dim must be at least 1")

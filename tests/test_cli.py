@@ -114,6 +114,7 @@ def test_tiny_run_writes_metrics_history_and_checkpoint(idx_dataset, tmp_path, c
     assert metrics["seconds"] > 0 and metrics["images_per_second"] > 0
     assert metrics["test_images"] == 50  # the final figures use the full test set
     assert metrics["status"] == "finished" and metrics["error"] is None
+    assert metrics["precision"] in ("float32", "bfloat16")  # "auto" resolved
 
     with open(out / "history.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))

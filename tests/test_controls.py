@@ -12,7 +12,7 @@ def test_widgets_round_trip_a_config():
     cfg = TrainConfig(dataset="fashion-mnist", labels_per_class=25,
                       generator_loss="non_saturating", d_lr=0.001, g_lr=0.002,
                       batch_size=64, labeled_batch_size=64, seed=7, time_budget_s=90.0,
-                      architecture="conv", num_threads=1)
+                      architecture="conv", num_threads=1, precision="float32")
     values = controls.config_to_widgets(cfg)
     assert values["w_length_unit"] == "minutes" and values["w_minutes"] == 1.5
     assert controls.widgets_to_config(values, TrainConfig()) == cfg

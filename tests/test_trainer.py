@@ -300,3 +300,48 @@ def test_step_losses_are_finite_and_step_count_advances(cfg_split):
     assert result.unsupervised == result.unsupervised_real + result.unsupervised_fake
     assert not dataclasses.replace(result, generator=float("nan")).is_finite()
     assert not dataclasses.replace(result, supervised=float("inf")).is_finite()
+
+
+# ----------------------------------------------------------------------------- precision
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_each_precision_is_deterministic_and_finite(idx_dataset, precision):
+    cfg = tiny_cfg(idx_dataset(), precision=precision)
+    split = load_split(cfg)
+    first, second = Trainer(cfg, split), Trainer(cfg, split)
+    assert first.precision == precision
+    for _ in range(3):
+        result = first.train_step()
+        assert result == second.train_step() and result.is_finite()
+    assert same_tensors(state_tensors(first.discriminator), state_tensors(second.discriminator))
+    assert all(p.dtype == torch.float32 for p in first.discriminator.parameters())
+
+
+def test_bfloat16_losses_still_see_float32_logits(idx_dataset, monkeypatch):
+    """Autocast speeds up the matmuls; logsumexp/softplus/cross-entropy stay exact."""
+    seen: list[torch.dtype] = []
+    for name in ("supervised_loss", "real_unsupervised_loss", "fake_unsupervised_loss",
+                 "feature_matching_loss"):
+        original = getattr(losses, name)
+        monkeypatch.setattr(losses, name, lambda *args, _f=original: (
+            seen.extend(a.dtype for a in args if torch.is_tensor(a)) or _f(*args)))
+    cfg = tiny_cfg(idx_dataset(), precision="bfloat16")
+    Trainer(cfg, load_split(cfg)).train_step()
+    assert seen and set(seen) <= {torch.float32, torch.int64}
+
+
+def test_auto_precision_follows_the_cpu(monkeypatch):
+    from sgan_core import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: True)
+    assert trainer_module.resolve_precision("auto") == "bfloat16"
+    monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: False)
+    assert trainer_module.resolve_precision("auto") == "float32"
+    assert trainer_module.resolve_precision("bfloat16") == "bfloat16"
+
+
+def test_unknown_precision_is_a_config_error(idx_dataset):
+    from sgan_core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="precision must be one of auto, float32"):
+        tiny_cfg(idx_dataset(), precision="float16")
