@@ -142,6 +142,10 @@ _STATUS = {
     _UMAP_READY: "UMAP ready",
 }
 MIN_UMAP_POINTS = 30  # below this a neighbour graph means little: PCA, without failing
+# A UMAP frame every 2 s (each evaluation) cost the page a fifth of training speed on 2
+# cores (the child's CPU plus a WebGL redraw in the browser); the map moves slowly, so
+# a frame every few seconds shows the same story. bench/README.md has the figures.
+UMAP_FRAME_INTERVAL_S = 6.0
 
 
 class EmbeddingWorker:
@@ -162,12 +166,15 @@ class EmbeddingWorker:
         poll_s: float = 0.5,  # how often an idle thread looks at the stop flag
         recycle_process: bool = True,  # on stop, park a warm UMAP process for the next
         request_timeout_s: float = 120.0,  # a UMAP frame taking longer: give up on UMAP
+        min_frame_interval_s: float = UMAP_FRAME_INTERVAL_S,  # least time between UMAP requests
     ) -> None:
         self.use_umap = use_umap
         self._projector_factory = projector_factory
         self._recycle = recycle_process
         self._request_timeout_s = request_timeout_s
         self._poll_s = poll_s
+        self._min_frame_interval_s = min_frame_interval_s
+        self._last_request = float("-inf")  # monotonic time the last UMAP frame was asked for
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -266,11 +273,15 @@ class EmbeddingWorker:
     def _take_pending(self) -> Optional[Features]:
         with self._lock:
             process = self._process
-            if self._umap == _UMAP_READY and process is not None and process.busy:
+            if self._umap == _UMAP_READY and process is not None and (
+                    process.busy or self._too_soon_for_umap()):
                 return None  # one frame at a time: newer features wait in _pending
             features, self._pending = self._pending, None
             self._newest = features or self._newest
             return features
+
+    def _too_soon_for_umap(self) -> bool:
+        return time.monotonic() - self._last_request < self._min_frame_interval_s
 
     def _project(self, features: Features) -> None:
         n_points = len(features.real) + len(features.fake)
@@ -279,6 +290,7 @@ class EmbeddingWorker:
                                                reset=self._fresh_layout)
             if request_id is not None:  # the frame comes back through _tend_process
                 self._sent, self._fresh_layout = (request_id, features), False
+                self._last_request = time.monotonic()
                 return
         started = time.perf_counter()
         coords = pca_2d(standardise(np.concatenate([features.real, features.fake])))

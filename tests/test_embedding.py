@@ -105,6 +105,7 @@ def worker_factory():
 
     def make(**kwargs) -> EmbeddingWorker:
         kwargs.setdefault("recycle_process", False)
+        kwargs.setdefault("min_frame_interval_s", 0.0)
         worker = EmbeddingWorker(poll_s=0.05, **kwargs)
         workers.append(worker)
         return worker
@@ -221,6 +222,21 @@ def test_umap_frames_come_from_the_process_and_stop_ends_it(worker_factory):
     assert worker.stop(timeout=5.0)
     assert not process_alive(pid) and multiprocessing.active_children() == []
     assert not WORKER_THREADS & {thread.name for thread in threading.enumerate()}
+
+
+def test_umap_frames_keep_a_minimum_interval_and_the_newest_features_win(worker_factory):
+    worker = worker_factory(use_umap=True, projector_factory=FakeProjector,
+                            min_frame_interval_s=1.5)
+    worker.submit(make_features(step=4))
+    worker.warm_up()
+    assert wait_for(lambda: (p := worker.latest()) is not None and p.method == METHOD_UMAP,
+                    PROCESS_TIMEOUT)
+    first_request, frames = worker._last_request, worker.frames_computed
+    for step in (5, 6):  # both arrive inside the interval: only the newer is projected
+        worker.submit(make_features(step=step))
+    assert wait_for(lambda: worker.latest().step == 6)
+    assert worker._last_request - first_request >= 1.5
+    assert worker.frames_computed == frames + 1
 
 
 def test_stop_during_warm_up_joins_every_thread():
