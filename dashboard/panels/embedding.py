@@ -18,8 +18,9 @@ The discriminator turns every image into a long list of numbers (its "features")
 This map squeezes those lists down to 2-D so that images the discriminator sees as
 similar land close together. **Coloured dots** are test images, one colour per class;
 **black crosses** are fakes. As training goes on, the classes separate into islands,
-which is why a few labels are enough to name each island. The map is **UMAP**; while
-UMAP warms up (about a minute after the server starts) a simpler **PCA** map stands in.
+which is why a few labels are enough to name each island. The map is **UMAP**, redrawn
+every few seconds from the newest features; while UMAP warms up (about a minute after
+the server starts) a simpler **PCA** map stands in.
 Switch on **freeze view** to zoom in without the next update resetting your zoom.
 """
 
