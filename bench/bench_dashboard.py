@@ -16,15 +16,17 @@ How each figure is taken:
       headless: a TrainingRun in a child process (nothing else running);
       with page: `streamlit run` on a loopback port with one headless Chromium tab, the
       run started by clicking Start. The server runs dashboard/app.py unchanged through
-      a small wrapper script that times `draw_status` / `draw_charts` and records the (step, elapsed,
-      images/s) of each snapshot it draws, so both sides are read the same way.
+      a small wrapper script that times the `draw_*` fragment bodies and records the
+      (step, elapsed, images/s) of each snapshot it draws, so both sides are read the
+      same way.
     The page's cost includes everything the page brings: refreshes, figure building,
     the UMAP worker (import, numba compile, updates) and Chromium itself, on 2 cores.
 (b) Start -> first snapshot: click on Start until the sample grid's caption is on the
     page (cold: first run of a fresh server; warm: after Reset, same server).
-(c) server time per refresh: wall time of `draw_status` and `draw_charts` (the bodies
-    of the two live fragments) inside the server; also the client's view, from the page's script-state
-    attribute (running -> notRunning), which adds the websocket and the browser's work.
+(c) server time per refresh: wall time of `draw_status`, `draw_charts`, `draw_map` and
+    `draw_inspector` (the bodies of the live fragments) inside the server; also the
+    client's view, from the page's script-state attribute (running -> notRunning),
+    which adds the websocket and the browser's work.
 (d) peak RSS: VmHWM of the server process (and of the headless child) from /proc.
 """
 from __future__ import annotations
@@ -44,6 +46,7 @@ from typing import Any, Optional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 
+PARTS = ("status", "charts", "map", "inspector")  # app.py's draw_* functions, one per fragment
 SAMPLES_CAPTION = re.compile(r"\d+ of \d+ rejected as fake")
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 WRAPPER = '''\
@@ -83,8 +86,8 @@ if not getattr(app, "_bench_wrapped", False):
                     log.write(json.dumps(record) + "\\n")
         return timed
 
-    app.draw_status = _timed("status", app.draw_status)
-    app.draw_charts = _timed("charts", app.draw_charts)
+    for _part in ("status", "charts", "map", "inspector"):
+        setattr(app, "draw_" + _part, _timed(_part, getattr(app, "draw_" + _part)))
     app._bench_wrapped = True
 app.main()
 '''
@@ -314,7 +317,7 @@ def _page_session(args: argparse.Namespace, server: Any, page: Any, log_path: Pa
     result["rate"] = rate = window_rate(draws, args.warmup, args.seconds)
     if rate:
         in_window = [d for d in draws if rate["t0"] <= d["t"] <= rate["t1"]]
-        for part in ("status", "charts"):
+        for part in PARTS:
             result[f"draw_s_{part}"] = [d["draw_s"] for d in in_window if d["part"] == part]
         result["window_s"] = rate["t1"] - rate["t0"]
         states = page.evaluate("window.__scriptStates")
@@ -384,10 +387,10 @@ def report(args: argparse.Namespace, headless: list[dict], paged: list[dict]) ->
     client = [d for r in paged for d in r.get("client_refresh_s", [])]
     print("(c) per refresh of the live fragments (one tab, during the window)")
     busy = 0.0
-    for part in ("status", "charts"):
+    for part in PARTS:
         draws = [d for r in paged for d in r.get(f"draw_s_{part}", [])]
         busy += sum(draws)
-        print(f"    server, draw_{part:<7} median {fmt(median(draws) and 1000 * median(draws), '.0f', ' ms')}"
+        print(f"    server, draw_{part:<9} median {fmt(median(draws) and 1000 * median(draws), '.0f', ' ms')}"
               f"  p90 {fmt(_p90(draws), '.0f', ' ms')}  n={len(draws)}")
     window = sum(r.get("window_s", 0.0) for r in paged)
     print(f"    server drawing time per second of training: {fmt(window and busy / window, '.3f', ' s')}")

@@ -3,9 +3,9 @@
 The script runs top to bottom on every interaction: read the run from the URL, draw the
 sidebar, act on a pressed button, then draw the panels. Only the panels live inside
 fragments that refresh (the status line every second, the charts after each
-evaluation), and only while the run is moving; a paused or finished run is drawn once
-and left alone. Nothing heavy happens before Start: no model
-is built and umap is never imported here.
+evaluation, the feature map and inspector per UMAP frame), and only while the run is
+moving; a paused or finished run is drawn once and left alone. Nothing heavy happens
+before Start: no model is built and umap is never imported here.
 """
 from __future__ import annotations
 
@@ -145,13 +145,18 @@ def should_refresh(snapshot: Snapshot) -> bool:
 
 
 def live_panels(run_id: str, run: Any) -> None:
-    """Two fragments: the cheap status line ticks every second; the charts redraw on the
-    run's evaluation interval, since between evaluations they would only resend the same
-    figures (each resend costs the server ~0.1 s of GIL and the browser a re-render,
-    which is training time on a 2-core laptop)."""
+    """Fragments at three rates, each redrawing only about when it can show something new
+    (every resend costs the server GIL time and the browser a re-render, and both are
+    training time on a 2-core laptop): the status line every second, the samples,
+    confusion matrix and curves once per evaluation, and the feature map and the
+    inspector once per UMAP frame (measured: bench/README.md)."""
+    from sgan_core.embedding import UMAP_FRAME_INTERVAL_S  # light: numpy only
+
     refresh = should_refresh(run.snapshot())
-    status_every = REFRESH_S if refresh else None
-    charts_every = max(REFRESH_S, run.config.eval_every_s) if refresh else None
+    charts_s = max(REFRESH_S, run.config.eval_every_s)
+    status_every, charts_every, slow_every = (
+        (REFRESH_S, charts_s, max(charts_s, UMAP_FRAME_INTERVAL_S)) if refresh
+        else (None, None, None))
 
     @st.fragment(run_every=status_every)
     def status_part() -> None:
@@ -165,8 +170,21 @@ def live_panels(run_id: str, run: Any) -> None:
     def charts_part() -> None:
         draw_charts(run_id, run.snapshot())
 
+    @st.fragment(run_every=slow_every)
+    def map_part() -> None:
+        draw_map(run_id, run.snapshot())
+
+    @st.fragment(run_every=slow_every)
+    def inspector_part() -> None:
+        draw_inspector(run_id, run.snapshot())
+
     status_part()
     charts_part()
+    left, right = st.columns(2, gap="medium")
+    with left:
+        map_part()
+    with right:
+        inspector_part()
 
 
 def draw_status(snapshot: Snapshot) -> None:
@@ -180,11 +198,14 @@ def draw_charts(run_id: str, snapshot: Snapshot) -> None:
     with right:
         guarded("confusion matrix", confusion.render, snapshot)
     guarded("curves", curves.render, snapshot)
-    left, right = st.columns(2, gap="medium")
-    with left:
-        guarded("feature map", embedding.render, run_id, snapshot)
-    with right:
-        guarded("inspector", inspector.render, snapshot)
+
+
+def draw_map(run_id: str, snapshot: Snapshot) -> None:
+    guarded("feature map", embedding.render, run_id, snapshot)
+
+
+def draw_inspector(run_id: str, snapshot: Snapshot) -> None:
+    guarded("inspector", inspector.render, snapshot)
 
 
 def guarded(title: str, render: Callable[..., None], *args: Any) -> None:
