@@ -390,7 +390,8 @@ def report(args: argparse.Namespace, headless: list[dict], paged: list[dict]) ->
     for part in PARTS:
         draws = [d for r in paged for d in r.get(f"draw_s_{part}", [])]
         busy += sum(draws)
-        print(f"    server, draw_{part:<9} median {fmt(median(draws) and 1000 * median(draws), '.0f', ' ms')}"
+        middle = median(draws) and 1000 * median(draws)
+        print(f"    server, draw_{part:<9} median {fmt(middle, '.0f', ' ms')}"
               f"  p90 {fmt(_p90(draws), '.0f', ' ms')}  n={len(draws)}")
     window = sum(r.get("window_s", 0.0) for r in paged)
     print(f"    server drawing time per second of training: {fmt(window and busy / window, '.3f', ' s')}")

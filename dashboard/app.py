@@ -168,7 +168,7 @@ def live_panels(run_id: str, run: Any) -> None:
 
     @st.fragment(run_every=charts_every)
     def charts_part() -> None:
-        draw_charts(run_id, run.snapshot())
+        draw_charts(run.snapshot())
 
     @st.fragment(run_every=slow_every)
     def map_part() -> None:
@@ -176,7 +176,7 @@ def live_panels(run_id: str, run: Any) -> None:
 
     @st.fragment(run_every=slow_every)
     def inspector_part() -> None:
-        draw_inspector(run_id, run.snapshot())
+        draw_inspector(run.snapshot())
 
     status_part()
     charts_part()
@@ -191,7 +191,7 @@ def draw_status(snapshot: Snapshot) -> None:
     guarded("status", status.render, snapshot)
 
 
-def draw_charts(run_id: str, snapshot: Snapshot) -> None:
+def draw_charts(snapshot: Snapshot) -> None:
     left, right = st.columns(2, gap="medium")
     with left:
         guarded("samples", samples.render, snapshot)
@@ -204,7 +204,7 @@ def draw_map(run_id: str, snapshot: Snapshot) -> None:
     guarded("feature map", embedding.render, run_id, snapshot)
 
 
-def draw_inspector(run_id: str, snapshot: Snapshot) -> None:
+def draw_inspector(snapshot: Snapshot) -> None:
     guarded("inspector", inspector.render, snapshot)
 
 

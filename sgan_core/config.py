@@ -60,7 +60,8 @@ class TrainConfig:
     lr_decay_to_budget: bool = True  # linear decay to 0 over max_steps / time_budget_s
     ema_decay: float = 0.999  # EMA of D's weights used for evaluation; 0 = off
     augment_shift: int = 2  # random +-pixels shift of real images (both models); 0 = off
-    precision: str = "auto"  # training matmuls: "bfloat16" autocast, "float32", or "auto" = bf16 where the CPU has native bf16
+    precision: str = "auto"  # training matmuls in "bfloat16" (autocast) or "float32";
+    # "auto" = bfloat16 where the CPU has native bf16 (AVX512-BF16/AMX), else float32
 
     # --- run length and reporting ---
     max_steps: int = 0  # stop after this many steps; 0 = no step limit

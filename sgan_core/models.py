@@ -74,7 +74,9 @@ class Discriminator(nn.Module):
         logits = self.head(features)  # (B, N) or (B, N+1)
         if self.explicit_fake:
             logits = logits[:, :-1] - logits[:, -1:]  # same softmax, fake logit now 0
-        return logits, features
+        # float32 out even under bf16 autocast (a no-op otherwise), so the logsumexp,
+        # softplus and cross-entropy of every loss never run in reduced precision.
+        return logits.float(), features.float()
 
 
 class Generator(nn.Module):

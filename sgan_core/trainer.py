@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -59,6 +60,7 @@ class ModelAverage:
             averaged.lerp_(current, 1.0 - decay)
 
 
+@functools.cache  # the CPU does not change while the process runs
 def cpu_has_native_bf16() -> bool:
     """AVX512-BF16 or AMX: bf16 matmuls run 1.5x faster than float32 (bench/README.md).
     Elsewhere bf16 is emulated and slower, so "auto" keeps float32."""
@@ -76,12 +78,6 @@ def resolve_precision(precision: str) -> str:
     if precision != "auto":
         return precision
     return "bfloat16" if cpu_has_native_bf16() else "float32"
-
-
-def _float(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """float32 views of a forward pass's outputs (a no-op unless autocast made them bf16),
-    so logsumexp, softplus and cross-entropy never run in reduced precision."""
-    return tuple(t.float() for t in tensors)
 
 
 class Trainer:
@@ -190,7 +186,8 @@ class Trainer:
         return StepLosses(sup, real, fake, g_loss, b_loss)
 
     def _precision(self) -> contextlib.AbstractContextManager:
-        """bfloat16 autocast of the matmuls when asked; the losses always see float32."""
+        """bfloat16 autocast of the matmuls when asked; the discriminator hands float32
+        logits and features to the losses either way (models.Discriminator.forward)."""
         if self.precision == "bfloat16":
             return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
@@ -202,7 +199,7 @@ class Trainer:
             fake = self.generator(self.generator.sample_noise(len(unlabeled), self.rng))
         # One forward pass over all three batches: D has no batch norm, so this equals
         # three separate passes and is faster on a CPU.
-        logits, features = _float(*self.discriminator(torch.cat([labeled, unlabeled, fake])))
+        logits, features = self.discriminator(torch.cat([labeled, unlabeled, fake]))
         n_lab, n_unl = len(labeled), len(unlabeled)
         logits_labeled = logits[:n_lab]  # (L, N)
         logits_unlabeled = logits[n_lab:n_lab + n_unl]  # (B, N)
@@ -222,7 +219,7 @@ class Trainer:
         self.discriminator.requires_grad_(False)  # G's step must not touch D's grads
         try:
             noise = self.generator.sample_noise(len(features_unlabeled), self.rng)
-            logits_fake, features_fake = _float(*self.discriminator(self.generator(noise)))
+            logits_fake, features_fake = self.discriminator(self.generator(noise))
             if self.cfg.generator_loss == "feature_matching":
                 g_loss = losses.feature_matching_loss(features_unlabeled, features_fake)
             else:
@@ -236,7 +233,7 @@ class Trainer:
 
     def _update_baseline(self, labeled: torch.Tensor, targets: torch.Tensor) -> float:
         self.baseline.train()
-        logits, _ = _float(*self.baseline(labeled))
+        logits, _ = self.baseline(labeled)
         loss = losses.supervised_loss(logits, targets)
         self.baseline_optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -22,8 +22,9 @@ def render(snapshot: Snapshot) -> None:
     if snapshot.confusion is None:
         waiting("The confusion matrix")
     else:
-        figure = state.cached("confusion", snapshot.evaluation_version, lambda: figures.confusion_figure(
-            snapshot.confusion, snapshot.class_names))
+        figure = state.cached("confusion", snapshot.evaluation_version,
+                              lambda: figures.confusion_figure(snapshot.confusion,
+                                                               snapshot.class_names))
         plot(figure, key="confusion_chart")
     explain(EXPLANATION)
 

@@ -21,8 +21,9 @@ def render(snapshot: Snapshot) -> None:
     if snapshot.samples is None:
         waiting("Samples")
     else:
-        image = state.cached("samples", snapshot.evaluation_version, lambda: png(figures.samples_image(
-            snapshot.samples, snapshot.class_names)))
+        image = state.cached("samples", snapshot.evaluation_version,
+                             lambda: png(figures.samples_image(snapshot.samples,
+                                                               snapshot.class_names)))
         n_fake = int((snapshot.samples.verdicts >= snapshot.num_classes).sum())
         st.image(image, width="stretch", output_format="PNG",
                  caption=f"{n_fake} of {len(snapshot.samples.verdicts)} rejected as fake")
