@@ -275,6 +275,7 @@ class TrainingRun:
             "elapsed_s": self._elapsed,
             "images_per_second": real_images / self._elapsed if self._elapsed > 0 else 0.0,
             "d_lr": d_lr, "g_lr": g_lr,
+            "base_d_lr": trainer.base_d_lr, "base_g_lr": trainer.base_g_lr,
             "data_source": split.source, "data_notice": split.notice,
         }
 

@@ -86,8 +86,10 @@ class Snapshot:
     epoch: float = 0.0  # passes over the unlabeled set
     elapsed_s: float = 0.0  # training time, pauses excluded
     images_per_second: float = 0.0  # real (labeled + unlabeled) images consumed per s
-    d_lr: float = 0.0  # current learning rates (they change live)
+    d_lr: float = 0.0  # current learning rates (base rates after the decay schedule)
     g_lr: float = 0.0
+    base_d_lr: float = 0.0  # base rates the user set (what a sidebar should show/send)
+    base_g_lr: float = 0.0
     test_accuracy: Optional[float] = None  # SGAN (EMA weights if enabled), eval subset
     baseline_test_accuracy: Optional[float] = None  # supervised-only, same labels
     fake_rejection_rate: Optional[float] = None  # fakes classified as fake
