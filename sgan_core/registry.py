@@ -5,6 +5,11 @@ server, from `st.cache_resource`) and puts the run id in the URL. The CPU is sha
 only `max_active` runs may train at once; finished runs are kept for a while so a page
 can still show them, then the oldest are forgotten. Every method is thread-safe: several
 browser tabs call in from several script threads.
+
+A run nobody watches must not hold a slot: pages call `touch(run_id)` while they show a
+run (the dashboard's status line does, every second), and a run unseen for
+`idle_pause_s` is paused and *parked*: it stops counting against the cap, keeps its
+state, and `resume(run_id)` continues it from its link when a slot is free.
 """
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ import atexit
 import logging
 import secrets
 import threading
+import time
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from sgan_core.config import TrainConfig
@@ -19,8 +26,22 @@ from sgan_core.config import TrainConfig
 logger = logging.getLogger(__name__)
 
 
+DEFAULT_IDLE_PAUSE_S = 180.0  # a closed tab's run keeps its slot at most this long
+JANITOR_EVERY_S = 10.0
+
+
 class RegistryFull(RuntimeError):
     """Too many runs are training; the message says what the visitor can do."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One row of the server owner's runs list."""
+
+    run_id: str
+    run: Any
+    parked: bool  # paused for want of a viewer; holds no slot
+    unseen_s: float  # seconds since a page last showed it
 
 
 def _is_active(run: Any) -> bool:
@@ -53,15 +74,23 @@ class RunRegistry:
         max_active: int = 2,
         max_kept: int = 8,
         run_factory: Optional[Callable[[TrainConfig], Any]] = None,
+        idle_pause_s: float = DEFAULT_IDLE_PAUSE_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if max_active < 1 or max_kept < 0:
-            raise ValueError("max_active must be >= 1 and max_kept >= 0")
+        if max_active < 1 or max_kept < 0 or idle_pause_s <= 0:
+            raise ValueError("max_active must be >= 1, max_kept >= 0, idle_pause_s > 0")
         self.max_active = max_active
         self.max_kept = max_kept
+        self.idle_pause_s = idle_pause_s
+        self._clock = clock
         self._run_factory = run_factory
         self._runs: dict[str, Any] = {}  # insertion order = age, for eviction
+        self._seen: dict[str, float] = {}  # run id -> clock() when a page last showed it
+        self._parked: set[str] = set()  # paused for want of a viewer: hold no slot
         self._lock = threading.RLock()  # reentrant: create() calls add()
         self._atexit_installed = False
+        self._closing = threading.Event()
+        self._janitor: Optional[threading.Thread] = None
 
     def create(self, cfg: TrainConfig, start: bool = True) -> tuple[str, Any]:
         """Build a run for `cfg`, register it, and (by default) start it.
@@ -83,6 +112,7 @@ class RunRegistry:
             if start:
                 run.start()  # may raise (e.g. bad config): then nothing is registered
             self._runs[run_id] = run
+            self._seen[run_id] = self._clock()
             evicted = self._evict_finished(keep=run_id)
         self._stop_quietly(evicted)
         return run_id
@@ -98,14 +128,82 @@ class RunRegistry:
         """Stop the run and forget it; False if there was no such run."""
         with self._lock:
             run = self._runs.pop(run_id, None) if isinstance(run_id, str) else None
+            self._forget_marks(run_id)
         if run is None:
             return False
         run.stop()  # outside the lock: joining a thread can take seconds
         return True
 
     def active_count(self) -> int:
+        """Runs holding a slot: active ones, except those parked for want of a viewer."""
         with self._lock:
-            return sum(_is_active(run) for run in self._runs.values())
+            return sum(_is_active(run) for rid, run in self._runs.items()
+                       if rid not in self._parked)
+
+    # --- who is watching -------------------------------------------------------------
+
+    def touch(self, run_id: Any) -> None:
+        """A page shows this run right now (a heartbeat); unknown ids are ignored."""
+        with self._lock:
+            if isinstance(run_id, str) and run_id in self._runs:
+                self._seen[run_id] = self._clock()
+
+    def is_parked(self, run_id: Any) -> bool:
+        with self._lock:
+            return run_id in self._parked
+
+    def park_idle(self) -> list[str]:
+        """Pause every active run no page has shown for idle_pause_s; they stop holding
+        a slot. Returns the ids parked now."""
+        now = self._clock()
+        with self._lock:
+            idle = [(rid, run) for rid, run in self._runs.items()
+                    if rid not in self._parked and _is_active(run)
+                    and now - self._seen.get(rid, now) > self.idle_pause_s]
+            self._parked.update(rid for rid, _ in idle)
+        for run_id, run in idle:
+            logger.info("run %s unseen for %.0f s: paused", run_id[:6], self.idle_pause_s)
+            try:
+                run.pause()
+            except Exception:
+                logger.warning("pausing an idle run failed", exc_info=True)
+        return [rid for rid, _ in idle]
+
+    def resume(self, run_id: str) -> None:
+        """Resume a run; a parked one first needs a free slot (RegistryFull if none)."""
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None:
+                raise KeyError(run_id)
+            if run_id in self._parked:
+                self._check_room()
+                self._parked.discard(run_id)
+            self._seen[run_id] = self._clock()
+            run.resume()
+
+    def overview(self) -> list[RunInfo]:
+        """Every run, oldest first, for the server owner's list."""
+        now = self._clock()
+        with self._lock:
+            return [RunInfo(rid, run, rid in self._parked, now - self._seen.get(rid, now))
+                    for rid, run in self._runs.items()]
+
+    def start_janitor(self, every_s: float = JANITOR_EVERY_S) -> None:
+        """Park idle runs every `every_s` in a daemon thread (once; the dashboard calls
+        it, tests call park_idle themselves)."""
+        with self._lock:
+            if self._janitor is not None:
+                return
+            self._janitor = threading.Thread(target=self._janitor_loop, args=(every_s,),
+                                             daemon=True, name="sgan-registry-janitor")
+        self._janitor.start()
+
+    def _janitor_loop(self, every_s: float) -> None:
+        while not self._closing.wait(every_s):
+            try:
+                self.park_idle()
+            except Exception:  # keep the janitor alive whatever one run does
+                logger.warning("parking idle runs failed", exc_info=True)
 
     def run_ids(self) -> list[str]:
         """Ids, oldest first."""
@@ -118,9 +216,12 @@ class RunRegistry:
 
     def stop_all(self) -> None:
         """Stop every run and forget them all (server shutdown, test teardown)."""
+        self._closing.set()
         with self._lock:
             runs = list(self._runs.values())
             self._runs.clear()
+            self._seen.clear()
+            self._parked.clear()
         self._stop_quietly(runs)
 
     def _factory(self) -> Callable[[TrainConfig], Any]:
@@ -131,6 +232,8 @@ class RunRegistry:
         return self._run_factory
 
     def _check_room(self) -> None:
+        # Park first: the slot of a run whose tab closed minutes ago is free for this one.
+        self.park_idle()
         if self.active_count() >= self.max_active:
             raise RegistryFull(_full_message(self.max_active))
 
@@ -138,7 +241,14 @@ class RunRegistry:
         """Forget the oldest inactive runs beyond max_kept; returns them for stopping."""
         inactive = [rid for rid, run in self._runs.items() if rid != keep and not _is_active(run)]
         excess = len(inactive) - self.max_kept
-        return [self._runs.pop(rid) for rid in inactive[: max(0, excess)]]
+        evicted = inactive[: max(0, excess)]
+        for rid in evicted:
+            self._forget_marks(rid)
+        return [self._runs.pop(rid) for rid in evicted]
+
+    def _forget_marks(self, run_id: Any) -> None:
+        self._seen.pop(run_id, None)
+        self._parked.discard(run_id)
 
     @staticmethod
     def _stop_quietly(runs: list[Any]) -> None:

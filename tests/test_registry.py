@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import atexit
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
 
 from sgan_core.registry import RegistryFull, RunRegistry, install_atexit
-from sgan_core.snapshot import STATUS_FINISHED, STATUS_IDLE, STATUS_RUNNING, STATUS_STOPPED
+from sgan_core.snapshot import (STATUS_FINISHED, STATUS_IDLE, STATUS_PAUSED, STATUS_RUNNING,
+                                STATUS_STOPPED)
 
 
 class FakeSnapshot:
@@ -17,7 +19,7 @@ class FakeSnapshot:
 
     @property
     def is_active(self) -> bool:
-        return self.run_status == STATUS_RUNNING
+        return self.run_status in (STATUS_RUNNING, STATUS_PAUSED)
 
 
 class FakeRun:
@@ -30,9 +32,15 @@ class FakeRun:
 
     @property
     def is_alive(self) -> bool:
-        return self.status == STATUS_RUNNING
+        return self.status in (STATUS_RUNNING, STATUS_PAUSED)
 
     def start(self) -> None:
+        self.status = STATUS_RUNNING
+
+    def pause(self) -> None:
+        self.status = STATUS_PAUSED
+
+    def resume(self) -> None:
         self.status = STATUS_RUNNING
 
     def finish(self) -> None:
@@ -40,7 +48,7 @@ class FakeRun:
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_calls += 1
-        if self.status == STATUS_RUNNING:
+        if self.status in (STATUS_RUNNING, STATUS_PAUSED):
             self.status = STATUS_STOPPED
 
     def snapshot(self) -> FakeSnapshot:
@@ -182,3 +190,70 @@ def test_install_atexit_registers_stop_all_once(monkeypatch):
 def test_invalid_limits_are_rejected():
     with pytest.raises(ValueError):
         RunRegistry(max_active=0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_run_nobody_watches_is_paused_and_frees_its_slot(cfg):
+    clock = Clock()
+    registry = RunRegistry(max_active=2, run_factory=FakeRun, idle_pause_s=180, clock=clock)
+    watched_id, watched = registry.create(cfg)
+    orphan_id, orphan = registry.create(cfg)
+    clock.now += 120
+    registry.touch(watched_id)  # its tab is open; the orphan's was closed
+    clock.now += 100
+    assert registry.park_idle() == [orphan_id]
+    assert orphan.status == STATUS_PAUSED and watched.status == STATUS_RUNNING
+    assert registry.is_parked(orphan_id) and registry.active_count() == 1
+    registry.create(cfg)  # a new visitor gets the freed slot
+    with pytest.raises(RegistryFull):  # the orphan's link resumes it only with a free slot
+        registry.resume(orphan_id)
+    assert orphan.status == STATUS_PAUSED
+    watched.finish()
+    registry.resume(orphan_id)
+    assert orphan.status == STATUS_RUNNING and not registry.is_parked(orphan_id)
+    assert registry.active_count() == 2
+    registry.stop_all()
+
+
+def test_a_full_registry_parks_idle_runs_before_refusing(cfg):
+    clock = Clock()
+    registry = RunRegistry(max_active=1, run_factory=FakeRun, idle_pause_s=60, clock=clock)
+    registry.create(cfg)
+    clock.now += 61  # nobody's janitor ran yet: create parks the orphan itself
+    registry.create(cfg)
+    assert registry.active_count() == 1
+    registry.stop_all()
+
+
+def test_overview_lists_every_run_with_its_idle_time(cfg):
+    clock = Clock()
+    registry = RunRegistry(run_factory=FakeRun, idle_pause_s=60, clock=clock)
+    first_id, _ = registry.create(cfg)
+    clock.now += 30
+    second_id, _ = registry.create(cfg)
+    rows = registry.overview()
+    assert [(r.run_id, r.unseen_s, r.parked) for r in rows] == [
+        (first_id, 30.0, False), (second_id, 0.0, False)]
+    registry.stop_all()
+
+
+def test_janitor_parks_in_the_background(cfg):
+    clock = Clock()
+    registry = RunRegistry(run_factory=FakeRun, idle_pause_s=5, clock=clock)
+    run_id, run = registry.create(cfg)
+    clock.now += 6
+    registry.start_janitor(every_s=0.01)
+    deadline = time.monotonic() + 5
+    while not registry.is_parked(run_id) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert registry.is_parked(run_id) and run.status == STATUS_PAUSED
+    registry.stop_all()  # also ends the janitor
+    registry._janitor.join(1)
+    assert not registry._janitor.is_alive()
