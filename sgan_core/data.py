@@ -25,8 +25,8 @@ import torch
 
 from sgan_core.config import TrainConfig
 from sgan_core.errors import DataError  # noqa: F401  (raised here; imported from here too)
-from sgan_core.splitting import (checked_labeled_indices, draw_split, split_indices,
-                                 validation_shares)
+from sgan_core import splitting
+from sgan_core.splitting import checked_labeled_indices, draw_split, split_indices
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ def max_labels_per_class(name: str, data_dir: str,
         return None
     if validation_size is None:
         validation_size = _default_validation_size()
-    return max(0, int(np.min(counts - validation_shares(counts, validation_size))))
+    return splitting.max_labels_per_class(counts, validation_size)
 
 
 def class_counts(name: str, data_dir: str) -> tuple[int, ...]:

@@ -12,6 +12,9 @@ import numpy as np
 
 from sgan_core.errors import DataError
 
+# The GAN half learns from unlabeled images: a split must leave each class some.
+MIN_UNLABELED_PER_CLASS = 1
+
 
 def validation_shares(class_counts: Sequence[int], validation_size: int) -> np.ndarray:
     """Validation images per class, proportional to class size (largest remainder).
@@ -30,21 +33,30 @@ def validation_shares(class_counts: Sequence[int], validation_size: int) -> np.n
     return shares
 
 
+def max_labels_per_class(class_counts: Sequence[int], validation_size: int) -> int:
+    """Largest labels_per_class that leaves every class unlabeled images (0: none works)."""
+    counts = np.asarray(class_counts, dtype=np.int64)
+    room = counts - validation_shares(counts, validation_size)
+    return max(0, int(room.min()) - MIN_UNLABELED_PER_CLASS) if counts.size else 0
+
+
 def _check_label_budget(counts: np.ndarray, labels_per_class: int, validation_size: int,
                         class_names: Sequence[str]) -> None:
     room = counts - validation_shares(counts, validation_size)
     worst = int(np.argmin(room))
-    bound, name = int(room[worst]), class_names[worst]
+    bound, name = max_labels_per_class(counts, validation_size), class_names[worst]
     if labels_per_class <= bound:
         return
     if counts[worst] == 0:
         raise DataError(f"Class '{name}' has no training images, so it cannot be labeled; "
                         "the data files look incomplete.")
     if bound < 1:
-        raise DataError(f"validation_size={validation_size} leaves no training images of "
-                        f"class '{name}' to label; choose a smaller validation_size.")
-    raise DataError(f"labels_per_class={labels_per_class} is more than class '{name}' has "
-                    f"(at most {bound} with a validation set of {validation_size}); "
+        raise DataError(f"validation_size={validation_size} leaves too few training images "
+                        f"of class '{name}' to label some and keep some unlabeled; choose a "
+                        "smaller validation_size.")
+    raise DataError(f"labels_per_class={labels_per_class} with a validation set of "
+                    f"{validation_size} leaves no unlabeled images of class '{name}' (it has "
+                    f"{int(counts[worst])}), and the GAN learns from unlabeled images; "
                     f"choose at most {bound}.")
 
 

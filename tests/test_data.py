@@ -153,10 +153,22 @@ def test_unknown_dataset_is_a_config_error(tmp_path):
 def test_too_many_labels_names_the_bound(idx_dataset):
     data_dir = idx_dataset()
     bound = data.max_labels_per_class("mnist", str(data_dir), validation_size=50)
-    assert bound == 25  # 30 per class, 5 of each held out for validation
-    assert load_split(make_cfg(data_dir, labels_per_class=bound)).labeled_images.shape[0] == 250
-    with pytest.raises(DataError, match=r"labels_per_class=26 .*choose at most 25\."):
-        load_split(make_cfg(data_dir, labels_per_class=26))
+    assert bound == 24  # 30 per class, 5 of each held out, 1 of each left unlabeled
+    split = load_split(make_cfg(data_dir, labels_per_class=bound))
+    assert split.labeled_images.shape[0] == 240 and len(split.unlabeled_images) == 10
+    with pytest.raises(DataError, match=r"labels_per_class=25 .*no unlabeled images.*"
+                                        r"choose at most 24\."):
+        load_split(make_cfg(data_dir, labels_per_class=25))
+
+
+def test_labels_and_validation_that_leave_no_unlabeled_images_are_refused():
+    # The bundled subset's case: 900 per class + 1,000 validation of 10,000 leaves none.
+    targets = np.repeat(np.arange(10), 1000)
+    with pytest.raises(DataError, match=r"labels_per_class=900 with a validation set of "
+                                        r"1000 leaves no unlabeled images.*at most 899"):
+        split_indices(targets, 10, 900, 1000, seed=0)
+    labeled, unlabeled, _ = split_indices(targets, 10, 899, 1000, seed=0)
+    assert len(labeled) == 8990 and len(unlabeled) == 10
 
 
 def test_validation_eating_everything_is_explained():
@@ -187,8 +199,8 @@ def test_missing_fashion_mnist_says_where_to_put_it(tmp_path):
 
 
 def test_max_labels_without_files_uses_the_offline_sizes(tmp_path):
-    assert data.max_labels_per_class("mnist", str(tmp_path), validation_size=1000) == 900
-    assert data.max_labels_per_class("cifar10", str(tmp_path), validation_size=1000) == 4900
+    assert data.max_labels_per_class("mnist", str(tmp_path), validation_size=1000) == 899
+    assert data.max_labels_per_class("cifar10", str(tmp_path), validation_size=1000) == 4899
 
 
 def test_loaded_data_is_cached_per_folder(idx_dataset):
