@@ -150,7 +150,7 @@ def live_panels(run_id: str, run: Any) -> None:
     training time on a 2-core laptop): the status line every second, the samples,
     confusion matrix and curves once per evaluation, and the feature map and the
     inspector once per UMAP frame (measured: bench/README.md)."""
-    from sgan_core.embedding import UMAP_FRAME_INTERVAL_S  # light: numpy only
+    from sgan_core.embedding_service import UMAP_FRAME_INTERVAL_S  # light: no umap
 
     refresh = should_refresh(run.snapshot())
     charts_s = max(REFRESH_S, run.config.eval_every_s)
@@ -201,7 +201,12 @@ def draw_charts(snapshot: Snapshot) -> None:
 
 
 def draw_map(run_id: str, snapshot: Snapshot) -> None:
-    guarded("feature map", embedding.render, run_id, snapshot)
+    """Hand the run's newest features to the server's embedding service (it keeps only
+    the newest per run and works on its own thread), then draw its latest frame."""
+    service = state.embeddings()
+    if snapshot.features is not None:
+        service.submit(run_id, snapshot.features)
+    guarded("feature map", embedding.render, service.latest(run_id), snapshot.class_names)
 
 
 def draw_inspector(snapshot: Snapshot) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from typing import Any, Callable, Optional
 
@@ -21,77 +20,12 @@ QUERY_KEY = "run"
 STEP_WAIT_S = 30.0  # keep refreshing this long after Step while its snapshot is due
 
 
-class EmbeddingPool:
-    """One EmbeddingWorker per run, shared by every tab showing that run.
+def new_embedding_service() -> Any:
+    """The server's feature-map service: PCA at once, UMAP once its child process has
+    compiled (tests replace this to keep UMAP processes out of the test run)."""
+    from sgan_core.embedding_service import EmbeddingService  # UMAP runs in a child
 
-    Tabs submit the features they see; the pool forwards only features from a step it
-    has not submitted yet, so three open tabs do not triple the UMAP work.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._workers: dict[str, Any] = {}
-        self._submitted_step: dict[str, int] = {}
-        self._retired: set[str] = set()  # stopped workers, kept for their last frame
-
-    def submit(self, run_id: str, features: Any) -> None:
-        with self._lock:
-            if self._submitted_step.get(run_id) == features.step:
-                return
-            worker = self._workers.get(run_id)
-            if worker is None:
-                self._retire_idle_workers()  # first: their UMAP process becomes ours
-                worker = self._workers[run_id] = new_embedding_worker()
-            self._submitted_step[run_id] = features.step
-        worker.submit(features)
-
-    def _retire_idle_workers(self) -> None:
-        """Stop the workers of runs that no longer train. Each holds a UMAP process
-        (a few hundred MB); a stopped one parks its warm process for the next worker,
-        which then skips the compile, and still answers latest() with its last frame."""
-        for run_id, worker in self._workers.items():
-            run = registry().get(run_id)
-            if run_id not in self._retired and (run is None or not run.snapshot().is_active):
-                self._retired.add(run_id)
-                _stop_quietly(worker)
-
-    def worker(self, run_id: str) -> Optional[Any]:
-        with self._lock:
-            return self._workers.get(run_id)
-
-    def discard(self, run_id: str) -> None:
-        with self._lock:
-            worker = self._workers.pop(run_id, None)
-            self._submitted_step.pop(run_id, None)
-            self._retired.discard(run_id)
-        _stop_quietly(worker)
-
-    def shutdown(self) -> None:
-        with self._lock:
-            run_ids = list(self._workers)
-        for run_id in run_ids:
-            self.discard(run_id)
-
-
-def new_embedding_worker() -> Any:
-    """A started worker: PCA frames at once, UMAP frames once its process has compiled
-    (tests replace this to keep UMAP processes out of the test run)."""
-    from sgan_core.embedding import EmbeddingWorker  # UMAP runs in a child process
-
-    worker = EmbeddingWorker()
-    worker.warm_up()
-    return worker
-
-
-def _stop_quietly(worker: Any) -> None:
-    """Stop without waiting long: Reset must not hang on a busy worker (its thread is
-    a daemon and ends soon after; its UMAP process is parked or closed)."""
-    if worker is None:
-        return
-    try:
-        worker.stop(timeout=0.5)
-    except Exception:  # shutting down: nothing useful to tell anyone
-        pass
+    return EmbeddingService()
 
 
 @st.cache_resource(show_spinner=False)
@@ -106,27 +40,18 @@ def registry() -> Any:
 
 
 @st.cache_resource(show_spinner=False)
-def embeddings() -> EmbeddingPool:
-    return EmbeddingPool()
+def embeddings() -> Any:
+    """One EmbeddingService for the whole server: it keeps the newest features of each
+    run and one UMAP child process that every run shares."""
+    return new_embedding_service()
 
 
 def prewarm_embedding() -> None:
-    """Have UMAP compiled (30-60 s, in its own low-priority process) before the first
-    Start, while the teacher is still talking; once per server. SGAN_PREWARM_UMAP=0
-    turns it off (tests, or a server that never shows the feature map)."""
+    """Start the service now, so its UMAP child compiles (30-60 s, niced) before the
+    first Start, while the teacher is still talking. SGAN_PREWARM_UMAP=0 waits for the
+    first map instead (tests, or a server that never shows the feature map)."""
     if os.environ.get("SGAN_PREWARM_UMAP", "1") != "0":
-        _prewarmed()
-
-
-@st.cache_resource(show_spinner=False)
-def _prewarmed() -> bool:
-    try:
-        from sgan_core.embedding_worker import prewarm_umap_process
-
-        prewarm_umap_process()
-    except Exception:  # the run's own worker will try again and say why it failed
-        log.warning("could not start the UMAP warm-up process", exc_info=True)
-    return True
+        embeddings()
 
 
 # --- the run this page shows ----------------------------------------------------------
@@ -173,8 +98,7 @@ def forget_run(run_id: str) -> None:
 
 def shutdown_all() -> None:
     """Stop every run and worker (tests; their threads outlive a script run)."""
-    pool = embeddings()
-    pool.shutdown()
+    embeddings().close()
     registry().stop_all()
     st.cache_resource.clear()
 

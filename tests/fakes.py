@@ -1,4 +1,4 @@
-"""Hand-built snapshots and stand-ins for TrainingRun, RunRegistry and EmbeddingWorker.
+"""Hand-built snapshots and stand-ins for TrainingRun, RunRegistry and EmbeddingService.
 
 The dashboard tests use these where the real engine would make a test slow or
 non-deterministic (the registry cap, exact figure contents, button sequences).
@@ -13,6 +13,8 @@ import numpy as np
 
 from sgan_core import snapshot as snap
 from sgan_core.config import TrainConfig
+from sgan_core.embedding_service import MapFrame, UmapPhase
+from sgan_core.projection import Method, Projection
 
 CLASS_NAMES = tuple(str(d) for d in range(10))
 
@@ -174,24 +176,26 @@ class FakeRegistry:
         self._runs.clear()
 
 
-class FakeEmbeddingWorker:
-    """Projects synchronously on the first two feature columns; always "pca"."""
-
-    status_text = "UMAP warming up"
+class FakeEmbeddingService:
+    """Projects synchronously on the first two feature columns: always PCA, with UMAP
+    still warming up (the real service works on a thread and starts a UMAP child)."""
 
     def __init__(self) -> None:
-        self._latest = None
+        self._frames: dict[str, MapFrame] = {}
 
-    def submit(self, features: snap.Features) -> None:
-        self._latest = types.SimpleNamespace(
-            step=features.step, method="pca", coords_real=features.real[:, :2],
-            coords_fake=features.fake[:, :2], real_labels=features.real_labels)
+    def submit(self, run_id: str, features: snap.Features) -> None:
+        projection = Projection(features.step, Method.PCA, features.real[:, :2],
+                                features.real_labels, features.fake[:, :2], 0.0)
+        self._frames[run_id] = MapFrame(projection, UmapPhase.WARMING)
 
-    def latest(self):
-        return self._latest
+    def latest(self, run_id: str) -> Optional[MapFrame]:
+        return self._frames.get(run_id)
 
-    def stop(self, timeout: float = 5.0) -> bool:
-        return True  # like the real worker, keeps its last frame
+    def discard(self, run_id: str) -> None:
+        self._frames.pop(run_id, None)
+
+    def close(self, timeout: float = 5.0) -> bool:
+        return True
 
 
 def fake_registry_module() -> types.ModuleType:

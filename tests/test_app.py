@@ -32,23 +32,21 @@ def server(monkeypatch):
     """A fresh 'server': empty caches, PCA-only embedding (no umap import in tests)."""
     st.cache_resource.clear()
     monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")  # no UMAP process in tests
-    monkeypatch.setattr(state, "new_embedding_worker", _pca_worker)
+    monkeypatch.setattr(state, "new_embedding_service", _pca_service)
     yield
     state.shutdown_all()
 
 
-def _pca_worker():
-    from sgan_core.embedding import EmbeddingWorker
+def _pca_service():
+    from sgan_core.embedding_service import EmbeddingService
 
-    worker = EmbeddingWorker(use_umap=False, poll_s=0.05)
-    worker.start()
-    return worker
+    return EmbeddingService(child_factory=None, poll_s=0.05)  # PCA only
 
 
 @pytest.fixture
 def fake_engine(server, monkeypatch):
     monkeypatch.setitem(sys.modules, "sgan_core.registry", fakes.fake_registry_module())
-    monkeypatch.setattr(state, "new_embedding_worker", fakes.FakeEmbeddingWorker)
+    monkeypatch.setattr(state, "new_embedding_service", fakes.FakeEmbeddingService)
 
 
 @pytest.fixture
@@ -258,12 +256,11 @@ def test_real_run_trains_and_the_panels_draw_it(tiny_engine):
     at.button(key="b_start").click().run()
     run = the_run(at)
     wait_for(lambda: run.snapshot().step > 0 and run.snapshot().features is not None)
-    at.run()  # draws the snapshot and hands its features to the embedding worker
+    at.run()  # draws the snapshot and hands its features to the embedding service
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) >= 3 and len(at.image) == 3
     assert "bundled subset" in at.info[0].value
-    worker = state.embeddings().worker(at.query_params["run"])
-    wait_for(lambda: worker.latest() is not None)
+    wait_for(lambda: state.embeddings().latest(at.query_params["run"]) is not None)
     at.button(key="b_pause").click().run()
     wait_for(lambda: run.snapshot().run_status == "paused")
     at.run()
@@ -283,18 +280,3 @@ def test_missing_dataset_fails_with_a_message_not_an_exception(tiny_engine):
     assert at.button(key="b_reset").disabled is False
 
 
-def test_embedding_pool_retires_workers_of_runs_that_stopped(fake_engine):
-    registry = state.registry()
-    first_id, first = registry.create(TrainConfig(download=False))
-    second_id, _ = registry.create(TrainConfig(download=False))
-    pool = state.embeddings()
-    pool.submit(first_id, fakes.make_features(step=1))
-    pool.submit(first_id, fakes.make_features(step=1))  # same step again: not resent
-    first.stop()
-    stopped = []
-    pool.worker(first_id).stop = lambda timeout: stopped.append(timeout)
-    pool.submit(second_id, fakes.make_features(step=2))
-    assert stopped == [0.5]  # its UMAP process goes back to the server for the next run
-    assert pool.worker(first_id).latest().step == 1  # the last frame is still drawn
-    pool.submit(second_id, fakes.make_features(step=3))
-    assert stopped == [0.5]

@@ -1,41 +1,39 @@
-"""Embedding: PCA, Procrustes alignment, the background worker and its UMAP process.
+"""The feature map: projection maths, the embedding service, its UMAP child, the caption.
 
-The default tests never import umap (import + numba compile take ~1 min): the process
-tests run stub projectors in the real child process. The one real UMAP test is marked
-`slow` so it can be deselected with `-m "not slow"`.
+The default tests never import umap (import + numba compile take ~1 min): the service
+tests run stubs from tests/umap_stubs.py in the real child process. The one real UMAP
+test is marked `slow` so it can be deselected with `-m "not slow"`.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
-from sgan_core.embedding import (
-    METHOD_PCA,
-    METHOD_UMAP,
-    EmbeddingWorker,
-    Projection,
-    align_to,
-    clustered_points,
-    pca_2d,
-    standardise,
-)
-from sgan_core.embedding_worker import prewarm_umap_process, stop_spare_umap_process
+from dashboard.panels.embedding import caption
+from sgan_core.embedding_service import EmbeddingService, MapFrame, UmapPhase
+from sgan_core.projection import (UMAP_FIRST_EPOCHS, UMAP_UPDATE_EPOCHS, Method, Projection,
+                                  align_to, clustered_points, pca_2d, umap_start)
 from sgan_core.snapshot import Features
+from sgan_core.umap_child import UmapChild
+
+ROOT = Path(__file__).resolve().parents[1]
+CHILD_TIMEOUT = 30.0  # a fresh Python importing numpy, on a busy machine
 
 
 def make_features(step: int, n_real: int = 60, n_fake: int = 20, dim: int = 8) -> Features:
     rng = np.random.default_rng(step)
-    return Features(
-        step=step,
-        real=rng.normal(size=(n_real, dim)).astype(np.float32),
-        real_labels=np.arange(n_real) % 10,
-        fake=rng.normal(size=(n_fake, dim)).astype(np.float32),
-    )
+    return Features(step=step, real=rng.normal(size=(n_real, dim)).astype(np.float32),
+                    real_labels=np.arange(n_real) % 10,
+                    fake=rng.normal(size=(n_fake, dim)).astype(np.float32))
 
 
 def wait_for(condition, timeout: float = 5.0) -> bool:
@@ -47,74 +45,42 @@ def wait_for(condition, timeout: float = 5.0) -> bool:
     return condition()
 
 
-class FakeProjector:
-    """Stands in for UmapProjector in the UMAP process: instant, no umap import. The
-    process unpickles it by reference, so stubs are module-level classes."""
-
-    def warm_up(self) -> None:
-        pass
-
-    def reset(self) -> None:
-        pass
-
-    def project(self, real, fake):
-        coords = pca_2d(standardise(np.concatenate([real, fake])))  # PCA-like, quick
-        return coords[: len(real)], coords[len(real):]
+def frame_at(service: EmbeddingService, step: int, method: Method, run: str = "r",
+             timeout: float = CHILD_TIMEOUT) -> MapFrame:
+    def arrived() -> bool:
+        frame = service.latest(run)
+        return frame is not None and (frame.projection.step, frame.projection.method) == (
+            step, method)
+    assert wait_for(arrived, timeout), service.latest(run)
+    return service.latest(run)
 
 
-class FailingWarmUp(FakeProjector):
-    def warm_up(self) -> None:
-        raise ImportError("no umap here")
-
-
-class FailingProject(FakeProjector):
-    def project(self, real, fake):
-        raise ValueError("umap blew up")
-
-
-class CrashingWarmUp(FakeProjector):
-    def warm_up(self) -> None:
-        os._exit(4)  # as a segfault or the OOM killer would: no reply, no traceback
-
-
-class SlowWarmUp(FakeProjector):
-    def warm_up(self) -> None:
-        time.sleep(60.0)  # like the real ~1 min compile
-
-
-class CrashingProject(FakeProjector):
-    def project(self, real, fake):
-        os._exit(3)
-
-
-PROCESS_TIMEOUT = 30.0  # a fresh Python importing numpy and pytest, on a busy machine
-WORKER_THREADS = {"sgan-embedding", "sgan-umap-reader"}
-
-
-def process_alive(pid: int) -> bool:
+def process_gone(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 @pytest.fixture
-def worker_factory():
-    workers = []
+def make_service():
+    services = []
 
-    def make(**kwargs) -> EmbeddingWorker:
-        kwargs.setdefault("recycle_process", False)
-        kwargs.setdefault("min_frame_interval_s", 0.0)
-        worker = EmbeddingWorker(poll_s=0.05, **kwargs)
-        workers.append(worker)
-        return worker
+    def make(stub: str | None = "pca_fit", **kwargs) -> EmbeddingService:
+        factory = None if stub is None else (lambda: UmapChild(f"tests.umap_stubs:{stub}"))
+        kwargs.setdefault("frame_interval_s", 0.0)
+        services.append(EmbeddingService(factory, poll_s=0.05, **kwargs))
+        return services[-1]
 
     yield make
-    for worker in workers:
-        assert worker.stop(timeout=5.0)
-    stop_spare_umap_process()
+    for service in services:
+        pid = service.child_pid
+        assert service.close()
+        assert pid is None or wait_for(lambda: process_gone(pid))
+    assert "sgan-embedding" not in {thread.name for thread in threading.enumerate()}
 
+
+# --- maths ----------------------------------------------------------------------------
 
 def test_pca_2d_finds_the_known_principal_axis():
     rng = np.random.default_rng(0)
@@ -143,8 +109,7 @@ def test_align_to_recovers_a_rotated_scaled_translated_copy(reflect):
     if reflect:
         rotation = rotation @ np.diag([1.0, -1.0])
     current = 3.7 * previous @ rotation + np.array([10.0, -4.0])
-    aligned = align_to(previous, current)
-    assert np.abs(aligned - previous).max() < 1e-4
+    assert np.abs(align_to(previous, current) - previous).max() < 1e-4
 
 
 def test_align_to_without_a_usable_previous_frame_is_the_identity():
@@ -154,183 +119,200 @@ def test_align_to_without_a_usable_previous_frame_is_the_identity():
     np.testing.assert_allclose(align_to(current, np.zeros((50, 2))), 0.0)
 
 
+def test_umap_starts_from_the_previous_layout_with_fakes_on_their_nearest_real():
+    real = np.array([[0.0, 0.0], [10.0, 10.0], [20.0, 0.0]])
+    stacked = np.concatenate([real, [[9.0, 9.0], [19.0, 1.0]]])
+    previous = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]], dtype=np.float32)
+    init, epochs = umap_start(stacked, 3, previous)
+    assert epochs == UMAP_UPDATE_EPOCHS
+    np.testing.assert_array_equal(init, [[1, 1], [2, 2], [3, 3], [2, 2], [3, 3]])
+    init, epochs = umap_start(stacked, 3, previous[:2])  # other points: start afresh
+    assert epochs == UMAP_FIRST_EPOCHS and np.allclose(init, pca_2d(stacked))
+
+
 def test_projection_arrays_are_read_only_copies():
     coords = np.zeros((3, 2))
-    projection = Projection(1, METHOD_PCA, coords, np.arange(3), np.zeros((0, 2)), 0.0)
+    projection = Projection(1, Method.PCA, coords, np.arange(3), np.zeros((0, 2)), 0.0)
     coords[0, 0] = 5.0
-    assert projection.coords_real[0, 0] == 0.0
-    assert projection.coords_real.dtype == np.float32
+    assert projection.coords_real[0, 0] == 0.0 and projection.coords_real.dtype == np.float32
     with pytest.raises(ValueError):
         projection.coords_real[0, 0] = 1.0
 
 
-def test_worker_serves_a_pca_projection(worker_factory):
-    worker = worker_factory(use_umap=False)
-    worker.warm_up()  # with use_umap=False this only starts the projection thread
-    features = make_features(step=7)
-    worker.submit(features)
-    assert wait_for(lambda: worker.latest() is not None)
-    projection = worker.latest()
-    assert (projection.step, projection.method) == (7, METHOD_PCA)
-    assert projection.coords_real.shape == (60, 2)
-    assert projection.coords_fake.shape == (20, 2)
-    np.testing.assert_array_equal(projection.real_labels, features.real_labels)
-    assert "UMAP switched off" in worker.status_text
+# --- the service ----------------------------------------------------------------------
+
+def test_pca_is_drawn_at_once_while_umap_warms_up(make_service):
+    service = make_service("slow_fit")
+    service.submit("r", make_features(step=7))
+    frame = frame_at(service, 7, Method.PCA, timeout=5.0)
+    assert frame.umap_phase is UmapPhase.WARMING
+    assert frame.projection.coords_real.shape == (60, 2)
+    assert frame.projection.coords_fake.shape == (20, 2)
+    service.submit("r", make_features(step=8))  # the PCA map keeps moving meanwhile
+    frame_at(service, 8, Method.PCA, timeout=5.0)
 
 
-def test_worker_keeps_only_the_newest_submission(worker_factory):
-    worker = worker_factory(use_umap=False)
-    for step in (1, 2, 3):
-        worker.submit(make_features(step))  # not started yet: these pile up
-    worker.start()
-    assert wait_for(lambda: worker.latest() is not None)
-    time.sleep(0.2)  # give a wrongly queued older submission time to show up
-    assert worker.latest().step == 3
-    assert worker.frames_computed == 1
-
-
-def test_consecutive_frames_are_aligned(worker_factory):
-    worker = worker_factory(use_umap=False)
-    worker.start()
-    features = make_features(step=1)
-    worker.submit(features)
-    assert wait_for(lambda: worker.frames_computed == 1)
-    first = worker.latest().coords_real
-    # Same data rotated in feature space: PCA may flip axes, alignment must undo it.
-    flipped = Features(2, -features.real[:, ::-1], features.real_labels, -features.fake[:, ::-1])
-    worker.submit(flipped)
-    assert wait_for(lambda: worker.frames_computed == 2)
-    assert np.abs(worker.latest().coords_real - first).max() < 1e-3
-
-
-def test_umap_frames_come_from_the_process_and_stop_ends_it(worker_factory):
-    worker = worker_factory(use_umap=True, projector_factory=FakeProjector)
-    worker.submit(make_features(step=4))
-    worker.warm_up()
-    assert wait_for(lambda: worker.umap_ready, PROCESS_TIMEOUT)
-    pid = worker.umap_process_id
-    assert pid not in (None, os.getpid()) and process_alive(pid)
+def test_umap_frames_replace_pca_once_the_child_is_ready(make_service):
+    service = make_service("pca_fit")
+    service.submit("r", make_features(step=4))
     # The current step is redrawn with UMAP without a new submit.
-    assert wait_for(lambda: worker.latest() is not None and worker.latest().method == METHOD_UMAP)
-    projection = worker.latest()
-    assert projection.step == 4 and projection.coords_real.shape == (60, 2)
-    assert projection.coords_fake.shape == (20, 2)
-    assert worker.status_text == "UMAP ready"
-    worker.submit(make_features(step=5))
-    assert wait_for(lambda: worker.latest().step == 5)
-    assert worker.latest().method == METHOD_UMAP
-    assert worker.stop(timeout=5.0)
-    assert not process_alive(pid) and multiprocessing.active_children() == []
-    assert not WORKER_THREADS & {thread.name for thread in threading.enumerate()}
+    frame = frame_at(service, 4, Method.UMAP)
+    assert frame.umap_phase is UmapPhase.READY and frame.problem == ""
+    assert service.child_pid not in (None, os.getpid())
+    service.submit("r", make_features(step=5))
+    frame_at(service, 5, Method.UMAP)
 
 
-def test_umap_frames_keep_a_minimum_interval_and_the_newest_features_win(worker_factory):
-    worker = worker_factory(use_umap=True, projector_factory=FakeProjector,
-                            min_frame_interval_s=1.5)
-    worker.submit(make_features(step=4))
-    worker.warm_up()
-    assert wait_for(lambda: (p := worker.latest()) is not None and p.method == METHOD_UMAP,
-                    PROCESS_TIMEOUT)
-    first_request, frames = worker._last_request, worker.frames_computed
-    for step in (5, 6):  # both arrive inside the interval: only the newer is projected
-        worker.submit(make_features(step=step))
-    assert wait_for(lambda: worker.latest().step == 6)
-    assert worker._last_request - first_request >= 1.5
-    assert worker.frames_computed == frames + 1
+def test_the_newest_request_of_a_run_wins(make_service):
+    service = make_service("pca_fit", frame_interval_s=1.0)
+    service.submit("r", make_features(step=1))
+    frame_at(service, 1, Method.UMAP)
+    drawn = []
+    watcher = threading.Thread(target=lambda: [
+        drawn.append(service.latest("r").projection.step) or time.sleep(0.002)
+        for _ in range(1000)])
+    watcher.start()
+    for step in (2, 3, 4):  # all inside the frame interval: only the newest is projected
+        service.submit("r", make_features(step=step))
+    frame_at(service, 4, Method.UMAP)
+    watcher.join()
+    assert 2 not in drawn and 3 not in drawn
 
 
-def test_stop_during_warm_up_joins_every_thread():
-    worker = EmbeddingWorker(use_umap=True, projector_factory=SlowWarmUp, poll_s=0.05)
-    worker.warm_up()
-    assert wait_for(lambda: worker.umap_process_id is not None)
-    pid = worker.umap_process_id
-    assert worker.stop(timeout=5.0)  # not ready: killed, never parked
-    assert not process_alive(pid)
-    assert not WORKER_THREADS & {thread.name for thread in threading.enumerate()}
+def test_runs_are_kept_apart_and_a_discarded_run_is_forgotten(make_service):
+    service = make_service("pca_fit")
+    service.submit("a", make_features(step=1, n_real=40))
+    service.submit("b", make_features(step=2, n_real=50))
+    assert frame_at(service, 1, Method.UMAP, run="a").projection.coords_real.shape == (40, 2)
+    assert frame_at(service, 2, Method.UMAP, run="b").projection.coords_real.shape == (50, 2)
+    service.discard("a")
+    assert service.latest("a") is None and service.latest("b") is not None
 
 
-def test_a_stopped_workers_warm_process_serves_the_next_worker(worker_factory):
-    prewarm_umap_process(FakeProjector)  # what the dashboard does before the first run
-    first = worker_factory(use_umap=True, projector_factory=FakeProjector,
-                           recycle_process=True)
-    first.warm_up()
-    assert wait_for(lambda: first.umap_ready, PROCESS_TIMEOUT)
-    pid = first.umap_process_id
-    first.submit(make_features(step=1))
-    assert wait_for(lambda: first.latest() is not None and first.latest().method == METHOD_UMAP)
-    assert first.stop(timeout=5.0) and process_alive(pid)  # parked, still warm
-    second = worker_factory(use_umap=True, projector_factory=FakeProjector)
-    second.warm_up()
-    assert wait_for(lambda: second.umap_ready) and second.umap_process_id == pid
-    second.submit(make_features(step=2))
-    assert wait_for(lambda: second.latest() is not None)
-    assert (second.latest().step, second.latest().method) == (2, METHOD_UMAP)
-    assert second.stop(timeout=5.0) and not process_alive(pid)  # recycle_process=False
+def test_consecutive_frames_are_aligned(make_service):
+    service = make_service(None)  # UMAP off: PCA only
+    features = make_features(step=1)
+    service.submit("r", features)
+    first = frame_at(service, 1, Method.PCA)
+    assert first.umap_phase is UmapPhase.OFF
+    # Same data mirrored in feature space: PCA may flip axes, alignment must undo it.
+    service.submit("r", Features(2, -features.real[:, ::-1], features.real_labels,
+                                 -features.fake[:, ::-1]))
+    second = frame_at(service, 2, Method.PCA)
+    assert np.abs(second.projection.coords_real - first.projection.coords_real).max() < 1e-3
 
 
-@pytest.mark.parametrize(
-    "projector, reason",
-    [
-        (FailingWarmUp, "UMAP could not start (ImportError('no umap here'))"),
-        (FailingProject, "UMAP failed at step 5 (ValueError('umap blew up'))"),
-        (CrashingWarmUp, "UMAP could not start (its process exited with code 4)"),
-        (CrashingProject, "The UMAP process stopped unexpectedly (exit code 3)"),
-    ],
-)
-def test_umap_errors_fall_back_to_pca_and_say_so(worker_factory, projector, reason):
-    worker = worker_factory(use_umap=True, projector_factory=projector)
-    worker.warm_up()
-    assert wait_for(lambda: worker.umap_ready or reason in worker.status_text,
-                    PROCESS_TIMEOUT)
-    worker.submit(make_features(step=5))
-    # The step whose UMAP frame never came is still drawn, with PCA.
-    assert wait_for(lambda: worker.latest() is not None and worker.latest().step == 5,
-                    PROCESS_TIMEOUT)
-    assert worker.latest().method == METHOD_PCA
-    assert wait_for(lambda: reason in worker.status_text)
-    assert worker.status_text.endswith("; showing PCA instead")
-    assert worker.umap_process_id is None and multiprocessing.active_children() == []
-    worker.submit(make_features(step=6))
-    assert wait_for(lambda: worker.latest().step == 6) and worker.latest().method == METHOD_PCA
+def test_a_child_crash_leaves_pca_working_and_says_so(make_service):
+    service = make_service("pca_fit")
+    service.submit("r", make_features(step=1))
+    frame_at(service, 1, Method.UMAP)
+    pid = service.child_pid
+    os.kill(pid, signal.SIGKILL)  # as the OOM killer would: no reply, no traceback
+    assert wait_for(lambda: service.umap_phase is UmapPhase.FAILED)
+    service.submit("r", make_features(step=2))
+    frame = frame_at(service, 2, Method.PCA, timeout=5.0)
+    assert frame.problem == ("The UMAP process stopped unexpectedly (exit code -9); "
+                             "showing PCA instead")
+    assert caption(frame).startswith("PCA: The UMAP process stopped unexpectedly")
+    assert service.child_pid is None and wait_for(lambda: process_gone(pid))
 
 
-def test_a_projector_that_cannot_be_sent_to_the_process_falls_back_at_once(worker_factory):
-    worker = worker_factory(use_umap=True, projector_factory=lambda: FakeProjector())
-    worker.warm_up()
-    assert wait_for(lambda: "UMAP could not start" in worker.status_text)
-    worker.submit(make_features(step=1))
-    assert wait_for(lambda: worker.latest() is not None)
-    assert worker.latest().method == METHOD_PCA
+@pytest.mark.parametrize("stub, problem", [
+    ("failing_fit", "UMAP could not start (ImportError('no umap here')); showing PCA instead"),
+    ("no_such_function", "UMAP could not start (its process exited with code 1); "
+                         "showing PCA instead"),
+])
+def test_a_child_that_cannot_start_leaves_pca_working(make_service, stub, problem):
+    service = make_service(stub)
+    assert wait_for(lambda: service.umap_phase is UmapPhase.FAILED, CHILD_TIMEOUT)
+    service.submit("r", make_features(step=3))
+    assert frame_at(service, 3, Method.PCA, timeout=5.0).problem == problem
 
 
-def test_bad_features_are_reported_and_the_worker_survives(worker_factory):
-    worker = worker_factory(use_umap=False)
-    worker.start()
-    bad = Features(1, np.zeros((5, 3)), np.arange(5), np.zeros((2, 4)))  # dims differ
-    worker.submit(bad)
-    assert wait_for(lambda: "Embedding failed at step 1" in worker.status_text)
-    worker.submit(make_features(step=2))
-    assert wait_for(lambda: worker.latest() is not None and worker.latest().step == 2)
-    assert "failed" not in worker.status_text
+def test_one_failed_fit_is_drawn_with_pca_and_umap_carries_on(make_service):
+    service = make_service("fails_after_warm_up")
+    assert wait_for(lambda: service.umap_phase is UmapPhase.READY, CHILD_TIMEOUT)
+    service.submit("r", make_features(step=5))
+    frame = frame_at(service, 5, Method.PCA)
+    assert frame.problem == "UMAP failed at step 5 (ValueError('umap blew up'))"
+    assert frame.umap_phase is UmapPhase.READY
 
+
+def test_bad_features_are_reported_and_the_service_survives(make_service):
+    service = make_service(None)
+    service.submit("r", make_features(step=1))
+    frame_at(service, 1, Method.PCA)
+    service.submit("r", Features(2, np.zeros((5, 3)), np.arange(5), np.zeros((2, 4))))
+    assert wait_for(lambda: "Embedding failed at step 2" in service.latest("r").problem)
+    service.submit("r", make_features(step=3))
+    assert frame_at(service, 3, Method.PCA).problem == ""
+
+
+def test_the_child_exits_when_its_parent_dies():
+    script = ("import os, sys; from sgan_core.umap_child import UmapChild; "
+              "child = UmapChild('tests.umap_stubs:slow_fit'); print(child.pid, flush=True); "
+              "os._exit(0)")
+    parent = subprocess.run([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True, timeout=CHILD_TIMEOUT, check=True)
+    assert wait_for(lambda: process_gone(int(parent.stdout)), 10.0)
+
+
+# --- the caption ----------------------------------------------------------------------
+
+def _frame(method: Method, phase: UmapPhase, problem: str = "", n_real: int = 60) -> MapFrame:
+    projection = Projection(1200, method, np.zeros((n_real, 2)), np.zeros(n_real),
+                            np.zeros((0, 2)), 0.1)
+    return MapFrame(projection, phase, problem)
+
+
+@pytest.mark.parametrize("phase", list(UmapPhase))
+def test_the_caption_names_the_projection_that_is_drawn(phase):
+    pca = caption(_frame(Method.PCA, phase, "UMAP broke" if phase is UmapPhase.FAILED else ""))
+    assert pca.startswith("PCA") and "UMAP ·" not in pca and pca.endswith("step 1,200")
+    assert caption(_frame(Method.UMAP, phase)) == "UMAP · features from step 1,200"
+    assert "warms up" in caption(_frame(Method.PCA, UmapPhase.WARMING))
+    assert caption(_frame(Method.PCA, UmapPhase.READY, n_real=10)).startswith(
+        "PCA (UMAP needs at least 30 points)")
+
+
+def _map_page() -> None:
+    import streamlit as st
+    from dashboard.panels import embedding
+    from tests.test_embedding import Method, UmapPhase, _frame
+
+    method = st.session_state["method"]
+    embedding.render(_frame(method, UmapPhase.READY), ["0", "1"])
+
+
+def test_freeze_view_freezes_the_caption_with_the_picture():
+    at = AppTest.from_function(_map_page, default_timeout=30)
+    at.session_state["method"] = Method.PCA
+    at.run()
+    at.toggle(key="w_freeze_embedding").set_value(True).run()
+    at.session_state["method"] = Method.UMAP  # a UMAP frame arrives while frozen
+    at.run()
+    assert at.caption[0].value.startswith("PCA")
+    at.toggle(key="w_freeze_embedding").set_value(False).run()
+    assert at.caption[0].value.startswith("UMAP")
+
+
+# --- real UMAP ------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_real_umap_process_serves_aligned_frames(worker_factory):
-    """Real umap in its process: import + numba compile (~1 min), then two frames."""
-    worker = worker_factory(use_umap=True)
-    worker.warm_up()
-    assert wait_for(lambda: worker.umap_ready or "PCA instead" in worker.status_text, 300.0)
-    assert worker.umap_ready, worker.status_text
-    real = clustered_points(300, 16, seed=3)
-    fake = clustered_points(50, 16, seed=4)
-    worker.submit(Features(1, real, np.arange(300) % 10, fake))
-    assert wait_for(lambda: worker.frames_computed == 1, 60.0)
-    first = worker.latest()
-    assert first.method == METHOD_UMAP and first.coords_fake.shape == (50, 2)
-    worker.submit(Features(2, real, np.arange(300) % 10, fake))
-    assert wait_for(lambda: worker.frames_computed == 2, 60.0)
-    second = worker.latest()
-    assert second.method == METHOD_UMAP
-    spread = np.linalg.norm(first.coords_real - first.coords_real.mean(0), axis=1).mean()
-    drift = np.linalg.norm(second.coords_real - first.coords_real, axis=1).mean()
-    assert drift < 0.5 * spread  # an update starts from the last layout, then is aligned
+def test_real_umap_child_serves_aligned_frames(make_service):
+    """Real umap in its child: import + numba compile (~1 min), then two frames."""
+    service = EmbeddingService(frame_interval_s=0.0, poll_s=0.05)
+    try:
+        assert wait_for(lambda: service.umap_phase is not UmapPhase.WARMING, 300.0)
+        assert service.umap_phase is UmapPhase.READY, service.latest("r")
+        real, fake = clustered_points(300, 16, seed=3), clustered_points(50, 16, seed=4)
+        service.submit("r", Features(1, real, np.arange(300) % 10, fake))
+        first = frame_at(service, 1, Method.UMAP, timeout=60.0).projection
+        assert first.coords_fake.shape == (50, 2)
+        service.submit("r", Features(2, real, np.arange(300) % 10, fake))
+        second = frame_at(service, 2, Method.UMAP, timeout=60.0).projection
+        spread = np.linalg.norm(first.coords_real - first.coords_real.mean(0), axis=1).mean()
+        drift = np.linalg.norm(second.coords_real - first.coords_real, axis=1).mean()
+        assert drift < 0.5 * spread  # an update starts from the last layout, then is aligned
+    finally:
+        assert service.close()

@@ -1,17 +1,20 @@
 """2-D map of the discriminator's features: test images by class, fakes as crosses.
 
-The projection is computed by the run's EmbeddingWorker in the background; this panel
-only hands it the newest features and draws whatever frame is ready.
+The panel draws the frame it is given (the app submits features to the server's
+embedding service and passes its latest frame in); it starts no background work. The
+caption is worded from the frame itself, so it always names the projection drawn, and
+"Freeze view" freezes the frame, picture and caption together.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional, Sequence
 
 import streamlit as st
 
 from dashboard import figures, state
 from dashboard.panels import explain, plot, waiting
-from sgan_core.snapshot import Snapshot
+from sgan_core.embedding_service import MIN_UMAP_POINTS, MapFrame, UmapPhase
+from sgan_core.projection import Method
 
 EXPLANATION = """
 The discriminator turns every image into a long list of numbers (its "features").
@@ -20,55 +23,45 @@ similar land close together. **Coloured dots** are test images, one colour per c
 **black crosses** are fakes. As training goes on, the classes separate into islands,
 which is why a few labels are enough to name each island. The map is **UMAP**, redrawn
 every few seconds from the newest features; while UMAP warms up (about a minute after
-the server starts) a simpler **PCA** map stands in.
+the server starts) a simpler **PCA** map stands in. The caption under the map says which
+one you are looking at.
 Switch on **freeze view** to zoom in without the next update resetting your zoom.
 """
+_WHY_PCA = {
+    UmapPhase.WARMING: "PCA while UMAP warms up (about a minute after the server starts)",
+    UmapPhase.READY: "PCA; the first UMAP map follows in a few seconds",
+    UmapPhase.OFF: "PCA (UMAP is switched off on this server)",
+}
 
 
-def render(run_id: str, snapshot: Snapshot) -> None:
+def render(frame: Optional[MapFrame], class_names: Sequence[str]) -> None:
     st.subheader("Feature map")
     freeze = st.toggle("Freeze view", key="w_freeze_embedding",
-                       help="Keep this picture (and your zoom) until you switch it off.")
-    projection = _latest_projection(run_id, snapshot)
-    if projection is None:
+                       help="Keep this picture, its caption and your zoom until you "
+                            "switch it off.")
+    frame = state.frozen("embedding", frame, freeze)
+    if frame is None:
         waiting("The feature map")
     else:
+        projection = frame.projection
         token = (projection.step, projection.method, id(projection))
         figure = state.cached("embedding", token, lambda: figures.embedding_figure(
-            projection, snapshot.class_names))
-        figure = state.frozen("embedding", figure, freeze)
+            projection, class_names))
         plot(figure, key="embedding_chart")
-        st.caption(caption(projection, _status_text(run_id, projection)))
+        st.caption(caption(frame))
     explain(EXPLANATION)
 
 
-def caption(projection: Any, status_text: str) -> str:
-    """Which map this is and how fresh; the worker's words when UMAP is off or failed."""
-    if getattr(projection, "method", "") != "pca":
+def caption(frame: MapFrame) -> str:
+    """Which projection is drawn (from the frame's method, never from wishes), why it is
+    not UMAP when it is not, and which step the features come from."""
+    projection = frame.projection
+    if projection.method is Method.UMAP:
         head = "UMAP"
-    elif not status_text or "warm" in status_text.lower():
-        head = "PCA while UMAP warms up"
+    elif len(projection.coords_real) + len(projection.coords_fake) < MIN_UMAP_POINTS:
+        head = f"PCA (UMAP needs at least {MIN_UMAP_POINTS} points)"
+    elif frame.problem:
+        head = f"PCA: {frame.problem}"
     else:
-        head = status_text
+        head = _WHY_PCA.get(frame.umap_phase, "PCA")
     return f"{head} · features from step {projection.step:,}"
-
-
-def _latest_projection(run_id: str, snapshot: Snapshot) -> Optional[Any]:
-    """Hand over new features (cheap: the worker copies and queues) and read back."""
-    pool = state.embeddings()
-    try:
-        if snapshot.features is not None:
-            pool.submit(run_id, snapshot.features)
-        worker = pool.worker(run_id)
-        return None if worker is None else worker.latest()
-    except Exception as error:  # the map is a bonus: never take the page down with it
-        st.warning(f"The feature map is unavailable: {error}")
-        return None
-
-
-def _status_text(run_id: str, projection: Any) -> str:
-    """The worker's own words (e.g. "UMAP warming up, 20 s"), wherever it keeps them."""
-    text = getattr(projection, "status_text", None)
-    if text is None:
-        text = getattr(state.embeddings().worker(run_id), "status_text", None)
-    return str(text or "")

@@ -1,0 +1,147 @@
+"""Projection maths for the feature map: PCA, Procrustes alignment, UMAP initial layouts.
+
+Pure numpy, no threads, no processes: the embedding service (embedding_service.py) and
+the UMAP child (umap_child.py) both build on it. PCA of 2,200 x 128 features takes about
+16 ms here, so the service draws it at once while UMAP is still warming up.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from sgan_core.snapshot import frozen_array
+
+UMAP_FIRST_EPOCHS = 200  # a fit from a PCA layout has far to move
+UMAP_UPDATE_EPOCHS = 50  # from the previous layout: few epochs, and the frame stays put
+
+
+class Method(enum.Enum):
+    """Which projection a frame shows; the page words its caption from this."""
+
+    PCA = "PCA"
+    UMAP = "UMAP"
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One feature-map frame, ready to draw; arrays are read-only copies."""
+
+    step: int  # training step of the features it was computed from
+    method: Method
+    coords_real: np.ndarray  # (M, 2) float32, test images in Features.real order
+    real_labels: np.ndarray  # (M,) int, true class of each test image
+    coords_fake: np.ndarray  # (F, 2) float32, generated images
+    seconds: float  # time spent computing this frame (for UMAP: the child's fit)
+
+    def __post_init__(self) -> None:
+        # Frozen dataclass: object.__setattr__ is the sanctioned way to normalise fields.
+        object.__setattr__(self, "coords_real", frozen_array(self.coords_real, np.float32))
+        object.__setattr__(self, "real_labels", frozen_array(self.real_labels))
+        object.__setattr__(self, "coords_fake", frozen_array(self.coords_fake, np.float32))
+
+
+def standardise(x: np.ndarray) -> np.ndarray:
+    """Z-score each feature; constant features stay 0 instead of dividing by ~0."""
+    x = np.nan_to_num(np.asarray(x, dtype=np.float64))  # a diverging run may emit inf
+    std = x.std(axis=0)
+    std[std < 1e-8] = 1.0
+    return (x - x.mean(axis=0)) / std
+
+
+def pca_2d(x: np.ndarray) -> np.ndarray:
+    """First two principal-component scores, (n, 2) float32.
+
+    Signs are fixed (largest loading positive) so identical data gives identical frames;
+    missing components (n < 2 or d < 2) are zero columns.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros((x.shape[0], 2), dtype=np.float32)
+    if x.ndim != 2 or x.shape[0] < 2:
+        return out
+    centred = x - x.mean(axis=0)
+    # Eigenvectors of the (d, d) scatter matrix: ~10x cheaper than an SVD of (n, d).
+    _, eigenvectors = np.linalg.eigh(centred.T @ centred)  # ascending
+    components = eigenvectors[:, ::-1][:, :2].T  # (<=2, d), largest variance first
+    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
+    signs[signs == 0] = 1.0
+    scores = centred @ (components * signs[:, None]).T  # (n, <=2)
+    out[:, : scores.shape[1]] = scores
+    return out
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Similarity transform x -> scale * (x - source_mean) @ rotation + target_mean."""
+
+    scale: float
+    rotation: np.ndarray  # (2, 2) orthogonal (reflections allowed: a mirrored UMAP
+    source_mean: np.ndarray  # (2,)            frame is the same picture, just flipped)
+    target_mean: np.ndarray  # (2,)
+
+    def apply(self, points: np.ndarray) -> np.ndarray:
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        moved = self.scale * (points - self.source_mean) @ self.rotation + self.target_mean
+        return moved.astype(np.float32)
+
+
+IDENTITY = Alignment(1.0, np.eye(2), np.zeros(2), np.zeros(2))
+
+
+def fit_alignment(previous: Optional[np.ndarray], current: np.ndarray) -> Alignment:
+    """Orthogonal Procrustes with scale: the transform that best maps current onto previous.
+
+    Rows must be the same points in the same order; anything else (no previous frame,
+    a different number of points, a degenerate frame) gives the identity.
+    """
+    if previous is None:
+        return IDENTITY
+    prev = np.asarray(previous, dtype=np.float64)
+    cur = np.asarray(current, dtype=np.float64)
+    if prev.shape != cur.shape or prev.ndim != 2 or prev.shape[1] != 2 or len(prev) < 2:
+        return IDENTITY
+    prev_mean, cur_mean = prev.mean(axis=0), cur.mean(axis=0)
+    prev_c, cur_c = prev - prev_mean, cur - cur_mean
+    norm = float((cur_c**2).sum())
+    if norm < 1e-12 or not np.isfinite(norm):
+        return IDENTITY
+    u, s, vt = np.linalg.svd(cur_c.T @ prev_c)  # (2, 2) cross-covariance
+    return Alignment(float(s.sum() / norm), u @ vt, cur_mean, prev_mean)
+
+
+def align_to(previous: Optional[np.ndarray], current: np.ndarray) -> np.ndarray:
+    """`current` moved (rotated, scaled, shifted) to line up with `previous`."""
+    return fit_alignment(previous, current).apply(current)
+
+
+def nearest_rows(queries: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """Index of the nearest reference row (Euclidean) for each query row."""
+    if len(queries) == 0 or len(references) == 0:
+        return np.zeros(len(queries), dtype=np.int64)
+    sq = (queries**2).sum(1)[:, None] - 2 * queries @ references.T + (references**2).sum(1)
+    return sq.argmin(axis=1)  # (Q,)
+
+
+def umap_start(stacked: np.ndarray, n_real: int,
+               previous_real: Optional[np.ndarray]) -> tuple[np.ndarray, int]:
+    """(initial layout, epochs) for a UMAP fit of standardised real+fake rows.
+
+    With the previous layout of the same reals, they start where they were and each fake
+    starts on its nearest real (fakes are new every time), so 50 epochs suffice and the
+    frame stays recognisable; otherwise PCA and 200 epochs.
+    """
+    if previous_real is None or len(previous_real) != n_real:
+        return pca_2d(stacked), UMAP_FIRST_EPOCHS
+    nearest = nearest_rows(stacked[n_real:], stacked[:n_real])
+    init = np.concatenate([previous_real, previous_real[nearest]]).astype(np.float32)
+    return init, UMAP_UPDATE_EPOCHS
+
+
+def clustered_points(n: int, dim: int, seed: int = 0, clusters: int = 10) -> np.ndarray:
+    """Random Gaussian blobs: warm-up and benchmark data shaped like class features."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=4.0, size=(clusters, dim))
+    points = centres[rng.integers(0, clusters, n)] + rng.normal(size=(n, dim))
+    return points.astype(np.float32)
