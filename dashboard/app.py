@@ -24,10 +24,13 @@ from typing import Any, Callable, Optional  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from dashboard import controls, state  # noqa: E402
-from dashboard.panels import confusion, curves, embedding, inspector, samples, status  # noqa: E402
+from dashboard.inputs import format_number  # noqa: E402
+from dashboard.panels import (admin, confusion, curves, embedding, inspector, samples,  # noqa: E402
+                              status)
 from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING, Snapshot  # noqa: E402
 
 REFRESH_S = 1.0
+SEEN_RATES = "seen_base_rates"  # session: the run's base rates this tab last showed
 log = logging.getLogger("sgan_studio.dashboard")
 INTRO = """
 A **semi-supervised GAN** learns to classify images from only a handful of labeled
@@ -50,16 +53,19 @@ def draw_page() -> None:
     run_id, run, notice = state.current_run()
     if run is not None and state.needs_widget_sync(run_id):
         _load_run_settings(run)
+    elif run is not None:
+        _follow_base_rates(run.snapshot())
     buttons = st.sidebar.container()  # drawn last, shown first: reflects the action taken
     settings = controls.render_settings(run.config if run is not None else None)
     action = state.pop_action()
     if action:
         run_id, run = handle_action(action, settings, run_id, run)
-    controls.render_buttons(buttons, run_status(run))
-    _sidebar_messages(settings, run)
+    controls.render_buttons(buttons, run_status(run), settings,
+                            confirm_reset=state.confirmation_pending("reset", run_id))
     _apply_learning_rates(settings, run)
     if notice:
         st.warning(notice)
+    guarded("runs list", admin.render, state.admin_access())
     if run is None:
         st.markdown(INTRO)
         return
@@ -69,13 +75,34 @@ def draw_page() -> None:
 
 
 def _load_run_settings(run: Any) -> None:
-    """A tab re-attaching by URL shows the run's settings and its live learning rates."""
+    """A tab re-attaching by URL shows the run's settings and its live base learning
+    rates: the rates the user set, never the decayed ones (sent back as new base rates,
+    those made the decay compound)."""
     values = controls.config_to_widgets(run.config)
-    snapshot = run.snapshot()
-    if snapshot.d_lr > 0 and snapshot.g_lr > 0:
-        values.update(w_d_lr=snapshot.d_lr, w_g_lr=snapshot.g_lr)
     state.set_widget_values(values, overwrite=True)
-    state.lrs_changed(values["w_d_lr"], values["w_g_lr"])  # already applied: remember
+    state.lrs_changed(run.config.d_lr, run.config.g_lr)  # already applied: remember
+    _follow_base_rates(run.snapshot())
+
+
+def base_rates(snapshot: Snapshot) -> Optional[tuple[float, float]]:
+    """The base learning rates the run uses now (None before its first publish)."""
+    rates = (getattr(snapshot, "base_d_lr", 0.0), getattr(snapshot, "base_g_lr", 0.0))
+    return rates if min(rates) > 0 else None
+
+
+def _follow_base_rates(snapshot: Snapshot) -> None:
+    """When the run's base rates change (another tab set them, or ours arrived), the
+    sidebar shows them and remembers them as applied, so nothing is sent back."""
+    rates = base_rates(snapshot)
+    if rates is not None and state.changed_since_last(SEEN_RATES, rates):
+        state.lrs_changed(*rates)
+        state.set_widget_values({"w_d_lr": format_number(rates[0]),
+                                 "w_g_lr": format_number(rates[1])}, overwrite=True)
+
+
+def rates_moved(snapshot: Snapshot) -> bool:
+    rates = base_rates(snapshot)
+    return rates is not None and rates != state.widget_value(SEEN_RATES)
 
 
 def run_status(run: Optional[Any]) -> Optional[str]:
@@ -94,13 +121,22 @@ def handle_action(action: str, settings: controls.Settings, run_id: Optional[str
             return _start(settings, run_id, run)
         if run is None:
             return run_id, run
-        if action == "reset":
+        if action == "reset":  # asks first: it cannot be undone, and ends every tab's run
+            state.ask_confirmation("reset", run_id)
+            return run_id, run
+        if action == "cancel_reset":
+            state.clear_confirmation()
+            return run_id, run
+        if action == "confirm_reset":
+            state.clear_confirmation()
             state.forget_run(run_id)
             return None, None
+        if action == "resume":  # through the registry: a parked run needs a free slot
+            state.registry().resume(run_id)
+            return run_id, run
         if action == "step":
             state.mark_step_pending(run.snapshot().version)
-        {"pause": run.pause, "resume": run.resume, "step": run.step,
-         "stop": run.stop}[action]()
+        {"pause": run.pause, "step": run.step, "stop": run.stop}[action]()
     except Exception as error:  # RegistryFull, a run that refuses: say why
         st.error(f"Could not {action}: {error}")
     return run_id, run
@@ -115,14 +151,6 @@ def _start(settings: controls.Settings, run_id: Optional[str],
         st.warning("This run is still going: press Stop or Reset before starting another.")
         return run_id, run
     return state.start_run(settings.cfg, previous_id=run_id)
-
-
-def _sidebar_messages(settings: controls.Settings, run: Optional[Any]) -> None:
-    if settings.error:
-        st.sidebar.error(settings.error)
-    if run is not None and settings.needs_new_run:
-        st.sidebar.warning(f"{', '.join(settings.needs_new_run).capitalize()}: "
-                           f"{controls.NEW_RUN_MESSAGE}")
 
 
 def _apply_learning_rates(settings: controls.Settings, run: Optional[Any]) -> None:
@@ -144,6 +172,20 @@ def should_refresh(snapshot: Snapshot) -> bool:
     return state.step_pending(snapshot.version)
 
 
+def fragment_intervals(snapshot: Snapshot, refresh: bool, eval_every_s: float,
+                       frame_s: float) -> tuple[Optional[float], ...]:
+    """(status, charts, map and inspector) refresh intervals; None: drawn once.
+
+    A paused run's status line still ticks: another tab may resume it or change its
+    rates, and the ticks are the heartbeat that keeps its slot (sgan_core/registry.py).
+    """
+    status_every = REFRESH_S if refresh or snapshot.is_active else None
+    if not refresh:
+        return status_every, None, None
+    charts_s = max(REFRESH_S, eval_every_s)
+    return status_every, charts_s, max(charts_s, frame_s)
+
+
 def live_panels(run_id: str, run: Any) -> None:
     """Fragments at three rates, each redrawing only about when it can show something new
     (every resend costs the server GIL time and the browser a re-render, and both are
@@ -152,19 +194,20 @@ def live_panels(run_id: str, run: Any) -> None:
     inspector once per UMAP frame (measured: bench/README.md)."""
     from sgan_core.embedding_service import UMAP_FRAME_INTERVAL_S  # light: no umap
 
-    refresh = should_refresh(run.snapshot())
-    charts_s = max(REFRESH_S, run.config.eval_every_s)
-    status_every, charts_every, slow_every = (
-        (REFRESH_S, charts_s, max(charts_s, UMAP_FRAME_INTERVAL_S)) if refresh
-        else (None, None, None))
+    drawn = run.snapshot()
+    refresh = should_refresh(drawn)
+    status_every, charts_every, slow_every = fragment_intervals(
+        drawn, refresh, run.config.eval_every_s, UMAP_FRAME_INTERVAL_S)
 
     @st.fragment(run_every=status_every)
     def status_part() -> None:
+        state.registry().touch(run_id)
         snapshot = run.snapshot()
-        if should_refresh(snapshot) != refresh:
-            # Started or stopped moving: a full rerun updates the buttons and the timer.
+        if (should_refresh(snapshot) != refresh or snapshot.run_status != drawn.run_status
+                or rates_moved(snapshot)):
+            # Changed (here or in another tab): a full rerun updates buttons and timers.
             st.rerun(scope="app")
-        draw_status(snapshot)
+        draw_status(run_id, snapshot)
 
     @st.fragment(run_every=charts_every)
     def charts_part() -> None:
@@ -187,8 +230,8 @@ def live_panels(run_id: str, run: Any) -> None:
         inspector_part()
 
 
-def draw_status(snapshot: Snapshot) -> None:
-    guarded("status", status.render, snapshot)
+def draw_status(run_id: str, snapshot: Snapshot) -> None:
+    guarded("status", status.render, snapshot, state.registry().is_parked(run_id))
 
 
 def draw_charts(snapshot: Snapshot) -> None:

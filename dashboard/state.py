@@ -8,6 +8,7 @@ button pressed, the learning rates last applied) live in st.session_state.
 """
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import time
@@ -17,6 +18,7 @@ import streamlit as st
 
 log = logging.getLogger(__name__)
 QUERY_KEY = "run"
+ADMIN_KEY = "admin"  # ?admin=<SGAN_ADMIN_TOKEN>: the server owner's list of every run
 STEP_WAIT_S = 30.0  # keep refreshing this long after Step while its snapshot is due
 
 
@@ -34,9 +36,23 @@ def registry() -> Any:
     training thread would otherwise keep `streamlit run` from quitting)."""
     from sgan_core.registry import RunRegistry, install_atexit
 
-    runs = RunRegistry(max_active=int(os.environ.get("SGAN_MAX_ACTIVE_RUNS", "2")))
+    runs = RunRegistry(max_active=_env_number("SGAN_MAX_ACTIVE_RUNS", 2, int),
+                       idle_pause_s=_env_number("SGAN_IDLE_PAUSE_S", 180.0, float))
     install_atexit(runs)
+    runs.start_janitor()  # pauses runs whose tabs were all closed (frees their slot)
     return runs
+
+
+def _env_number(name: str, default: Any, kind: Callable[[str], Any]) -> Any:
+    """A positive number from the environment; a bad value is logged, not fatal."""
+    try:
+        value = kind(os.environ.get(name) or default)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        log.warning("%s=%r is not a positive number; using %s", name, os.environ[name], default)
+        return default
+    return value
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,6 +85,7 @@ def current_run() -> tuple[Optional[str], Optional[Any], Optional[str]]:
         del st.query_params[QUERY_KEY]
         return None, None, ("The run in this link no longer exists (the server restarted "
                             "or someone pressed Reset). Press Start for a new one.")
+    registry().touch(run_id)  # a page shows it: the run keeps its training slot
     return run_id, run, None
 
 
@@ -94,6 +111,22 @@ def forget_run(run_id: str) -> None:
         del st.query_params[QUERY_KEY]
     for key in ("figures", "frozen", "step_pending"):
         _session().pop(key, None)
+
+
+def admin_access() -> Optional[bool]:
+    """None: no ?admin in the URL; True: it matches SGAN_ADMIN_TOKEN; False otherwise
+    (also when the server set no token: then nobody gets the list)."""
+    given = st.query_params.get(ADMIN_KEY)
+    if given is None:
+        return None
+    token = os.environ.get("SGAN_ADMIN_TOKEN", "")
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def run_link(run_id: str) -> str:
+    """A page link to the run, keeping this page's admin token (if any)."""
+    admin = st.query_params.get(ADMIN_KEY)
+    return f"?{QUERY_KEY}={run_id}" + (f"&{ADMIN_KEY}={admin}" if admin else "")
 
 
 def shutdown_all() -> None:
@@ -128,6 +161,18 @@ def widget_value(key: str, default: Any = None) -> Any:
     return _session().get(key, default)
 
 
+def ask_confirmation(action: str, run_id: Optional[str]) -> None:
+    _session()["confirm"] = (action, run_id)
+
+
+def confirmation_pending(action: str, run_id: Optional[str]) -> bool:
+    return _session().get("confirm") == (action, run_id)
+
+
+def clear_confirmation() -> None:
+    _session().pop("confirm", None)
+
+
 def queue_action(name: str) -> None:
     """Button on_click: remember the press; main() acts on it after reading settings."""
     _session()["action"] = name
@@ -137,13 +182,18 @@ def pop_action() -> Optional[str]:
     return _session().pop("action", None)
 
 
+def changed_since_last(name: str, value: Any) -> bool:
+    """True (and remembered) when value differs from the one last passed under name."""
+    if _session().get(name) == value:
+        return False
+    _session()[name] = value
+    return True
+
+
 def lrs_changed(d_lr: float, g_lr: float) -> bool:
     """True (and remembered) when the sidebar's learning rates differ from those last
     sent to the run, so each change is sent once rather than on every rerun."""
-    if _session().get("applied_lrs") == (d_lr, g_lr):
-        return False
-    _session()["applied_lrs"] = (d_lr, g_lr)
-    return True
+    return changed_since_last("applied_lrs", (d_lr, g_lr))
 
 
 def mark_step_pending(version: int) -> None:

@@ -1,16 +1,18 @@
 """Hand-built snapshots and stand-ins for TrainingRun, RunRegistry and EmbeddingService.
 
 The dashboard tests use these where the real engine would make a test slow or
-non-deterministic (the registry cap, exact figure contents, button sequences).
+non-deterministic (exact figure contents, button sequences); the registry itself is the
+real one, building FakeRuns.
 """
 from __future__ import annotations
 
-import threading
+import functools
 import types
 from typing import Optional
 
 import numpy as np
 
+from sgan_core import registry
 from sgan_core import snapshot as snap
 from sgan_core.config import TrainConfig
 from sgan_core.embedding_service import MapFrame, UmapPhase
@@ -65,11 +67,13 @@ def make_confusion(n_classes: int = 10) -> np.ndarray:
 
 def make_snapshot(cfg: Optional[TrainConfig] = None, status: str = snap.STATUS_RUNNING,
                   step: int = 100, version: int = 1, **changes) -> snap.Snapshot:
-    """A fully populated snapshot, as the trainer publishes after an evaluation."""
+    """A fully populated snapshot, as the trainer publishes after an evaluation; the
+    learning rates have decayed to half the base rates."""
+    cfg = cfg or TrainConfig(download=False)
     fields = dict(
-        run_status=status, config=cfg or TrainConfig(download=False),
-        class_names=CLASS_NAMES, step=step, epoch=0.5, elapsed_s=12.0,
-        images_per_second=1500.0, d_lr=0.003, g_lr=0.003, test_accuracy=0.8,
+        run_status=status, config=cfg, class_names=CLASS_NAMES, step=step, epoch=0.5,
+        elapsed_s=12.0, images_per_second=1500.0, d_lr=cfg.d_lr / 2, g_lr=cfg.g_lr / 2,
+        base_d_lr=cfg.d_lr, base_g_lr=cfg.g_lr, test_accuracy=0.8,
         baseline_test_accuracy=0.6, fake_rejection_rate=0.9, false_rejection_rate=0.05,
         confusion=make_confusion(), history=make_history(), samples=make_samples(),
         inspection=make_inspection(), features=make_features(step),
@@ -87,10 +91,14 @@ class FakeRun:
         self.calls: list[tuple] = []
         self._snapshot = snap.Snapshot(run_status=snap.STATUS_IDLE, config=cfg)
         self.started = False
+        self.base_lrs = (cfg.d_lr, cfg.g_lr)
 
     def _publish(self, status: str, **changes) -> None:
         current = self._snapshot
         step = current.step + (1 if status == snap.STATUS_RUNNING else 0)
+        d_lr, g_lr = self.base_lrs
+        changes = dict(dict(d_lr=d_lr / 2, g_lr=g_lr / 2, base_d_lr=d_lr, base_g_lr=g_lr),
+                       **changes)
         self._snapshot = make_snapshot(self.config, status=status, step=step,
                                        version=current.version + 1, **changes)
 
@@ -121,6 +129,8 @@ class FakeRun:
     def set_learning_rates(self, d_lr: Optional[float] = None,
                            g_lr: Optional[float] = None) -> None:
         self.calls.append(("lrs", d_lr, g_lr))
+        self.base_lrs = (d_lr or self.base_lrs[0], g_lr or self.base_lrs[1])
+        self._publish(self._snapshot.run_status)
 
     def classify(self, images: np.ndarray) -> np.ndarray:
         batch = images[None] if images.ndim == 3 else images
@@ -132,48 +142,6 @@ class FakeRun:
     @property
     def is_alive(self) -> bool:
         return self.started and self._snapshot.is_active
-
-
-class RegistryFull(RuntimeError):
-    pass
-
-
-class FakeRegistry:
-    """RunRegistry's interface; `cap` runs may be active at once."""
-
-    def __init__(self, max_active: int = 2) -> None:
-        self.cap = max_active
-        self._runs: dict[str, FakeRun] = {}
-        self._lock = threading.Lock()
-        self._counter = 0
-
-    def create(self, cfg: TrainConfig) -> tuple[str, FakeRun]:
-        with self._lock:
-            if self.active_count() >= self.cap:
-                raise RegistryFull(f"{self.cap} runs are already training on this "
-                                   "server; wait for one to finish or stop yours.")
-            self._counter += 1
-            run_id = f"fake-run-{self._counter:04d}"
-            run = self._runs[run_id] = FakeRun(cfg)
-        run.start()
-        return run_id, run
-
-    def get(self, run_id: str) -> Optional[FakeRun]:
-        return self._runs.get(run_id)
-
-    def remove(self, run_id: str) -> bool:
-        run = self._runs.pop(run_id, None)
-        if run is not None:
-            run.stop()
-        return run is not None
-
-    def active_count(self) -> int:
-        return sum(run.snapshot().is_active for run in self._runs.values())
-
-    def stop_all(self) -> None:
-        for run in list(self._runs.values()):
-            run.stop()
-        self._runs.clear()
 
 
 class FakeEmbeddingService:
@@ -199,9 +167,10 @@ class FakeEmbeddingService:
 
 
 def fake_registry_module() -> types.ModuleType:
-    """Stands in for sgan_core.registry inside sys.modules."""
+    """Stands in for sgan_core.registry inside sys.modules: the real RunRegistry (cap,
+    idle parking) building FakeRuns, with no atexit hook and no janitor thread."""
     module = types.ModuleType("sgan_core.registry")
-    module.RunRegistry = FakeRegistry
-    module.RegistryFull = RegistryFull
-    module.install_atexit = lambda registry: None
+    module.RunRegistry = functools.partial(registry.RunRegistry, run_factory=FakeRun)
+    module.RegistryFull = registry.RegistryFull
+    module.install_atexit = lambda runs: None
     return module

@@ -32,6 +32,7 @@ def server(monkeypatch):
     """A fresh 'server': empty caches, PCA-only embedding (no umap import in tests)."""
     st.cache_resource.clear()
     monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")  # no UMAP process in tests
+    monkeypatch.delenv("SGAN_ADMIN_TOKEN", raising=False)
     monkeypatch.setattr(state, "new_embedding_service", _pca_service)
     yield
     state.shutdown_all()
@@ -94,12 +95,12 @@ def test_sidebar_builds_the_config_of_the_run(fake_engine):
     assert not at.exception and "run" not in at.query_params
     assert at.button(key="b_start").disabled is False
     assert at.button(key="b_pause").disabled is True
-    at.slider(key="w_labels").set_value(20)
+    at.select_slider(key="w_labels").set_value(20)
     at.radio(key="w_gen_loss").set_value("non_saturating")
     at.selectbox(key="w_batch").set_value(32)
-    at.number_input(key="w_seed").set_value(3)
+    at.text_input(key="w_seed").input("3")
     at.radio(key="w_length_unit").set_value("steps").run()
-    at.number_input(key="w_steps").set_value(500)
+    at.text_input(key="w_steps").input("500")
     at.button(key="b_start").click().run()
     assert not at.exception
     cfg = the_run(at).config
@@ -111,10 +112,20 @@ def test_sidebar_builds_the_config_of_the_run(fake_engine):
 
 def test_switching_dataset_keeps_the_labels_and_updates_the_total(fake_engine):
     at = new_page()
-    at.slider(key="w_labels").set_value(37).run()
+    at.select_slider(key="w_labels").set_value(50).run()
     at.selectbox(key="w_dataset").set_value("cifar10").run()
-    assert at.slider(key="w_labels").value == 37  # a new slider maximum must not reset it
-    assert at.sidebar.caption[0].value == "= 370 labeled images of 50,000"
+    assert at.select_slider(key="w_labels").value == 50  # new stops must not reset it
+    assert at.sidebar.caption[0].value == "= 500 labeled images of 50,000"
+
+
+def test_label_slider_stops_where_people_look_and_leaves_unlabeled_images(fake_engine):
+    at = new_page()
+    options = [int(v) for v in at.select_slider(key="w_labels").options]
+    # bundled subset: 1,000 per class, 100 held out for validation -> at most 899
+    assert options == [1, 2, 3, 5, 10, 20, 50, 100, 200, 500]
+    at.selectbox(key="w_dataset").set_value("cifar10").run()
+    options = [int(v) for v in at.select_slider(key="w_labels").options]
+    assert options[-1] == 2000 and 5000 not in options  # 5,000 per class, 100 validation
 
 
 def test_panels_render_a_snapshot(fake_engine):
@@ -180,6 +191,11 @@ def test_buttons_drive_the_run_and_reset_forgets_it(fake_engine):
     assert [c[0] for c in run.calls] == ["pause", "step", "resume", "stop"]
     assert at.button(key="b_start").disabled is False  # a stopped run can be replaced
     at.button(key="b_reset").click().run()
+    assert at.query_params["run"] and "forgets it" in at.sidebar.warning[0].value
+    at.button(key="b_reset_no").click().run()  # Cancel: nothing happens
+    assert at.query_params["run"] and not at.sidebar.warning
+    at.button(key="b_reset").click().run()
+    at.button(key="b_reset_yes").click().run()
     assert not at.exception and "run" not in at.query_params
     assert len(at.get("plotly_chart")) == 0
 
@@ -187,22 +203,27 @@ def test_buttons_drive_the_run_and_reset_forgets_it(fake_engine):
 def test_changed_settings_say_they_need_a_new_run_and_lrs_apply_live(fake_engine):
     at = new_page()
     at.button(key="b_start").click().run()
-    at.number_input(key="w_d_lr").set_value(0.001).run()
+    at.text_input(key="w_d_lr").input("0.001").run()
     assert ("lrs", 0.001, TrainConfig().g_lr) in the_run(at).calls
     assert not at.sidebar.warning
-    at.slider(key="w_labels").set_value(50).run()
-    assert controls.NEW_RUN_MESSAGE in at.sidebar.warning[0].value
+    at.select_slider(key="w_labels").set_value(50).run()
+    # next to the buttons (the top of the sidebar), and the right advice for a live run
+    warning = at.sidebar.warning[0].value
+    assert "labeled examples per class" in warning and "press Stop, then Start" in warning
+    assert "Reset" not in warning
     assert the_run(at).config.labels_per_class == 10
+    at.button(key="b_stop").click().run()
+    assert "Press Start to train a new run" in at.sidebar.warning[0].value
 
 
 def test_a_second_tab_reattaches_by_url_with_the_run_settings(fake_engine):
     first = new_page()
-    first.slider(key="w_labels").set_value(7)
+    first.select_slider(key="w_labels").set_value(5)
     first.button(key="b_start").click().run()
     run_id = first.query_params["run"]
     second = new_page(run=run_id)
     assert not second.exception and second.query_params["run"] == run_id
-    assert second.slider(key="w_labels").value == 7
+    assert second.select_slider(key="w_labels").value == 5
     assert second.button(key="b_pause").disabled is False
     assert len(second.get("plotly_chart")) == 4
 
@@ -229,9 +250,7 @@ def test_invalid_settings_show_the_config_error(fake_engine, monkeypatch):
     monkeypatch.setattr(controls, "widgets_to_config", reject)
     at = new_page()
     assert "labels_per_class" in at.sidebar.error[0].value
-    at.button(key="b_start").click().run()
-    assert not at.exception and "run" not in at.query_params
-    assert "Cannot start" in at.main.error[0].value
+    assert at.button(key="b_start").disabled is True
 
 
 def _png_bytes() -> bytes:
@@ -280,3 +299,100 @@ def test_missing_dataset_fails_with_a_message_not_an_exception(tiny_engine):
     assert at.button(key="b_reset").disabled is False
 
 
+
+
+# --- issue 12: what a newcomer hit ------------------------------------------------------
+
+def test_an_invalid_number_turns_start_off_and_says_why(fake_engine):
+    at = new_page()
+    at.text_input(key="w_minutes").input("0.01").run()  # below the 0.1 minimum
+    assert at.button(key="b_start").disabled is True
+    errors = " ".join(e.value for e in at.sidebar.error)
+    assert "Minutes: '0.01' is not a number from 0.1 to 240" in errors
+    assert "Start is off" in errors
+    at.radio(key="w_length_unit").set_value("steps").run()
+    at.text_input(key="w_steps").input("1e12").run()  # was read as 1 step
+    assert at.button(key="b_start").disabled is True
+    assert "Steps: '1e12' is not a whole number from 1 to 10,000,000" in at.sidebar.error[0].value
+    at.text_input(key="w_steps").input("400").run()
+    assert at.button(key="b_start").disabled is False and not at.sidebar.error
+    at.button(key="b_start").click().run()
+    assert the_run(at).config.max_steps == 400
+
+
+def test_a_second_tab_shows_and_keeps_the_base_learning_rates(fake_engine):
+    first = new_page()
+    first.text_input(key="w_d_lr").input("0.001").run()
+    first.button(key="b_start").click().run()
+    run = the_run(first)
+    assert run.snapshot().d_lr == 0.0005  # decayed; the base rate is still 0.001
+    second = new_page(run=first.query_params["run"])
+    assert second.text_input(key="w_d_lr").value == "0.001"
+    assert not [call for call in run.calls if call[0] == "lrs"]  # nothing sent back
+    first.text_input(key="w_g_lr").input("0.002").run()  # a live change in one tab ...
+    second.run()
+    assert second.text_input(key="w_g_lr").value == "0.002"  # ... shows in the other
+    assert [call for call in run.calls if call[0] == "lrs"] == [("lrs", 0.001, 0.002)]
+    this_run = [m.value for m in second.main.markdown if m.value.startswith("**This run:**")]
+    assert "learning rates D 0.001, G 0.002" in this_run[0]
+
+
+def test_a_paused_tab_keeps_watching_its_run():
+    from dashboard.app import fragment_intervals
+
+    paused = fakes.make_snapshot(status="paused")
+    assert fragment_intervals(paused, False, 2.0, 6.0) == (1.0, None, None)
+    assert fragment_intervals(fakes.make_snapshot(), True, 2.0, 6.0) == (1.0, 2.0, 6.0)
+    finished = fakes.make_snapshot(status="finished")
+    assert fragment_intervals(finished, False, 2.0, 6.0) == (None, None, None)
+
+
+def test_a_run_nobody_watches_is_paused_and_gives_up_its_slot(fake_engine, monkeypatch):
+    monkeypatch.setenv("SGAN_MAX_ACTIVE_RUNS", "1")
+    first = new_page()
+    first.button(key="b_start").click().run()
+    registry = state.registry()
+    registry._clock = lambda: time.monotonic() + 3600  # an hour without a heartbeat
+    second = new_page()
+    second.button(key="b_start").click().run()  # the closed tab's slot is free
+    assert not second.exception and the_run(second).snapshot().run_status == "running"
+    assert the_run(first).snapshot().run_status == "paused"
+    first.run()  # its link still works: paused by the server, resumable
+    assert "Paused by the server" in first.info[0].value
+    first.button(key="b_resume").click().run()
+    assert "already training" in first.error[0].value  # the cap still holds
+    second.button(key="b_stop").click().run()
+    first.button(key="b_resume").click().run()
+    assert the_run(first).snapshot().run_status == "running"
+
+
+def test_the_server_owner_sees_and_stops_every_run(fake_engine, monkeypatch):
+    monkeypatch.setenv("SGAN_ADMIN_TOKEN", "s3cret")
+    visitor = new_page()
+    visitor.button(key="b_start").click().run()
+    run_id = visitor.query_params["run"]
+    assert not any("Runs on this server" in e.label for e in visitor.expander)
+    assert not any("Runs on this server" in e.label for e in new_page(admin="guess").expander)
+    assert "does not match" in new_page(admin="guess").warning[0].value
+    owner = new_page(admin="s3cret")
+    assert any(e.label == "Runs on this server (1)" for e in owner.expander)
+    assert run_id[:8] in owner.markdown[0].value + " ".join(m.value for m in owner.markdown)
+    owner.button(key=f"admin_stop_{run_id}").click().run()
+    assert state.registry().get(run_id).snapshot().run_status == "stopped"
+
+
+def test_a_gap_that_rounds_to_zero_is_neither_green_nor_red(fake_engine):
+    import dataclasses
+
+    at = new_page()
+    at.button(key="b_start").click().run()
+    run = the_run(at)
+    run._snapshot = dataclasses.replace(run.snapshot(), test_accuracy=0.6996,
+                                        baseline_test_accuracy=0.7, version=99)
+    at.run()
+    gap = {m.label: m for m in at.metric}["SGAN accuracy"]
+    from streamlit.proto.Metric_pb2 import Metric
+
+    assert gap.delta == "0.0 pts"  # was "-0.0 pts" in red
+    assert gap.proto.color == Metric.MetricColor.GRAY
+    assert gap.proto.direction == Metric.MetricDirection.NONE

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard import controls
+from dashboard import controls, inputs
 from sgan_core import snapshot as snap
 from sgan_core.config import ConfigError, TrainConfig
 
@@ -14,13 +14,13 @@ def test_widgets_round_trip_a_config():
                       batch_size=64, labeled_batch_size=64, seed=7, time_budget_s=90.0,
                       architecture="conv", num_threads=1, precision="float32")
     values = controls.config_to_widgets(cfg)
-    assert values["w_length_unit"] == "minutes" and values["w_minutes"] == 1.5
+    assert values["w_length_unit"] == "minutes" and values["w_minutes"] == "1.5"
     assert controls.widgets_to_config(values, TrainConfig()) == cfg
 
 
 def test_training_length_in_steps_clears_the_time_budget():
     values = controls.config_to_widgets(TrainConfig())
-    values.update(w_length_unit="steps", w_steps=500, w_batch=32)
+    values.update(w_length_unit="steps", w_steps="500", w_batch=32)
     cfg = controls.widgets_to_config(values, TrainConfig(time_budget_s=60.0))
     assert (cfg.max_steps, cfg.time_budget_s) == (500, 0.0)
     assert cfg.batch_size == cfg.labeled_batch_size == 32
@@ -60,8 +60,52 @@ def test_buttons_follow_the_run_state(status, expected):
     assert controls.enabled_buttons(status) == expected
 
 
-def test_dataset_facts_cap_the_slider(tmp_path):
-    limit, total = controls.dataset_facts("cifar10", str(tmp_path))
-    assert limit == controls.MAX_LABELS_SLIDER and total == 50_000
-    mnist_limit, _ = controls.dataset_facts("mnist", str(tmp_path))  # bundled subset
-    assert 1 <= mnist_limit < 1000
+def test_dataset_facts_cap_the_slider_where_unlabeled_images_remain(tmp_path):
+    assert controls.dataset_facts("cifar10", str(tmp_path), 1000) == (4899, 50_000)
+    # bundled subset: 1,000 per class; 900 labeled + 100 validation would leave none
+    assert controls.dataset_facts("mnist", str(tmp_path), 1000) == (899, 10_000)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("0.0005", 0.0005), (" 1e-3 ", 0.001), ("1", 1.0), ("0.1", 0.1)])
+def test_typed_numbers_are_read_in_full(text, expected):
+    assert inputs.parse_number(text, inputs.NUMBER_FIELDS["w_d_lr"]) == expected
+
+
+@pytest.mark.parametrize("key, text, message", [
+    ("w_minutes", "0.01", "Minutes: '0.01' is not a number from 0.1 to 240"),
+    ("w_steps", "1e12", "Steps: '1e12' is not a whole number from 1 to 10,000,000"),
+    ("w_steps", "2.5", "Steps: '2.5' is not a whole number; type one from 1 to"),
+    ("w_d_lr", "", "D learning rate: nothing is not a number from 0.00001 to 1"),
+    ("w_seed", "abc", "Seed: 'abc' is not a whole number from 0 to 2,147,483,647"),
+    ("w_d_lr", "nan", "is not a number"), ("w_threads", "inf", "is not a whole number"),
+])
+def test_typed_numbers_out_of_range_say_what_works(key, text, message):
+    with pytest.raises(inputs.InputError, match=message.replace("(", r"\(")):
+        inputs.parse_number(text, inputs.NUMBER_FIELDS[key])
+
+
+def test_only_the_length_field_in_use_is_checked():
+    values = controls.config_to_widgets(TrainConfig())
+    values.update(w_steps="junk")
+    assert controls.input_errors(values) == {}  # the length is in minutes
+    values.update(w_length_unit="steps")
+    assert list(controls.input_errors(values)) == ["w_steps"]
+    assert controls.Settings(input_errors=controls.input_errors(values)).start_blocker()
+
+
+def test_label_stops_are_the_values_people_try():
+    assert inputs.label_options(899) == [1, 2, 3, 5, 10, 20, 50, 100, 200, 500]
+    assert inputs.label_options(4899)[-1] == 2000
+    assert inputs.label_options(899, current=37) == [1, 2, 3, 5, 10, 20, 37, 50, 100, 200,
+                                                     500]
+    assert inputs.label_options(24, current=900) == [1, 2, 3, 5, 10, 20]
+    assert inputs.nearest_option(900, [1, 2, 500]) == 500
+    assert inputs.nearest_option(0, [1, 2]) == 1
+
+
+def test_the_new_run_advice_depends_on_whether_start_is_possible():
+    live = controls.new_run_message(["seed"], snap.STATUS_RUNNING)
+    assert "press Stop, then Start" in live and "Reset" not in live
+    ended = controls.new_run_message(["seed"], snap.STATUS_FINISHED)
+    assert "Press Start" in ended and "Stop" not in ended
