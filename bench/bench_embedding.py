@@ -1,8 +1,8 @@
 """What UMAP costs here: start-up, warm update time, and the slowdown it causes in the
-training process, through the dashboard's EmbeddingWorker (UMAP in its own process).
+training process, through the dashboard's EmbeddingService (UMAP in its own process).
 
     python bench/bench_embedding.py [--points 2000] [--fakes 200] [--dim 128]
-                                    [--updates 10] [--loop-s 3] [--pairs 5]
+                                    [--updates 10] [--loop-s 3] [--pairs 5] [--cold]
                                     [--control] [--in-process]
 
 Features are random clustered points (10 blobs) shaped like the discriminator's; each
@@ -12,9 +12,10 @@ rate of a busy pure-Python loop (the worst case for the GIL) and (2) the longest
 thread sleeping 2 ms at a time waited to run again (the GIL hold times: the busy loop
 hands the GIL over every 5 ms). Each is taken with the load on and off in alternating
 windows, because the machine is shared and its load drifts: the UMAP process importing
-and compiling vs paused (SIGSTOP), and back-to-back updates vs an idle worker. Loop-rate ratios near 1
-and waits of a few ms mean the embedding does not slow training. `--in-process` adds
-the old way for comparison: UmapProjector in a thread of this process; `--control`
+and compiling vs paused (SIGSTOP), and back-to-back updates vs an idle service. Loop-rate
+ratios near 1 and waits of a few ms mean the embedding does not slow training.
+`--cold` points NUMBA_CACHE_DIR at a fresh folder, as on a machine that never ran UMAP.
+`--in-process` adds the old way for comparison: umap_fit in a thread of this process; `--control`
 measures an unrelated nice-10 busy process the same way, to tell CPU sharing on a busy
 machine from GIL contention.
 Run it in a fresh process: the start-up figures are only meaningful the first time.
@@ -27,6 +28,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -37,9 +39,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from sgan_core.embedding import (  # noqa: E402
-    METHOD_UMAP, EmbeddingWorker, align_to, clustered_points)
+from sgan_core.embedding_service import EmbeddingService, UmapPhase  # noqa: E402
+from sgan_core.projection import (  # noqa: E402
+    Method, Projection, align_to, clustered_points, pca_2d, standardise)
 from sgan_core.snapshot import Features  # noqa: E402
+
+RUN = "bench"  # the one run id the service is fed
 
 
 def parse_args() -> argparse.Namespace:
@@ -50,6 +55,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--updates", type=int, default=10, help="timed warm updates")
     parser.add_argument("--loop-s", type=float, default=3.0, help="seconds per loop rate")
     parser.add_argument("--pairs", type=int, default=5, help="on/off windows compared")
+    parser.add_argument("--cold", action="store_true",
+                        help="a fresh, empty numba cache for the UMAP child")
     parser.add_argument("--control", action="store_true",
                         help="also measure an unrelated nice-10 busy process (CPU sharing)")
     parser.add_argument("--in-process", action="store_true",
@@ -133,24 +140,30 @@ def process_nice(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
-def timed_updates(worker: EmbeddingWorker, variants: list[Features], n: int, step: int):
-    """Submit-to-frame seconds and the frames' own (fit + align) seconds, n updates."""
+def drawn(service: EmbeddingService) -> Projection:
+    frame = service.latest(RUN)
+    assert frame is not None and not frame.problem, frame
+    return frame.projection
+
+
+def timed_updates(service: EmbeddingService, variants: list[Features], n: int, step: int):
+    """Submit-to-frame seconds and the child's fit seconds, n updates."""
     walls, fits = [], []
     for i in range(n):
         step += 1
         started = time.perf_counter()
-        worker.submit(at_step(variants[i % len(variants)], step))
-        assert wait_until(lambda: worker.latest().step == step, 120.0), worker.status_text
+        service.submit(RUN, at_step(variants[i % len(variants)], step))
+        assert wait_until(lambda: drawn(service).step == step, 120.0)
         walls.append(time.perf_counter() - started)
-        fits.append(worker.latest().seconds)
+        fits.append(drawn(service).seconds)
     return walls, fits, step
 
 
 class Feeder:
     """Submits a new frame as soon as the last one is drawn, while switched on."""
 
-    def __init__(self, worker: EmbeddingWorker, variants: list[Features], step: int) -> None:
-        self.worker, self.variants, self.step = worker, variants, step
+    def __init__(self, service: EmbeddingService, variants: list[Features], step: int) -> None:
+        self.service, self.variants, self.step, self.frames = service, variants, step, 0
         self.on, self.done = threading.Event(), threading.Event()
         self.thread = threading.Thread(target=self._feed, daemon=True)
         self.thread.start()
@@ -161,9 +174,10 @@ class Feeder:
                 continue
             self.step += 1
             step = self.step
-            self.worker.submit(at_step(self.variants[step % len(self.variants)], step))
-            wait_until(lambda: self.done.is_set() or self.worker.latest().step == step,
+            self.service.submit(RUN, at_step(self.variants[step % len(self.variants)], step))
+            wait_until(lambda: self.done.is_set() or drawn(self.service).step == step,
                        120.0, poll_s=0.02)  # a light poll: the loop is measured
+            self.frames += not self.done.is_set()
 
     def close(self) -> None:
         self.done.set()
@@ -206,59 +220,65 @@ def describe(windows: list[tuple[Window, Window]]) -> str:
             f"{max(off.stall_s for _, off in windows) * 1e3:.0f} ms off")
 
 
-def bench_worker(args: argparse.Namespace, variants: list[Features]) -> None:
-    worker = EmbeddingWorker(recycle_process=False)  # the dashboard's settings
+def bench_service(args: argparse.Namespace, variants: list[Features]) -> None:
     started = time.perf_counter()
-    worker.warm_up()
-    worker.submit(at_step(variants[0], 0))
-    assert wait_until(lambda: worker.umap_process_id is not None, 30.0), worker.status_text
-    pid = worker.umap_process_id
+    service = EmbeddingService(frame_interval_s=0.0)  # the dashboard's, minus the pacing
+    service.submit(RUN, at_step(variants[0], 0))
+    assert wait_until(lambda: service.child_pid is not None, 30.0), service.latest(RUN)
+    pid = service.child_pid
+    ready = lambda: service.umap_phase is not UmapPhase.WARMING  # noqa: E731
     on, off = signals(pid)
-    windows = paired(on, off, 100, args.loop_s, until=lambda: worker.umap_ready)
+    windows = paired(on, off, 100, args.loop_s, until=ready)
     on()
-    print(f"UMAP process importing + compiling vs paused (SIGSTOP), until ready: "
+    print(f"UMAP child importing + compiling vs paused (SIGSTOP), until ready: "
           f"{describe(windows)}")
-    assert wait_until(lambda: worker.umap_ready, 600.0), worker.status_text
-    print(f"UMAP process ready (import + compile, nice {process_nice(pid)}): "
-          f"{time.perf_counter() - started:.1f} s after warm_up()")
-    assert wait_until(lambda: worker.latest() is not None
-                      and worker.latest().method == METHOD_UMAP, 120.0), worker.status_text
+    assert wait_until(ready, 600.0) and service.umap_phase is UmapPhase.READY, \
+        service.latest(RUN)
+    print(f"UMAP child ready (import + compile, nice {process_nice(pid)}"
+          f"{', cold numba cache' if args.cold else ''}): "
+          f"{time.perf_counter() - started:.1f} s after the service started (wall, "
+          f"SIGSTOP pauses included)")
+    assert wait_until(lambda: drawn(service).method is Method.UMAP, 120.0)
     print(f"first UMAP frame of {args.points} + {args.fakes} points (200 epochs): "
-          f"{worker.latest().seconds:.2f} s")
+          f"{drawn(service).seconds:.2f} s; {time.perf_counter() - started:.1f} s after start")
 
-    walls, fits, step = timed_updates(worker, variants, args.updates, step=0)
-    print(f"warm update of {args.points} + {args.fakes} points x {args.dim} via the worker, "
+    walls, fits, step = timed_updates(service, variants, args.updates, step=0)
+    print(f"warm update of {args.points} + {args.fakes} points x {args.dim} via the service, "
           f"{args.updates} runs: submit-to-frame median {statistics.median(walls):.3f} s "
-          f"(min {min(walls):.3f}, max {max(walls):.3f}); fit+align median "
+          f"(min {min(walls):.3f}, max {max(walls):.3f}); fit median "
           f"{statistics.median(fits):.3f} s")
 
-    feeder = Feeder(worker, variants, step)
-    cpu_before, frames_before = process_cpu_s(pid), worker.frames_computed
+    feeder = Feeder(service, variants, step)
+    cpu_before = process_cpu_s(pid)
     windows = paired(*switch(feeder.on), args.pairs, args.loop_s)
     cores = (process_cpu_s(pid) - cpu_before) / (args.pairs * args.loop_s)
-    print(f"back-to-back UMAP updates vs idle worker: {describe(windows)}; "
-          f"{worker.frames_computed - frames_before} frames, UMAP process busy "
-          f"{cores:.2f} cores while on")
+    print(f"back-to-back UMAP updates vs idle service: {describe(windows)}; "
+          f"{feeder.frames} frames, UMAP child busy {cores:.2f} cores while on")
     feeder.close()
-    worker.stop()
+    service.close()
 
 
 def bench_in_process(args: argparse.Namespace, variants: list[Features]) -> None:
-    """The old way, for comparison: UmapProjector driven by a thread of this process."""
-    from sgan_core.embedding_worker import UmapProjector
+    """The old way, for comparison: umap_fit driven by a thread of this process."""
+    import numba
 
-    projector, ready, done = UmapProjector(threads=1), threading.Event(), threading.Event()
-    updating = threading.Event()
+    from sgan_core.umap_child import umap_fit
+
+    ready, done, updating = threading.Event(), threading.Event(), threading.Event()
+
+    def fit(features: Features, init: np.ndarray, epochs: int) -> np.ndarray:
+        stacked = standardise(np.concatenate([features.real, features.fake]))
+        return umap_fit(stacked, pca_2d(stacked) if init is None else init, epochs)
 
     def run() -> None:
-        projector.warm_up()
-        projector.project(variants[0].real, variants[0].fake)  # the 200-epoch first fit
+        numba.set_num_threads(1)  # per calling thread
+        layout = fit(variants[0], None, 200)  # import, compile and the first fit
         ready.set()
         previous, i = None, 0
         while not done.is_set():
             if updating.wait(0.05) and not done.is_set():
-                real, _ = projector.project(variants[i % 4].real, variants[i % 4].fake)
-                previous, i = align_to(previous, real), i + 1
+                layout = fit(variants[i % 4], layout, 50)
+                previous, i = align_to(previous, layout), i + 1
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -293,9 +313,11 @@ def bench_control(args: argparse.Namespace) -> None:
 
 def main() -> None:
     args = parse_args()
+    if args.cold:  # before the child starts: it inherits the environment
+        os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="sgan-numba-")
     variants = frames(args)
     print(f"busy-loop baseline: {loop_rate(args.loop_s) / 1e6:.2f} M iterations/s")
-    bench_worker(args, variants)
+    bench_service(args, variants)
     if args.control:
         bench_control(args)
     if args.in_process:

@@ -12,7 +12,7 @@ preceded by its length, over the child's stdin/stdout:
                       (Reply.ERROR, request_id, text) per request
 
 The child imports umap and compiles numba once at start (13-15 s + 30-45 s, one thread,
-niced), so the first frame after start-up is quick. It exits when stdin closes or its
+nice 5), so the first frame after start-up is quick; it then serves at nice 10. It exits when stdin closes or its
 parent dies. A plain subprocess, not multiprocessing's spawn: `streamlit run` installs
 the app script as sys.modules['__main__'], which spawn would re-run in the child, and the
 thread limits must be in the environment before numpy and numba load.
@@ -33,7 +33,11 @@ from typing import Any, BinaryIO, Callable, Optional
 
 import numpy as np
 
-CHILD_NICE = 10  # added niceness: training and the page win the CPU over UMAP
+# Added niceness. While the child compiles (once, ~40 s of CPU) nice 10 starved it: with
+# training and a browser on 2 cores it got ~7% of a core and the first map came after
+# 131 s. At nice 5 it still yields to training but gets its share; once warm, every
+# update runs at nice 10, so training and the page win the CPU over UMAP.
+WARM_UP_NICE, UPDATE_NICE = 5, 10
 UMAP_FIT = "sgan_core.umap_child:umap_fit"  # module:function the child fits with
 _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 _ONE_THREAD = {name: "1" for name in (
@@ -93,10 +97,7 @@ def child_main(fit_name: str, parent_pid: int) -> None:
     os.dup2(2, 1)  # a library printing to stdout must not corrupt the replies
     sys.stdout = sys.stderr
     _exit_when_orphaned(parent_pid)
-    try:
-        os.nice(CHILD_NICE)
-    except OSError:
-        pass
+    _nice(WARM_UP_NICE)
     try:
         _serve(_load(fit_name), sys.stdin.buffer, replies)
     except (EOFError, BrokenPipeError):
@@ -121,6 +122,7 @@ def _serve(fit: Callable[..., np.ndarray], requests: BinaryIO, replies: BinaryIO
         send(replies, (Reply.FAILED, repr(error)))
         return
     send(replies, (Reply.READY, time.perf_counter() - started))
+    _nice(UPDATE_NICE - WARM_UP_NICE)
     while True:
         request_id, data, init, n_epochs = receive(requests)
         started = time.perf_counter()
@@ -130,6 +132,13 @@ def _serve(fit: Callable[..., np.ndarray], requests: BinaryIO, replies: BinaryIO
             send(replies, (Reply.ERROR, request_id, repr(error)))
             continue
         send(replies, (Reply.LAYOUT, request_id, coords, time.perf_counter() - started))
+
+
+def _nice(increment: int) -> None:
+    try:
+        os.nice(increment)
+    except OSError:  # not allowed here: run at the parent's priority
+        pass
 
 
 def _exit_when_orphaned(parent_pid: int) -> None:

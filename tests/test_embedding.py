@@ -23,7 +23,7 @@ from sgan_core.embedding_service import EmbeddingService, MapFrame, UmapPhase
 from sgan_core.projection import (UMAP_FIRST_EPOCHS, UMAP_UPDATE_EPOCHS, Method, Projection,
                                   align_to, clustered_points, pca_2d, umap_start)
 from sgan_core.snapshot import Features
-from sgan_core.umap_child import UmapChild
+from sgan_core.umap_child import UPDATE_NICE, UmapChild
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD_TIMEOUT = 30.0  # a fresh Python importing numpy, on a busy machine
@@ -159,6 +159,9 @@ def test_umap_frames_replace_pca_once_the_child_is_ready(make_service):
     frame = frame_at(service, 4, Method.UMAP)
     assert frame.umap_phase is UmapPhase.READY and frame.problem == ""
     assert service.child_pid not in (None, os.getpid())
+    # Once warm it yields the CPU to training (/proc stat field 19 is the niceness).
+    nice = int(Path(f"/proc/{service.child_pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    assert nice == min(19, os.nice(0) + UPDATE_NICE)
     service.submit("r", make_features(step=5))
     frame_at(service, 5, Method.UMAP)
 
