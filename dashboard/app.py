@@ -26,7 +26,7 @@ import streamlit as st  # noqa: E402
 from dashboard import controls, state  # noqa: E402
 from dashboard.inputs import format_number  # noqa: E402
 from dashboard.panels import (admin, confusion, curves, embedding, inspector, samples,  # noqa: E402
-                              status)
+                              status, upload)
 from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING, Snapshot  # noqa: E402
 
 REFRESH_S = 1.0
@@ -70,7 +70,7 @@ def draw_page() -> None:
         st.markdown(INTRO)
         return
     live_panels(run_id, run)
-    guarded("upload", inspector.render_upload, run, run.snapshot())
+    guarded("upload", upload.render, run, run.snapshot())
 
 
 

@@ -6,26 +6,34 @@ chosen for a projector at the back of a classroom.
 """
 from __future__ import annotations
 
-import functools
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sgan_core.snapshot import Inspection, Samples
+from sgan_core.snapshot import Inspection
 
-# Plotly's "Bold" palette: saturated, readable on a washed-out projector, and free of
-# black and grey, which belong to the fake class alone.
+# Ten class colours picked from the Okabe-Ito, Paul Tol and Tableau colour-blind sets so
+# that every pair, the fake class's near-black and the white page differ by at least
+# 20 CIELAB units for normal vision and simulated protanopia, deuteranopia and
+# tritanopia (Machado 2009; tests/test_figures.py checks it). The old palette's
+# 0/4/8 and 1/7 were under 4 apart. Digits often confused (4/9, 3/5/8, 1/7) get far
+# apart hues.
 CLASS_COLORS = (
-    "#7F3C8D", "#11A579", "#3969AC", "#F2B701", "#E73F74",
-    "#80BA5A", "#E68310", "#008695", "#CF1C90", "#F97B72",
+    "#332288", "#D55E00", "#785EF0", "#FFB000", "#9467BD",
+    "#8C564B", "#A3CCE9", "#882255", "#DDCC77", "#44AA99",
 )
 FAKE_COLOR = "#222222"  # near-black: no class colour is this dark or this grey
 FAKE_SYMBOL = "x"  # class points are circles; a different shape survives colour blindness
-# Okabe-Ito bluish green and vermillion: tell apart for red-green colour-blind viewers.
-ACCEPT_COLOR = "#009E73"
-REJECT_COLOR = "#D55E00"
+# Verdict frames, with the colour's name the page's notes use (words match the picture):
+# Okabe-Ito bluish green and vermillion, apart for red-green colour-blind viewers too,
+# and dark enough for white captions. The vermillion looks orange on screen: say so.
+ACCEPT_COLOR, ACCEPT_COLOR_NAME = "#009E73", "green"
+REJECT_COLOR, REJECT_COLOR_NAME = "#D55E00", "orange"
+# A real image counts as "called fake", a fake as having "fooled" D, on this side of it:
+# P(fake) >= 0.5 makes fake the most probable of the N+1 classes.
+CALLED_FAKE_AT = 0.5
 FONT_SIZE = 16
 MAX_CURVE_POINTS = 1500  # enough for a smooth line, small enough to send every second
 
@@ -65,21 +73,24 @@ def _layout(fig: go.Figure, height: int, legend_below: bool = False) -> go.Figur
 # --- curves -------------------------------------------------------------------------
 
 def ema(values: Sequence[float], weight: float) -> np.ndarray:
-    """Exponential moving average s_t = w * s_(t-1) + (1 - w) * x_t, seeded with x_0.
+    """Debiased exponential moving average (as TensorBoard and Adam do):
+    s_t = w * s_(t-1) + (1 - w) * x_t from s = 0, shown as s_t / (1 - w^n) after n points.
 
-    NaN inputs (steps where a column was not measured) stay NaN in the output and do
-    not reset the average; weight 0 returns the series unchanged.
+    Seeding with x_0 instead let the first, large loss dominate for hundreds of steps
+    at heavy smoothing (D's loss drawn near 1.0 when it was 0.1). NaN inputs (steps
+    where a column was not measured) stay NaN and do not reset the average; weight 0
+    returns the series unchanged.
     """
     if not 0.0 <= weight < 1.0:
         raise ValueError(f"smoothing weight must be in [0, 1), got {weight}")
     values = np.asarray(values, dtype=float)
     out = np.full_like(values, np.nan)
-    state: Optional[float] = None
+    state, seen = 0.0, 0
     for i, x in enumerate(values):
         if np.isnan(x):
             continue
-        state = x if state is None else weight * state + (1.0 - weight) * x
-        out[i] = state
+        state, seen = weight * state + (1.0 - weight) * x, seen + 1
+        out[i] = state / (1.0 - weight ** seen)
     return out
 
 
@@ -127,15 +138,19 @@ def row_rates(confusion: np.ndarray) -> np.ndarray:
 
 
 def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> go.Figure:
-    """(N+1)x(N+1) heatmap: rows = truth (classes, then fake), columns = D's verdict."""
+    """(N+1)x(N+1) heatmap: rows = truth (classes, then fake), columns = D's verdict.
+
+    Colour is the share of the row and the number is the count: coloured by count, the
+    fake row (500 fakes against ~200 images a class) washed out every class row.
+    """
     labels = axis_labels(class_names)
     counts = np.asarray(confusion)
     heatmap = go.Heatmap(
-        z=counts, x=labels, y=labels, customdata=row_rates(counts),
-        colorscale="Blues", showscale=False, texttemplate="%{z}",
-        textfont=dict(size=FONT_SIZE - 2),
-        hovertemplate=("true %{y} → predicted %{x}<br>%{z} images"
-                       "<br>%{customdata:.1%} of the row<extra></extra>"),
+        z=row_rates(counts), x=labels, y=labels, text=counts, zmin=0.0, zmax=1.0,
+        colorscale="Blues", showscale=False, texttemplate="%{text}",
+        textfont=dict(size=FONT_SIZE - 5), xgap=1, ygap=1,
+        hovertemplate=("true %{y} → predicted %{x}<br>%{text} images"
+                       "<br>%{z:.1%} of the row<extra></extra>"),
     )
     fig = go.Figure(heatmap)
     fig.update_xaxes(title_text="discriminator says", side="top", type="category")
@@ -179,8 +194,8 @@ def p_fake_histogram(inspection: Inspection) -> go.Figure:
         fig.add_trace(go.Histogram(x=np.asarray(values), name=name, xbins=bins,
                                    histnorm="percent", marker_color=color, opacity=0.6))
     fig.update_layout(barmode="overlay")
-    fig.update_xaxes(title_text="P(fake) given by the discriminator", range=[0, 1])
-    fig.update_yaxes(title_text="% of images")
+    fig.update_xaxes(title_text="P(fake)", range=[0, 1], automargin=True)
+    fig.update_yaxes(title_text="% of images", automargin=True)
     return _layout(fig, 340)
 
 
@@ -194,89 +209,3 @@ def probability_bars(probabilities: Sequence[float], class_names: Sequence[str])
     fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 1.15], tickformat=".0%")
     return _layout(fig, 320)
-
-
-# --- image grids --------------------------------------------------------------------
-
-def verdict_tiles(samples: Samples, class_names: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Per sample: ("k 0.93", green) when accepted as class k, ("fake", red) if rejected."""
-    n_classes = len(class_names)
-    labels, colors = [], []
-    for verdict, confidence in zip(np.asarray(samples.verdicts),
-                                   np.asarray(samples.confidences)):
-        if int(verdict) >= n_classes:
-            labels.append("fake")
-            colors.append(REJECT_COLOR)
-        else:
-            labels.append(f"{class_names[int(verdict)]} {float(confidence):.2f}")
-            colors.append(ACCEPT_COLOR)
-    return labels, colors
-
-
-def samples_image(samples: Samples, class_names: Sequence[str]) -> np.ndarray:
-    """The fixed-noise film strip: one bordered, captioned tile per sample."""
-    labels, colors = verdict_tiles(samples, class_names)
-    return tile_grid(samples.images, labels, colors)
-
-
-def tile_grid(images: np.ndarray, labels: Sequence[str], colors: Sequence[str],
-              columns: int = 8, scale: int = 3) -> np.ndarray:
-    """(S, H, W, C) uint8 images -> one (rows*h, columns*w, 3) uint8 picture.
-
-    Each tile is upscaled (nearest neighbour: pixels stay crisp on a projector), framed
-    in its colour, and captioned in white on a bar of the same colour.
-    """
-    from PIL import Image, ImageDraw  # only the grids need PIL
-
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    count, height, width = images.shape[:3]
-    border, caption, gap = 4, 26, 6
-    tile_w, tile_h = width * scale + 2 * border, height * scale + 2 * border + caption
-    columns = max(1, min(columns, count))
-    rows = max(1, -(-count // columns))
-    canvas = Image.new("RGB", (columns * (tile_w + gap), rows * (tile_h + gap)), "white")
-    draw = ImageDraw.Draw(canvas)
-    for i in range(count):
-        x0, y0 = (i % columns) * (tile_w + gap), (i // columns) * (tile_h + gap)
-        draw.rectangle([x0, y0, x0 + tile_w - 1, y0 + tile_h - 1], fill=colors[i])
-        tile = images[i] if images.shape[3] == 3 else np.repeat(images[i], 3, axis=2)
-        picture = Image.fromarray(np.ascontiguousarray(tile, dtype=np.uint8))
-        picture = picture.resize((width * scale, height * scale), Image.NEAREST)
-        canvas.paste(picture, (x0 + border, y0 + border))
-        draw.text((x0 + tile_w / 2, y0 + tile_h - caption / 2), labels[i],
-                  fill="white", font=_fitting_font(draw, labels[i], tile_w - 4), anchor="mm")
-    return np.asarray(canvas)
-
-
-def _fitting_font(draw: Any, text: str, max_width: int) -> Any:
-    """The largest font (18 px down to 10 px) in which `text` fits the tile."""
-    for size in range(18, 9, -2):
-        font = _font(size)
-        if draw.textlength(text, font=font) <= max_width:
-            break
-    return font
-
-
-@functools.lru_cache(maxsize=8)
-def _font(size: int) -> Any:
-    from PIL import ImageFont
-
-    return ImageFont.load_default(size=size)
-
-
-def fooling_fakes_image(inspection: Inspection, class_names: Sequence[str]) -> np.ndarray:
-    """Fakes D accepted as real: captioned with the class it gave and their P(fake)."""
-    labels = [f"{class_names[int(k)]} p={float(p):.2f}" for k, p in
-              zip(inspection.fooling_fakes_class, inspection.fooling_fakes_p_fake)]
-    return tile_grid(inspection.fooling_fakes, labels, [FAKE_COLOR] * len(labels),
-                     columns=4)
-
-
-def rejected_reals_image(inspection: Inspection, class_names: Sequence[str]) -> np.ndarray:
-    """Real test images D called fake: captioned with their true class and P(fake)."""
-    labels = [f"{class_names[int(k)]} p={float(p):.2f}" for k, p in
-              zip(inspection.rejected_reals_label, inspection.rejected_reals_p_fake)]
-    return tile_grid(inspection.rejected_reals, labels, [REJECT_COLOR] * len(labels),
-                     columns=4)

@@ -277,7 +277,7 @@ def test_real_run_trains_and_the_panels_draw_it(tiny_engine):
     wait_for(lambda: run.snapshot().step > 0 and run.snapshot().features is not None)
     at.run()  # draws the snapshot and hands its features to the embedding service
     assert not at.exception, at.exception
-    assert len(at.get("plotly_chart")) >= 3 and len(at.image) == 3
+    assert len(at.get("plotly_chart")) >= 3 and len(at.image) >= 1  # mistakes: if any
     assert "bundled subset" in at.info[0].value
     wait_for(lambda: state.embeddings().latest(at.query_params["run"]) is not None)
     at.button(key="b_pause").click().run()

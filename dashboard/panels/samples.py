@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import figures, state
+from dashboard import figures, images, state
 from dashboard.panels import explain, png, waiting
 from sgan_core.snapshot import Snapshot
 
-EXPLANATION = """
+# The colour names come from the colours drawn (dashboard/figures.py).
+EXPLANATION = f"""
 These images are made by the **generator** from the same random noise every time, so
 watching them is like watching a film of the generator learning. Each tile shows the
-**discriminator's verdict**: a green frame with **"7 0.93"** means it accepted the image
-as a real 7 with probability 0.93; a red frame with **"fake"** means it caught the fake.
-Early on almost everything is red; as the generator improves, more tiles turn green.
+**discriminator's verdict**: a **{figures.ACCEPT_COLOR_NAME}** frame with a class, such
+as **"7"**, means it accepted the image as a real 7; an **{figures.REJECT_COLOR_NAME}**
+frame with **"fake"** means it caught the fake. The line under the grid counts the
+tiles rejected as fake. Neither side wins for good: while the discriminator learns faster, more
+tiles turn {figures.REJECT_COLOR_NAME}; when the generator catches up, more turn
+{figures.ACCEPT_COLOR_NAME}.
 """
 
 
@@ -22,8 +26,8 @@ def render(snapshot: Snapshot) -> None:
         waiting("Samples")
     else:
         image = state.cached("samples", snapshot.evaluation_version,
-                             lambda: png(figures.samples_image(snapshot.samples,
-                                                               snapshot.class_names)))
+                             lambda: png(images.samples_image(snapshot.samples,
+                                                              snapshot.class_names)))
         n_fake = int((snapshot.samples.verdicts >= snapshot.num_classes).sum())
         st.image(image, width="stretch", output_format="PNG",
                  caption=f"{n_fake} of {len(snapshot.samples.verdicts)} rejected as fake")
