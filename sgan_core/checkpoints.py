@@ -15,25 +15,16 @@ import torch
 
 from sgan_core.config import ConfigError, TrainConfig
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: per-run generators, both averages' counts
 
 
 class CheckpointError(Exception):
     """The file is missing, corrupt or not an SGAN Studio checkpoint."""
 
 
-def save_run(path: str | os.PathLike, run) -> None:
-    """Write `run` (a TrainingRun whose model lock the caller holds) atomically."""
-    if run.trainer is None:
-        raise CheckpointError("Nothing to save yet: the run has not built its models.")
-    payload = {
-        "format_version": FORMAT_VERSION,
-        "config": run.config.to_dict(),
-        "labeled_indices": torch.as_tensor(run.trainer.split.labeled_indices),
-        "trainer": run.trainer.state_dict(),
-        "history": run.history.rows,
-        "elapsed_s": float(run._elapsed),
-    }
+def save_state(path: str | os.PathLike, state: dict) -> None:
+    """Write a run's `checkpoint_state()` atomically."""
+    payload = {"format_version": FORMAT_VERSION, **state}
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so an interrupted save never leaves a half-written checkpoint.

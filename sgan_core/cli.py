@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from sgan_core.config import ConfigError, TrainConfig
+from sgan_core.config import ConfigError, TrainConfig, field_docs
+from sgan_core.snapshot import ErrorKind
 
 EXIT_BAD_INPUT = 2
 EXIT_RUN_FAILED = 1
@@ -39,15 +40,28 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+# The CLI's own defaults where they differ from TrainConfig's (the page's): headless
+# training has both cores and no page to refresh.
+CLI_DEFAULTS = {"num_threads": 2, "eval_every_s": 5.0}
+# What a resumed run may change: how long and how it runs, not what it learns from.
+RESUMABLE_FIELDS = ("max_steps", "time_budget_s", "eval_every_s", "num_threads", "device")
+
+
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    docs = field_docs()
     for field in dataclasses.fields(TrainConfig):
         kind = {"bool": _bool, "int": int, "float": float}.get(str(field.type), str)
-        default = field.default if field.default is not dataclasses.MISSING else "per-user cache"
+        if field.name in CLI_DEFAULTS:
+            default = CLI_DEFAULTS[field.name]
+        elif field.default is not dataclasses.MISSING:
+            default = field.default
+        else:
+            default = "SGAN_DATA_DIR or the per-user cache"
         # The issue's spelling `--steps N` is an alias of `--max-steps N`.
         aliases = ["--steps"] if field.name == "max_steps" else []
         parser.add_argument(_flag(field.name), *aliases, dest=field.name, type=kind,
                             default=None, metavar=field.name.upper(),
-                            help=f"default: {default}")
+                            help=f"{docs[field.name]} (default: {default})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,17 +73,33 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, default=None,
                        help="run folder for metrics.json, history.csv, checkpoint.pt")
     train.add_argument("--resume", type=Path, default=None,
-                       help="checkpoint.pt to continue (its config wins over flags)")
+                       help="checkpoint.pt (or the run folder holding it) to continue; "
+                            f"only {', '.join(_flag(n) for n in RESUMABLE_FIELDS)} may "
+                            "change, everything else comes from the checkpoint")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
+def _given(args: argparse.Namespace) -> dict:
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+            if getattr(args, f.name, None) is not None}
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """Flags that were given override TrainConfig's defaults."""
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
-             if getattr(args, f.name, None) is not None}
-    cli_defaults = {"num_threads": 2, "eval_every_s": 5.0}  # headless: both cores
-    return TrainConfig(**{**cli_defaults, **given})
+    """Flags that were given override the CLI's defaults, then TrainConfig's."""
+    given = _given(args)
+    if "data_dir" in given:
+        _check_data_dir(given["data_dir"])
+        # An explicit folder means "this data": never train on the bundled subset instead.
+        given.setdefault("bundled_fallback", False)
+    return TrainConfig(**{**CLI_DEFAULTS, **given})
+
+
+def _check_data_dir(data_dir: str) -> None:
+    if not Path(data_dir).expanduser().is_dir():
+        raise ConfigError(f"--data-dir {data_dir} does not exist: give the folder that "
+                          "holds MNIST/raw/... (torchvision's layout), or leave the flag "
+                          "out to use SGAN_DATA_DIR or the per-user cache")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -86,7 +116,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _make_run(args: argparse.Namespace):
-    from sgan_core.checkpoints import CheckpointError
     from sgan_core.run import TrainingRun
 
     if args.resume is None:
@@ -95,10 +124,26 @@ def _make_run(args: argparse.Namespace):
             raise ConfigError("no limit given: add --steps N (alias --max-steps) "
                               "or --time-budget-s S")
         return TrainingRun(cfg)
+    return _resumed_run(args)
+
+
+def _resumed_run(args: argparse.Namespace):
+    from sgan_core.checkpoints import CheckpointError, load_run
+    from sgan_core.run import TrainingRun
+
+    path = args.resume / "checkpoint.pt" if args.resume.is_dir() else args.resume
     try:
-        return TrainingRun.from_checkpoint(args.resume)
+        cfg, restore = load_run(path)
     except CheckpointError as error:
         raise ConfigError(str(error)) from error
+    given = _given(args)
+    fixed = sorted(name for name in given if name not in RESUMABLE_FIELDS
+                   and given[name] != getattr(cfg, name))
+    if fixed:
+        raise ConfigError(f"{', '.join(_flag(n) for n in fixed)} cannot change when resuming "
+                          f"(the checkpoint fixes them); only "
+                          f"{', '.join(_flag(n) for n in RESUMABLE_FIELDS)} may")
+    return TrainingRun(cfg.replace(**given), restore=restore)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -107,74 +152,106 @@ def _train(args: argparse.Namespace) -> int:
     run = _make_run(args)
     torch.set_num_threads(run.config.num_threads)
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-    run.start()
+        _prepare_out(args.out)
+    # Train in this (the main) thread; the progress bar only reads snapshots.
+    follower = _Follower(run, show_progress=not args.no_progress)
+    follower.start()
     try:
-        final = _follow(run, show_progress=not args.no_progress)
+        run.run_here()
     finally:
-        run.stop()
-    if final.error and final.run_status == "failed":
-        print(f"error: {final.error}", file=sys.stderr)
-        return EXIT_RUN_FAILED if "not found" not in final.error else EXIT_BAD_INPUT
+        follower.finish()
+    final = run.snapshot()
+    if final.error is not None:
+        print(f"error: {_cli_message(final)}", file=sys.stderr)
+        return EXIT_BAD_INPUT if final.error_kind == ErrorKind.BAD_INPUT else EXIT_RUN_FAILED
     metrics = _final_metrics(run, final)
     print(json.dumps(metrics, indent=2))
     if args.out is not None:
         _write_outputs(args.out, run, metrics)
-    return 0 if final.error is None else EXIT_RUN_FAILED
+    return 0
 
 
-def _follow(run, show_progress: bool):
-    """Poll snapshots until the run ends; a progress bar on stderr."""
-    from tqdm import tqdm
-
-    cfg = run.config
-    by_steps = cfg.max_steps > 0
-    total = cfg.max_steps if by_steps else cfg.time_budget_s
-    bar = tqdm(total=total, unit="step" if by_steps else "s", disable=not show_progress,
-               file=sys.stderr, dynamic_ncols=True)
+def _prepare_out(out: Path) -> None:
     try:
-        while True:
-            current = run.snapshot()
-            bar.n = min(total, current.step if by_steps else round(current.elapsed_s, 1))
-            bar.set_postfix_str(_postfix(current), refresh=True)
-            if current.run_status in ("finished", "failed", "stopped"):
-                return current
-            if current.error:  # diverged or crashed: the CLI has no Resume button
-                return current
-            time.sleep(0.5)
-    finally:
-        bar.close()
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot create --out {out}: {error.strerror}; choose a "
+                          "writable folder") from error
+
+
+def _cli_message(final) -> str:
+    """The run's error in the CLI's terms (the page's words speak of its buttons)."""
+    if final.error_kind == ErrorKind.DIVERGED:
+        return (f"the run diverged at step {final.step} (the losses became NaN or "
+                "infinite): lower the learning rates, e.g. --d-lr and --g-lr at half "
+                "their values, and run again")
+    if final.error_kind == ErrorKind.STEP_FAILED:
+        return f"a training step failed at step {final.step}: {final.error.splitlines()[0]}"
+    return final.error
+
+
+class _Follower:
+    """A progress bar on stderr, fed from snapshots by a thread that touches no torch;
+    it stops the run when the run asks for a button the CLI does not have (Resume)."""
+
+    def __init__(self, run, show_progress: bool) -> None:
+        import threading
+
+        self.run = run
+        self.show_progress = show_progress
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._follow, daemon=True, name="progress")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def finish(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
+
+    def _follow(self) -> None:
+        from tqdm import tqdm
+
+        cfg = self.run.config
+        by_steps = cfg.max_steps > 0
+        total = cfg.max_steps if by_steps else cfg.time_budget_s
+        with tqdm(total=total, unit="step" if by_steps else "s", file=sys.stderr,
+                  disable=not self.show_progress, dynamic_ncols=True) as bar:
+            while True:
+                current = self.run.snapshot()
+                bar.n = min(total, current.step if by_steps else round(current.elapsed_s, 1))
+                bar.set_postfix_str(_postfix(current), refresh=True)
+                if current.error is not None and current.run_status == "paused":
+                    self.run.stop(timeout=0)  # diverged or a step failed: no Resume here
+                if self._done.wait(0.5):
+                    return
 
 
 def _postfix(current) -> str:
     if current.test_accuracy is None:
-        return current.run_status
+        return current.run_status.value
     baseline = current.baseline_test_accuracy
     text = f"acc {current.test_accuracy:.3f}"
     if baseline is not None:
         text += f" base {baseline:.3f}"
-    return text + f" {current.images_per_second:.0f} img/s"
+    return text + f" {current.steps_per_second:.1f} steps/s"
 
 
 def _final_metrics(run, final) -> dict:
-    sgan, baseline = run.full_test_accuracies()
     cfg = run.config
+    elapsed = max(final.elapsed_s, 1e-9)
     return {
         "dataset": cfg.dataset,
         "labels_per_class": cfg.labels_per_class,
         "seed": cfg.seed,
         "steps": final.step,
         "seconds": round(final.elapsed_s, 2),
-        "images_per_second": round(final.images_per_second, 1),
-        "test_accuracy": sgan,
-        "baseline_test_accuracy": baseline,
-        "test_images": int(len(run.trainer.split.test_targets)),
-        "fake_rejection_rate": final.fake_rejection_rate,
-        "false_rejection_rate": final.false_rejection_rate,
-        "status": final.run_status,
-        "error": final.error,
+        "steps_per_second": round(final.step / elapsed, 2),
+        "images_per_second": round(final.step * cfg.batch_size / elapsed, 1),  # unlabeled
+        "labeled_images_per_second": round(final.step * cfg.labeled_batch_size / elapsed, 1),
+        **run.final_figures(),
+        "status": final.run_status.value,
         "data_source": final.data_source,
-        "precision": run.trainer.precision,  # what "auto" resolved to on this machine
         "config": cfg.to_dict(),
     }
 

@@ -11,10 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sgan_core.datasets import DATASETS
+
 GENERATOR_LOSSES = ("feature_matching", "non_saturating")
 FAKE_CLASS_MODES = ("fixed_zero", "explicit")
 ARCHITECTURES = ("mlp", "conv")
 PRECISIONS = ("auto", "float32", "bfloat16")
+FEATURE_TARGETS = ("fresh", "same_batch")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 class ConfigError(ValueError):
@@ -36,6 +40,7 @@ class TrainConfig:
     dataset: str = "mnist"  # registry name: mnist, fashion-mnist, kmnist, cifar10, svhn
     data_dir: str = field(default_factory=default_data_dir)  # torchvision-layout root
     download: bool = True  # try to download when missing (fails quietly offline)
+    bundled_fallback: bool = True  # MNIST missing from data_dir: train on the bundled subset
     labels_per_class: int = 10  # labeled examples per class, balanced, chosen by seed
     validation_size: int = 1000  # training images held out for anything that selects
     seed: int = 0  # one seed for split, init, noise and batching
@@ -45,6 +50,8 @@ class TrainConfig:
     fake_class: str = "fixed_zero"  # fake logit fixed at 0 (Salimans) or explicit N+1
     noise_dim: int = 100  # generator input size
     generator_loss: str = "feature_matching"  # or "non_saturating" (nicer samples)
+    feature_matching_target: str = "fresh"  # real features G matches: a "fresh" unlabeled
+    # batch through the just-updated D (Salimans et al.), or D's "same_batch" before it
 
     # --- optimisation ---
     batch_size: int = 100  # unlabeled and fake images per step
@@ -70,6 +77,7 @@ class TrainConfig:
     eval_test_subset: int = 2000  # test images used by periodic evaluation
     train_baseline: bool = True  # train the supervised-only classifier alongside
     num_threads: int = 1  # torch intra-op threads for this run
+    device: str = "auto"  # "cpu", "cuda", or "auto" = CUDA when a GPU is usable
     sample_grid_size: int = 64  # fixed-noise samples shown with verdicts
     embedding_points: int = 2000  # test images whose features go to the embedding
     embedding_fakes: int = 200  # generated images whose features go to the embedding
@@ -98,8 +106,6 @@ def _require(condition: bool, message: str) -> None:
 
 def validate(cfg: TrainConfig) -> None:
     """Raise ConfigError with an actionable message for the first bad field."""
-    from sgan_core.data import DATASETS  # late import: data imports config
-
     _require(cfg.dataset in DATASETS,
              f"unknown dataset {cfg.dataset!r}: choose one of {', '.join(DATASETS)}")
     _require(cfg.labels_per_class >= 1, "labels_per_class must be at least 1")
@@ -112,6 +118,9 @@ def validate(cfg: TrainConfig) -> None:
              f"precision must be one of {', '.join(PRECISIONS)}")
     _require(cfg.generator_loss in GENERATOR_LOSSES,
              f"generator_loss must be one of {', '.join(GENERATOR_LOSSES)}")
+    _require(cfg.feature_matching_target in FEATURE_TARGETS,
+             f"feature_matching_target must be one of {', '.join(FEATURE_TARGETS)}")
+    _require(cfg.device in DEVICES, f"device must be one of {', '.join(DEVICES)}")
     _require(cfg.noise_dim >= 1, "noise_dim must be at least 1")
     _require(1 <= cfg.batch_size <= 4096, "batch_size must be between 1 and 4096")
     _require(1 <= cfg.labeled_batch_size <= 4096,
@@ -133,3 +142,32 @@ def validate(cfg: TrainConfig) -> None:
     _require(1 <= cfg.sample_grid_size <= 256, "sample_grid_size must be 1..256")
     _require(cfg.embedding_points >= 0, "embedding_points must be 0 or more")
     _require(cfg.embedding_fakes >= 0, "embedding_fakes must be 0 or more")
+
+
+def field_docs() -> dict[str, str]:
+    """Each TrainConfig field's comment in this file, as one string: the single source
+    of the CLI's --help and the sidebar's tooltips (CleanRL's habit). A comment that
+    goes on over the next comment-only lines is joined."""
+    return dict(_FIELD_DOCS)
+
+
+def _read_field_docs() -> dict[str, str]:
+    import re
+
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    docs: dict[str, str] = {}
+    current = None
+    source = Path(__file__).read_text(encoding="utf-8").split("class TrainConfig")[1]
+    for line in source.split("def __post_init__")[0].splitlines():
+        field_line = re.match(r"\s+(\w+): [^#]+#\s?(.*)$", line)
+        if field_line and field_line.group(1) in names:
+            current = field_line.group(1)
+            docs[current] = field_line.group(2).strip()
+        elif current and re.match(r"\s+#\s(?!-)", line) and not line.strip().startswith("# ---"):
+            docs[current] += " " + line.strip()[1:].strip()
+        else:
+            current = None
+    return docs
+
+
+_FIELD_DOCS = _read_field_docs()

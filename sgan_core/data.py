@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from sgan_core.config import TrainConfig
+from sgan_core.datasets import DATASETS, IDX_FILES, DatasetSpec  # noqa: F401  (re-exported)
 from sgan_core.errors import DataError  # noqa: F401  (raised here; imported from here too)
 from sgan_core import splitting
 from sgan_core.splitting import checked_labeled_indices, draw_split, split_indices
@@ -32,55 +33,6 @@ log = logging.getLogger(__name__)
 
 BUNDLED_MNIST = Path(__file__).resolve().parent.parent / "assets" / "mnist_subset.npz"
 DOWNLOAD_TIMEOUT_S = 10.0  # per socket operation: a machine without network fails fast
-_IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-_CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta")
-_DIGITS = tuple(str(d) for d in range(10))
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    name: str  # registry key, the value of TrainConfig.dataset
-    channels: int  # 1 (grey) or 3 (RGB)
-    image_size: int  # images are square, image_size x image_size
-    class_names: tuple[str, ...]  # index k is the name of class k
-    title: str  # how people write it: "Fashion-MNIST"
-    torchvision_class: str  # class name in torchvision.datasets
-    folder: str  # where its files sit, relative to data_dir
-    files: tuple[str, ...]  # files that must all be in `folder` for it to count as present
-    train_class_counts: tuple[int, ...]  # official training images per class
-    root_subdir: str = ""  # torchvision's root relative to data_dir (SVHN has no folder)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-
-def _idx_spec(name: str, title: str, tv_class: str, class_names: tuple[str, ...],
-              counts: tuple[int, ...]) -> DatasetSpec:
-    return DatasetSpec(name, 1, 28, class_names, title, tv_class, f"{tv_class}/raw",
-                       _IDX_FILES, counts)
-
-
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
-    _idx_spec("mnist", "MNIST", "MNIST", _DIGITS,
-              (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)),
-    _idx_spec("fashion-mnist", "Fashion-MNIST", "FashionMNIST",
-              ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-               "Sneaker", "Bag", "Ankle boot"), (6000,) * 10),
-    _idx_spec("kmnist", "KMNIST", "KMNIST",
-              ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"), (6000,) * 10),
-    DatasetSpec("cifar10", 3, 32, ("airplane", "automobile", "bird", "cat", "deer", "dog",
-                                   "frog", "horse", "ship", "truck"),
-                "CIFAR-10", "CIFAR10", "cifar-10-batches-py", _CIFAR_FILES, (5000,) * 10),
-    # SVHN's digit 0 is label 10 in the .mat files; torchvision maps it to 0.
-    DatasetSpec("svhn", 3, 32, _DIGITS, "SVHN", "SVHN", "SVHN",
-                ("train_32x32.mat", "test_32x32.mat"),
-                (4948, 13861, 10585, 8497, 7458, 6882, 5727, 5595, 5045, 4659),
-                root_subdir="SVHN"),
-)}
-
-
 @dataclass(frozen=True, eq=False)  # eq=False: comparing tensors field-wise is meaningless
 class Split:
     spec: DatasetSpec
@@ -205,7 +157,8 @@ def _read_bundled() -> _Raw:
 _LOAD_LOCK = threading.Lock()  # one read/download at a time: runs share the CPU and folders
 
 
-def _load_raw(spec: DatasetSpec, data_dir: str, download: bool) -> tuple[_Raw, str | None]:
+def _load_raw(spec: DatasetSpec, data_dir: str, download: bool,
+              bundled_fallback: bool = True) -> tuple[_Raw, str | None]:
     """The dataset's arrays and a notice for the user (None when all went as asked)."""
     data_dir = os.path.abspath(os.path.expanduser(data_dir))  # one cache entry per folder
     with _LOAD_LOCK:
@@ -213,7 +166,7 @@ def _load_raw(spec: DatasetSpec, data_dir: str, download: bool) -> tuple[_Raw, s
             _try_download(spec, data_dir)
         if _on_disk(spec, data_dir):
             return _read_disk(spec.name, data_dir), None
-        if spec.name == "mnist":
+        if spec.name == "mnist" and bundled_fallback:
             raw = _read_bundled()
             return raw, _fallback_notice(data_dir, download, raw)
     why = "could not be downloaded" if download else "downloading is off"
@@ -255,7 +208,7 @@ def load_split(cfg: TrainConfig, labeled_indices: np.ndarray | None = None) -> S
     Raises DataError, with what to do, for missing, corrupt or too-small data.
     """
     spec = _spec(cfg.dataset)
-    raw, notice = _load_raw(spec, cfg.data_dir, cfg.download)
+    raw, notice = _load_raw(spec, cfg.data_dir, cfg.download, cfg.bundled_fallback)
     if labeled_indices is None:
         parts = split_indices(raw.train_targets, spec.num_classes, cfg.labels_per_class,
                               cfg.validation_size, cfg.seed, class_names=spec.class_names)
@@ -302,8 +255,8 @@ def _default_validation_size() -> int:
 
 
 def _class_counts(spec: DatasetSpec, data_dir: str) -> np.ndarray | None:
-    if _on_disk(spec, data_dir) and spec.files == _IDX_FILES:
-        return _idx_label_counts(Path(data_dir) / spec.folder / _IDX_FILES[1], spec.num_classes)
+    if _on_disk(spec, data_dir) and spec.files == IDX_FILES:
+        return _idx_label_counts(Path(data_dir) / spec.folder / IDX_FILES[1], spec.num_classes)
     if not _on_disk(spec, data_dir) and spec.name == "mnist":
         try:
             return np.bincount(_read_bundled().train_targets, minlength=spec.num_classes)

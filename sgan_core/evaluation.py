@@ -1,6 +1,10 @@
-"""Evaluation on the held-out test set: accuracy, (N+1) confusion, fake rejection.
+"""Evaluation: accuracy on the validation slice and the test set, and the game's figures
+((N+1) confusion, fake rejection, verdicts on samples).
 
-Nothing here selects or stops anything: these figures are reported, never optimised.
+Which model: accuracies come from the weight averages (`Trainer.accuracy_*`); every
+figure about fakes from the live discriminator, the one the generator plays against.
+Which data: the validation slice (carved from training data) is what any tuning script
+may select on; test figures are reported, never used to choose anything.
 """
 from __future__ import annotations
 
@@ -24,16 +28,23 @@ FAKES_PER_EVALUATION = 500  # fresh generated images behind the confusion "fake"
 @torch.no_grad()
 def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1000
             ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits (M, N) and features (M, F) in eval mode; uint8 or [-1, 1] float input."""
+    """Logits (M, N) and features (M, F) on the CPU, computed in eval mode (no noise,
+    no dropout) on the model's device; uint8 or [-1, 1] float input. The model's
+    train/eval mode is restored afterwards: the live D is evaluated between steps."""
+    was_training = model.training
+    device = next(model.parameters()).device
     model.eval()
     logits, features = [], []
-    for start in range(0, len(images), batch_size):
-        chunk = images[start:start + batch_size]
-        if chunk.dtype == torch.uint8:
-            chunk = to_unit_range(chunk)
-        batch_logits, batch_features = model(chunk)
-        logits.append(batch_logits)
-        features.append(batch_features)
+    try:
+        for start in range(0, len(images), batch_size):
+            chunk = images[start:start + batch_size].to(device)
+            if chunk.dtype == torch.uint8:
+                chunk = to_unit_range(chunk)
+            batch_logits, batch_features = model(chunk)
+            logits.append(batch_logits.cpu())
+            features.append(batch_features.cpu())
+    finally:
+        model.train(was_training)
     return torch.cat(logits), torch.cat(features)
 
 
@@ -57,15 +68,37 @@ def confusion_matrix(real_verdicts: np.ndarray, real_targets: np.ndarray,
 
 
 @dataclass(frozen=True)
+class Accuracies:
+    sgan: float  # the SGAN discriminator's accuracy (its accuracy model)
+    baseline: Optional[float]  # the supervised-only classifier's; None when not trained
+
+
+@dataclass(frozen=True)
+class GameFigures:
+    """The live discriminator against real images and fresh fakes."""
+
+    fake_rejection_rate: float  # fakes whose verdict is "fake"
+    false_rejection_rate: float  # real images whose verdict is "fake"
+    confusion: np.ndarray  # (N+1, N+1) counts, rows = truth (classes, then fake)
+
+
+@dataclass(frozen=True)
 class Evaluation:
-    test_accuracy: float
-    baseline_test_accuracy: Optional[float]
-    fake_rejection_rate: float
-    false_rejection_rate: float
-    confusion: np.ndarray
+    test: Accuracies  # on the fixed test subset
+    validation: Accuracies  # on the whole validation slice
+    game: GameFigures  # on the test subset and FAKES_PER_EVALUATION fresh fakes
     samples: Samples
     inspection: Inspection
     features: Features
+
+
+def _game_figures(real_verdicts: torch.Tensor, targets: torch.Tensor,
+                  fake_verdicts: torch.Tensor, num_classes: int) -> GameFigures:
+    return GameFigures(
+        fake_rejection_rate=(fake_verdicts == num_classes).float().mean().item(),
+        false_rejection_rate=(real_verdicts == num_classes).float().mean().item(),
+        confusion=frozen_array(confusion_matrix(real_verdicts.numpy(), targets.numpy(),
+                                                fake_verdicts.numpy(), num_classes)))
 
 
 class Evaluator:
@@ -82,43 +115,57 @@ class Evaluator:
                                      generator=torch.Generator().manual_seed(cfg.seed + 1))
         self.fake_rng = torch.Generator().manual_seed(cfg.seed + 2)
 
-    def test_accuracies(self, trainer, full: bool = False) -> tuple[float, Optional[float]]:
-        """SGAN and baseline accuracy on the eval subset, or the full test set."""
-        index = slice(None) if full else self.subset
-        images, targets = self.split.test_images[index], self.split.test_targets[index]
-        sgan = accuracy(predict(trainer.eval_discriminator, images)[0], targets)
+    def accuracies(self, trainer, images: torch.Tensor, targets: torch.Tensor) -> Accuracies:
+        """SGAN and baseline accuracy (their accuracy models) on these images."""
+        sgan = accuracy(predict(trainer.accuracy_discriminator, images)[0], targets)
         if not self.cfg.train_baseline:
-            return sgan, None
-        return sgan, accuracy(predict(trainer.eval_baseline, images)[0], targets)
+            return Accuracies(sgan, None)
+        return Accuracies(sgan, accuracy(predict(trainer.accuracy_baseline, images)[0],
+                                         targets))
+
+    def validation_accuracies(self, trainer) -> Accuracies:
+        """On the validation slice: the only figure a tuning script may select on."""
+        return self.accuracies(trainer, self.split.validation_images,
+                               self.split.validation_targets)
+
+    def test_accuracies(self, trainer, full: bool = False) -> Accuracies:
+        """On the eval subset, or the full test set (reported, never selected on)."""
+        index = slice(None) if full else self.subset
+        return self.accuracies(trainer, self.split.test_images[index],
+                               self.split.test_targets[index])
+
+    def final_game_figures(self, trainer) -> GameFigures:
+        """The game's figures on the whole test set and as many fresh fakes (fixed
+        noise of their own, so two evaluations of the same weights agree)."""
+        n = self.split.spec.num_classes
+        real_logits, _ = predict(trainer.discriminator, self.split.test_images)
+        noise = torch.rand(len(self.split.test_targets), self.cfg.noise_dim,
+                           generator=torch.Generator().manual_seed(self.cfg.seed + 4))
+        fake_logits, _ = predict(trainer.discriminator, self._generate(trainer, noise))
+        return _game_figures(verdicts(real_logits), self.split.test_targets,
+                             verdicts(fake_logits), n)
 
     @torch.no_grad()
-    def _generate(self, generator: nn.Module, noise: torch.Tensor) -> torch.Tensor:
+    def _generate(self, trainer, noise: torch.Tensor) -> torch.Tensor:
+        generator = trainer.generator
         generator.eval()  # samples use running batch-norm statistics, as in deployment
         try:
-            return generator(noise)
+            return generator(noise.to(trainer.device)).cpu()
         finally:
             generator.train()
 
     def evaluate(self, trainer) -> Evaluation:
-        model = trainer.eval_discriminator
-        targets = self.split.test_targets[self.subset]
-        real_logits, real_features = predict(model, self.split.test_images[self.subset])
+        live = trainer.discriminator  # the game's figures: see Trainer's note
+        images, targets = self.split.test_images[self.subset], self.split.test_targets[self.subset]
+        real_logits, real_features = predict(live, images)
         noise = torch.rand(FAKES_PER_EVALUATION, self.cfg.noise_dim, generator=self.fake_rng)
-        fakes = self._generate(trainer.generator, noise)
-        fake_logits, fake_features = predict(model, fakes)
+        fakes = self._generate(trainer, noise)
+        fake_logits, fake_features = predict(live, fakes)
         n = self.split.spec.num_classes
-        real_verdicts, fake_verdicts = verdicts(real_logits), verdicts(fake_logits)
-        baseline = None
-        if self.cfg.train_baseline:
-            baseline = accuracy(predict(trainer.eval_baseline,
-                                        self.split.test_images[self.subset])[0], targets)
         return Evaluation(
-            test_accuracy=accuracy(real_logits, targets),
-            baseline_test_accuracy=baseline,
-            fake_rejection_rate=(fake_verdicts == n).float().mean().item(),
-            false_rejection_rate=(real_verdicts == n).float().mean().item(),
-            confusion=frozen_array(confusion_matrix(real_verdicts.numpy(), targets.numpy(),
-                                                    fake_verdicts.numpy(), n)),
+            test=self.test_accuracies(trainer),
+            validation=self.validation_accuracies(trainer),
+            game=_game_figures(verdicts(real_logits), targets, verdicts(fake_logits), n),
             samples=self._samples(trainer),
             inspection=self._inspection(real_logits, targets, fakes, fake_logits),
             features=self._features(trainer.step_count, real_features, targets,
@@ -126,8 +173,8 @@ class Evaluator:
         )
 
     def _samples(self, trainer) -> Samples:
-        images = self._generate(trainer.generator, self.grid_noise)
-        logits, _ = predict(trainer.eval_discriminator, images)
+        images = self._generate(trainer, self.grid_noise)
+        logits, _ = predict(trainer.discriminator, images)
         probabilities = class_probabilities(logits)  # (S, N+1)
         confidences, chosen = probabilities.max(dim=1)
         return Samples(images=frozen_array(to_uint8(images).numpy()),

@@ -2,10 +2,11 @@
 
 With N class logits l and a fake logit fixed at 0:
     Z(x) = sum_k exp l_k,  D(x) = P(real | x) = Z / (Z + 1) = sigmoid(logsumexp(l))
-    -log D(x)       = softplus(lse) - lse
-    -log (1 - D(x)) = softplus(lse)
+    -log D(x)       = -log sigmoid(lse)     = softplus(-lse)
+    -log (1 - D(x)) = -log sigmoid(-lse)    = softplus(lse)
 Written this way nothing overflows for large logits, and no softmax is ever applied
-before a cross-entropy.
+before a cross-entropy. (The equal form softplus(lse) - lse cancels two large numbers:
+in float32 it is exactly 0 from lse ~ 17 on, where the true value is still e^-17.)
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def supervised_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor
 def real_unsupervised_loss(logits_unlabeled: torch.Tensor) -> torch.Tensor:
     """Mean -log D(x) over unlabeled real images; needs no labels by construction."""
     lse = torch.logsumexp(logits_unlabeled, dim=1)  # (B,)
-    return (F.softplus(lse) - lse).mean()
+    return F.softplus(-lse).mean()
 
 
 def fake_unsupervised_loss(logits_fake: torch.Tensor) -> torch.Tensor:
@@ -43,7 +44,7 @@ def feature_matching_loss(features_real: torch.Tensor,
 def non_saturating_loss(logits_fake: torch.Tensor) -> torch.Tensor:
     """Mean -log D(G(z)): G is rewarded when D calls its images real."""
     lse = torch.logsumexp(logits_fake, dim=1)  # (B,)
-    return (F.softplus(lse) - lse).mean()
+    return F.softplus(-lse).mean()
 
 
 def fake_probability(logits: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,8 @@ which leaves the softmax over N+1 classes unchanged and lets every loss treat bo
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
@@ -15,7 +17,20 @@ from torch.nn.utils.parametrizations import weight_norm
 from sgan_core.config import TrainConfig
 
 
-class GaussianNoise(nn.Module):
+class RunRandomness(nn.Module):
+    """Base of the layers that draw random numbers: each draws from the run's own
+    `torch.Generator` (set by `attach_generator`), never from torch's global one, so two
+    runs training at once in one process cannot change each other's numbers."""
+
+    generator: torch.Generator | None = None
+
+    def _random(self, like: torch.Tensor, normal: bool) -> torch.Tensor:
+        # Drawn in the input's dtype (bfloat16 under autocast: half the bytes to write).
+        draw = torch.randn if normal else torch.rand
+        return draw(like.shape, dtype=like.dtype, device=like.device, generator=self.generator)
+
+
+class GaussianNoise(RunRandomness):
     """Additive noise in training mode only: the MLP discriminator's regulariser."""
 
     def __init__(self, std: float) -> None:
@@ -24,8 +39,49 @@ class GaussianNoise(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training and self.std > 0:
-            return x + torch.randn_like(x) * self.std
+            return torch.add(x, self._random(x, normal=True), alpha=self.std)
         return x
+
+
+class Dropout(RunRandomness):
+    """nn.Dropout drawing from the run's generator (nn.Dropout cannot take one)."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = self._random(x, normal=False) >= self.p
+        return x * keep / (1.0 - self.p)
+
+
+def attach_generator(model: nn.Module, generator: torch.Generator) -> None:
+    """Point every random layer of `model` at `generator` (the run's layer stream)."""
+    for module in model.modules():
+        if isinstance(module, RunRandomness):
+            module.generator = generator
+
+
+@torch.no_grad()
+def initialise(model: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default init (Kaiming-uniform weights, uniform biases), drawn from the
+    run's generator instead of the global one. Weight-normed layers get the direction v
+    and g = |v| per unit, so each starts as the plain layer would."""
+    for module in model.modules():
+        if not isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            continue
+        parametrized = hasattr(module, "parametrizations")
+        weight = module.parametrizations.weight.original1 if parametrized else module.weight
+        nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+        if module.bias is not None:
+            fan_in = nn.init._calculate_fan_in_and_fan_out(weight)[0]
+            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+        if parametrized:
+            norms = weight.flatten(1).norm(dim=1).view(-1, *([1] * (weight.dim() - 1)))
+            module.parametrizations.weight.original0.copy_(norms)
 
 
 def _mlp_trunk(in_features: int) -> tuple[nn.Sequential, int]:
@@ -46,9 +102,9 @@ def _conv_trunk(channels: int, image_size: int) -> tuple[nn.Sequential, int]:
     def block(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
         return [nn.Conv2d(c_in, c_out, 3, stride, 1), nn.LeakyReLU(0.2)]
 
-    layers: list[nn.Module] = [nn.Dropout(0.2)]
-    layers += block(channels, 32, 1) + block(32, 64, 2) + [nn.Dropout(0.3)]
-    layers += block(64, 64, 1) + block(64, 128, 2) + [nn.Dropout(0.3)]
+    layers: list[nn.Module] = [Dropout(0.2)]
+    layers += block(channels, 32, 1) + block(32, 64, 2) + [Dropout(0.3)]
+    layers += block(64, 64, 1) + block(64, 128, 2) + [Dropout(0.3)]
     layers += block(128, 128, 1)
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
     return nn.Sequential(*layers), 128

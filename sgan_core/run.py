@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from sgan_core import snapshot as snap
+from sgan_core.checkpoints import CheckpointError, load_run, save_state
 from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.data import DataError, load_split
 from sgan_core.evaluation import Evaluator, predict
@@ -61,6 +62,19 @@ class TrainingRun:
                                             name=f"sgan-run-{self.run_id[:6]}")
         self._thread.start()
 
+    def run_here(self) -> None:
+        """Train in the calling thread until the run ends (the CLI's way).
+
+        Why not a worker thread there: once one thread of a process has run multi-threaded
+        torch work, every elementwise op of another thread's 2-thread team ran 2-4x slower
+        (two OpenMP teams on 2 cores; bench/README.md). Keeping all torch work of the
+        process on one thread avoids it. Commands from other threads still work."""
+        with self._state_lock:
+            if self._thread is not None:
+                raise RuntimeError("this run is already training")
+            self._thread = threading.current_thread()
+        self._worker()
+
     def pause(self) -> None:
         self._command(paused=True)
 
@@ -97,7 +111,8 @@ class TrainingRun:
             current = self._snapshot
             if not paused and current.run_status == snap.STATUS_PAUSED:
                 self._pending_steps = 0
-                self._snapshot = _replace(current, error=None, run_status=snap.STATUS_RUNNING,
+                self._snapshot = _replace(current, error=None, error_kind=None,
+                                          run_status=snap.STATUS_RUNNING,
                                           version=current.version + 1)
             self._wake.notify_all()
 
@@ -117,8 +132,8 @@ class TrainingRun:
         batch = np.asarray(images, dtype=np.uint8)
         batch = batch[None] if batch.ndim == 3 else batch
         tensor = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
-        with self._model_lock:
-            logits, _ = predict(self.trainer.eval_discriminator, tensor)
+        with self._model_lock:  # the live D: the verdict of the one in the game
+            logits, _ = predict(self.trainer.discriminator, tensor)
         return class_probabilities(logits).numpy()
 
     # ----- the worker thread -----
@@ -128,11 +143,12 @@ class TrainingRun:
         try:
             self._build()
         except (DataError, ConfigError) as error:
-            self._publish(status=snap.STATUS_FAILED, error=str(error))
+            self._publish(status=snap.STATUS_FAILED, error=str(error),
+                          error_kind=snap.ErrorKind.BAD_INPUT)
             return
         except Exception as error:  # anything else: report it, never lose it
             log.exception("run %s failed to start", self.run_id)
-            self._publish(status=snap.STATUS_FAILED,
+            self._publish(status=snap.STATUS_FAILED, error_kind=snap.ErrorKind.CRASHED,
                           error=f"The run could not start: {error!r}. Check the settings "
                                 "and the data folder, then press Reset and Start.")
             return
@@ -144,6 +160,7 @@ class TrainingRun:
                 current = self._snapshot
                 self._snapshot = _replace(
                     current, run_status=snap.STATUS_FAILED, version=current.version + 1,
+                    error_kind=snap.ErrorKind.CRASHED,
                     error=f"The run stopped on an unexpected error: {error!r}. Save a "
                           "checkpoint if you need one, then press Reset and Start.")
         finally:
@@ -220,23 +237,24 @@ class TrainingRun:
         except Exception as error:
             log.exception("training step failed in run %s", self.run_id)
             self._fail_soft(f"Training step failed: {error!r}. Press Resume to try again, "
-                            "or Reset with other settings.\n" + traceback.format_exc(limit=3))
+                            "or Reset with other settings.\n" + traceback.format_exc(limit=3),
+                            snap.ErrorKind.STEP_FAILED)
             return False
         self._elapsed += time.monotonic() - started
         if not step_losses.is_finite():
             self._fail_soft(
                 f"The losses became NaN or infinite at step {self.trainer.step_count}: the "
                 "run diverged. Lower the learning rates (try half) and press Resume, "
-                "or press Reset to start again.")
+                "or press Reset to start again.", snap.ErrorKind.DIVERGED)
             return False
         averager.add(step_losses)
         return True
 
-    def _fail_soft(self, message: str) -> None:
+    def _fail_soft(self, message: str, kind: snap.ErrorKind) -> None:
         with self._wake:
             self._paused = True
             self._pending_steps = 0
-        self._publish(status=snap.STATUS_PAUSED, error=message)
+        self._publish(status=snap.STATUS_PAUSED, error=message, error_kind=kind)
 
     def _budget_progress(self) -> float:
         """Share of the step or time budget used (whichever is further); 0 = no budget."""
@@ -246,10 +264,11 @@ class TrainingRun:
 
     # ----- publishing -----
     def _publish(self, status: str, evaluate: bool = False, error: Optional[str] = None,
-                 averager: Optional[LossAverager] = None) -> None:
+                 averager: Optional[LossAverager] = None,
+                 error_kind: Optional[snap.ErrorKind] = None) -> None:
         fields: dict = {"run_status": status}
         if error is not None:
-            fields["error"] = error
+            fields.update(error=error, error_kind=error_kind)
         if self.trainer is not None:
             started = time.monotonic()
             fields.update(self._progress_fields())
@@ -265,15 +284,16 @@ class TrainingRun:
     def _progress_fields(self) -> dict:
         trainer = self.trainer
         split = trainer.split
-        real_images = trainer.step_count * (self.config.batch_size
-                                            + self.config.labeled_batch_size)
+        per_second = 1.0 / self._elapsed if self._elapsed > 0 else 0.0
         d_lr, g_lr = trainer.current_learning_rates()
         return {
             "class_names": split.spec.class_names,
             "step": trainer.step_count,
             "epoch": trainer.unlabeled.epoch,
             "elapsed_s": self._elapsed,
-            "images_per_second": real_images / self._elapsed if self._elapsed > 0 else 0.0,
+            # New unlabeled images only: the labeled batch re-draws the same few images.
+            "images_per_second": trainer.step_count * self.config.batch_size * per_second,
+            "steps_per_second": trainer.step_count * per_second,
             "d_lr": d_lr, "g_lr": g_lr,
             "base_d_lr": trainer.base_d_lr, "base_g_lr": trainer.base_g_lr,
             "data_source": split.source, "data_notice": split.notice,
@@ -282,19 +302,23 @@ class TrainingRun:
     def _evaluation_fields(self, averager: Optional[LossAverager]) -> dict:
         with self._model_lock:
             result = self.evaluator.evaluate(self.trainer)
+        accuracies = {
+            "test_accuracy": result.test.sgan,
+            "baseline_test_accuracy": result.test.baseline,
+            "validation_accuracy": result.validation.sgan,
+            "baseline_validation_accuracy": result.validation.baseline,
+        }
         if averager is not None and averager.count:
             row = averager.pop()
             row.update(step=self.trainer.step_count, seconds=self._elapsed,
-                       test_accuracy=result.test_accuracy,
-                       baseline_test_accuracy=result.baseline_test_accuracy
-                       if result.baseline_test_accuracy is not None else np.nan)
+                       **{k: np.nan if v is None else v for k, v in accuracies.items()})
             self.history.append(row)
         return {
-            "test_accuracy": result.test_accuracy,
-            "baseline_test_accuracy": result.baseline_test_accuracy,
-            "fake_rejection_rate": result.fake_rejection_rate,
-            "false_rejection_rate": result.false_rejection_rate,
-            "confusion": result.confusion,
+            **accuracies,
+            "accuracy_model": self.trainer.accuracy_model_name,
+            "fake_rejection_rate": result.game.fake_rejection_rate,
+            "false_rejection_rate": result.game.false_rejection_rate,
+            "confusion": result.game.confusion,
             "samples": result.samples,
             "inspection": result.inspection,
             "features": result.features,
@@ -302,21 +326,47 @@ class TrainingRun:
         }
 
     # ----- after the run -----
-    def full_test_accuracies(self) -> tuple[float, Optional[float]]:
-        """SGAN and baseline accuracy on the whole official test set."""
+    def final_figures(self) -> dict:
+        """Accuracies (validation and the whole official test set) and the game's
+        figures on the whole test set, for metrics.json; each says which model."""
         with self._model_lock:
-            return self.evaluator.test_accuracies(self.trainer, full=True)
+            test = self.evaluator.test_accuracies(self.trainer, full=True)
+            validation = self.evaluator.validation_accuracies(self.trainer)
+            game = self.evaluator.final_game_figures(self.trainer)
+        return {
+            "test_accuracy": test.sgan,
+            "baseline_test_accuracy": test.baseline,
+            "validation_accuracy": validation.sgan,
+            "baseline_validation_accuracy": validation.baseline,
+            "accuracy_model": self.trainer.accuracy_model_name,
+            "fake_rejection_rate": game.fake_rejection_rate,
+            "false_rejection_rate": game.false_rejection_rate,
+            "rejection_model": "live",
+            "test_images": int(len(self.trainer.split.test_targets)),
+            "validation_images": int(len(self.trainer.split.validation_targets)),
+            "precision": self.trainer.precision,  # what "auto" resolved to here
+            "device": str(self.trainer.device),
+        }
+
+    def checkpoint_state(self) -> dict:
+        """Everything a checkpoint holds, taken between steps (the caller need not
+        know the run's insides)."""
+        with self._model_lock:
+            if self.trainer is None:
+                raise CheckpointError("Nothing to save yet: the run has not built its models.")
+            return {
+                "config": self.config.to_dict(),
+                "labeled_indices": torch.as_tensor(self.trainer.split.labeled_indices),
+                "trainer": self.trainer.state_dict(),
+                "history": list(self.history.rows),
+                "elapsed_s": float(self._elapsed),
+            }
 
     def save_checkpoint(self, path) -> None:
-        from sgan_core.checkpoints import save_run  # late: checkpoints imports run types
-
-        with self._model_lock:
-            save_run(path, self)
+        save_state(path, self.checkpoint_state())
 
     @classmethod
     def from_checkpoint(cls, path) -> "TrainingRun":
-        from sgan_core.checkpoints import load_run
-
         cfg, restore = load_run(path)
         return cls(cfg, restore=restore)
 

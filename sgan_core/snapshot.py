@@ -6,6 +6,7 @@ from here.
 """
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -13,14 +14,36 @@ import numpy as np
 
 from sgan_core.config import TrainConfig
 
-# Run states, in the order a run usually moves through them.
-STATUS_IDLE = "idle"  # created, not started
-STATUS_LOADING = "loading"  # thread started, reading data / building models
-STATUS_RUNNING = "running"
-STATUS_PAUSED = "paused"  # by the user, or by an error (see Snapshot.error)
-STATUS_FINISHED = "finished"  # step/time budget reached
-STATUS_STOPPED = "stopped"  # stopped by the user
-STATUS_FAILED = "failed"  # could not start (bad data, bad settings)
+class RunStatus(str, enum.Enum):
+    """Run states, in the order a run usually moves through them. A str enum: it
+    compares equal to its value, so "running" in a test or a URL still matches."""
+
+    IDLE = "idle"  # created, not started
+    LOADING = "loading"  # thread started, reading data / building models
+    RUNNING = "running"
+    PAUSED = "paused"  # by the user, or by an error (see Snapshot.error)
+    FINISHED = "finished"  # step/time budget reached
+    STOPPED = "stopped"  # stopped by the user
+    FAILED = "failed"  # could not start (bad data, bad settings) or crashed
+
+
+class ErrorKind(str, enum.Enum):
+    """What went wrong, for code to decide on (exit codes, which advice to give);
+    Snapshot.error holds the words for people."""
+
+    BAD_INPUT = "bad_input"  # the settings or the data cannot work: change them
+    DIVERGED = "diverged"  # losses became NaN or infinite: lower the learning rates
+    STEP_FAILED = "step_failed"  # an exception inside a training step
+    CRASHED = "crashed"  # anything else (evaluation, publishing, building)
+
+
+STATUS_IDLE = RunStatus.IDLE
+STATUS_LOADING = RunStatus.LOADING
+STATUS_RUNNING = RunStatus.RUNNING
+STATUS_PAUSED = RunStatus.PAUSED
+STATUS_FINISHED = RunStatus.FINISHED
+STATUS_STOPPED = RunStatus.STOPPED
+STATUS_FAILED = RunStatus.FAILED
 
 HISTORY_COLUMNS = (
     "step",
@@ -33,6 +56,8 @@ HISTORY_COLUMNS = (
     "baseline_loss",
     "test_accuracy",
     "baseline_test_accuracy",
+    "validation_accuracy",
+    "baseline_validation_accuracy",
 )
 
 
@@ -79,22 +104,26 @@ class Features:
 
 @dataclass(frozen=True)
 class Snapshot:
-    run_status: str  # one of the STATUS_* values
+    run_status: RunStatus
     config: TrainConfig
     class_names: tuple[str, ...] = ()
     step: int = 0
     epoch: float = 0.0  # passes over the unlabeled set
     elapsed_s: float = 0.0  # training time, pauses excluded
-    images_per_second: float = 0.0  # real (labeled + unlabeled) images consumed per s
+    images_per_second: float = 0.0  # unlabeled real images per second of training
+    steps_per_second: float = 0.0  # training steps per second of training
     d_lr: float = 0.0  # current learning rates (base rates after the decay schedule)
     g_lr: float = 0.0
     base_d_lr: float = 0.0  # base rates the user set (what a sidebar should show/send)
     base_g_lr: float = 0.0
-    test_accuracy: Optional[float] = None  # SGAN (EMA weights if enabled), eval subset
+    test_accuracy: Optional[float] = None  # SGAN (its accuracy model), eval test subset
     baseline_test_accuracy: Optional[float] = None  # supervised-only, same labels
-    fake_rejection_rate: Optional[float] = None  # fakes classified as fake
-    false_rejection_rate: Optional[float] = None  # real test images classified as fake
-    confusion: Optional[np.ndarray] = None  # (N+1, N+1) int counts, rows = truth
+    validation_accuracy: Optional[float] = None  # SGAN on the validation slice
+    baseline_validation_accuracy: Optional[float] = None  # baseline, validation slice
+    accuracy_model: str = "ema"  # accuracies come from "ema" (weight average) or "live" D
+    fake_rejection_rate: Optional[float] = None  # fakes classified as fake (live D)
+    false_rejection_rate: Optional[float] = None  # real test images called fake (live D)
+    confusion: Optional[np.ndarray] = None  # (N+1, N+1) int counts, rows = truth (live D)
     history: dict[str, np.ndarray] = field(default_factory=dict)  # HISTORY_COLUMNS
     samples: Optional[Samples] = None
     inspection: Optional[Inspection] = None
@@ -102,6 +131,7 @@ class Snapshot:
     data_source: str = ""  # where the images came from, for the page to say
     data_notice: Optional[str] = None  # e.g. "using the bundled subset because ..."
     error: Optional[str] = None  # what went wrong and what to do; None when fine
+    error_kind: Optional[ErrorKind] = None  # what kind of problem `error` describes
     version: int = 0  # increases with every publish; readers can skip unchanged ones
     evaluation_version: int = 0  # increases with every evaluation: charts redraw on this
 

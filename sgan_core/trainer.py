@@ -11,12 +11,15 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from sgan_core import losses
 from sgan_core.batches import LabeledSampler, UnlabeledSampler, random_shift, to_unit_range
 from sgan_core.config import TrainConfig
 from sgan_core.data import Split
-from sgan_core.models import Discriminator, Generator, data_dependent_init
+from sgan_core.device import resolve_device
+from sgan_core.models import (Discriminator, Generator, attach_generator, data_dependent_init,
+                              initialise)
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,9 @@ class StepLosses:
 
 
 def _adam(params, lr: float, beta1: float) -> torch.optim.Adam:
-    return torch.optim.Adam(params, lr=lr, betas=(beta1, 0.999))
+    # fused: one kernel over all parameters instead of a dozen elementwise passes each
+    # (same update; Adam was a quarter of the step's time unfused).
+    return torch.optim.Adam(params, lr=lr, betas=(beta1, 0.999), fused=True)
 
 
 class ModelAverage:
@@ -51,13 +56,14 @@ class ModelAverage:
         self.decay = decay
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
         self.updates = 0
+        self._averaged = list(self.model.parameters())
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
         self.updates += 1
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        for averaged, current in zip(self.model.parameters(), model.parameters()):
-            averaged.lerp_(current, 1.0 - decay)
+        # One multi-tensor kernel for all weights instead of one lerp_ launch each.
+        torch._foreach_lerp_(self._averaged, list(model.parameters()), 1.0 - decay)
 
 
 @functools.cache  # the CPU does not change while the process runs
@@ -86,12 +92,14 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, split: Split) -> None:
         self.cfg = cfg
         self.split = split
-        spec = split.spec
-        torch.manual_seed(cfg.seed)  # init and the noise/dropout layers' draws
-        self.rng = torch.Generator().manual_seed(cfg.seed)  # batches, shifts, z
-        self.discriminator = Discriminator(cfg, spec.channels, spec.image_size, spec.num_classes)
-        self.generator = Generator(cfg, spec.channels, spec.image_size)
-        self.baseline = Discriminator(cfg, spec.channels, spec.image_size, spec.num_classes)
+        self.device = resolve_device(cfg.device)
+        # Every random draw of the run comes from one of these, never from torch's global
+        # generator, so two runs in one process (the page allows two) cannot change each
+        # other's numbers: `rng` for batches, shifts and z; `layer_rng` for the noise and
+        # dropout layers (on the device they run on). Both are saved in checkpoints.
+        self.rng = torch.Generator().manual_seed(cfg.seed)
+        self.layer_rng = torch.Generator(self.device).manual_seed(cfg.seed + 1)
+        self.discriminator, self.generator, self.baseline = self._build_models(split.spec)
         if cfg.data_init:
             self._data_init(split)
         self.d_optimizer = _adam(self.discriminator.parameters(), cfg.d_lr, cfg.adam_beta1)
@@ -104,33 +112,55 @@ class Trainer:
         self.labeled = LabeledSampler(split.labeled_images, split.labeled_targets,
                                       cfg.labeled_batch_size, self.rng)
         self.unlabeled = UnlabeledSampler(split.unlabeled_images, cfg.batch_size, self.rng)
+        # Feature matching's real-side target: a second, independent pass over the
+        # unlabeled images (Improved-GAN's trainx_unl2), so G chases D's view of images D
+        # did not just train on.
+        self.feature_targets = UnlabeledSampler(split.unlabeled_images, cfg.batch_size,
+                                                self.rng)
         self.base_d_lr, self.base_g_lr = cfg.d_lr, cfg.g_lr
         self.precision = resolve_precision(cfg.precision)
         self.step_count = 0
         # Share of the run's budget used so far, set by whoever knows the budget (the
         # run loop); drives the lr_decay_to_budget schedule.
         self.budget_progress = 0.0
-        # The noise and dropout layers draw from torch's global generator, which anything
-        # else in the process may also use. Each step swaps in this private stream (saved
-        # in checkpoints), so a run's steps do not depend on what else ran in between and
-        # a resumed run continues exactly where it stopped.
-        self.layer_rng_state = torch.Generator().manual_seed(cfg.seed + 1).get_state()
+
+    def _build_models(self, spec) -> tuple[Discriminator, Generator, Discriminator]:
+        """D, G and the baseline, initialised from the run's own seed and moved to the
+        run's device; D's and the baseline's random layers draw from `layer_rng`."""
+        init_rng = torch.Generator().manual_seed(self.cfg.seed + 3)
+        models = (Discriminator(self.cfg, spec.channels, spec.image_size, spec.num_classes),
+                  Generator(self.cfg, spec.channels, spec.image_size),
+                  Discriminator(self.cfg, spec.channels, spec.image_size, spec.num_classes))
+        for model in models:
+            initialise(model, init_rng)
+            model.to(self.device)
+            attach_generator(model, self.layer_rng)
+        return models
 
     def _data_init(self, split: Split) -> None:
         """Same data-dependent init for D and the baseline, from unlabeled images only."""
         index = torch.randperm(len(split.unlabeled_images), generator=self.rng)[:500]
-        images = to_unit_range(split.unlabeled_images[index])
+        images = to_unit_range(split.unlabeled_images[index]).to(self.device)
         data_dependent_init(self.discriminator, images)
         data_dependent_init(self.baseline, images)
 
     # ----- evaluation models -----
+    # Accuracy is measured on the weight averages (smoother, what a user would deploy);
+    # everything about the game against G (fakes caught, reals rejected, verdicts on
+    # samples) on the live D, the one G actually plays against: the average lags about
+    # 1/(1 - ema_decay) steps behind and never met the current generator.
     @property
-    def eval_discriminator(self) -> nn.Module:
+    def accuracy_discriminator(self) -> nn.Module:
         return self.d_average.model if self.cfg.ema_decay > 0 else self.discriminator
 
     @property
-    def eval_baseline(self) -> nn.Module:
+    def accuracy_baseline(self) -> nn.Module:
         return self.baseline_average.model if self.cfg.ema_decay > 0 else self.baseline
+
+    @property
+    def accuracy_model_name(self) -> str:
+        """Which weights the accuracy figures come from, for people and metrics.json."""
+        return "ema" if self.cfg.ema_decay > 0 else "live"
 
     # ----- learning rates -----
     def set_learning_rates(self, d_lr: float | None = None, g_lr: float | None = None) -> None:
@@ -162,48 +192,58 @@ class Trainer:
         return self.cfg.unsupervised_weight * factor
 
     # ----- the step -----
-    def _real_batches(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        shift = self.cfg.augment_shift
+    def _augment(self, images: torch.Tensor) -> torch.Tensor:
+        """The random shift every image D sees gets, real or generated alike, so a
+        padded border is no cue for "real"."""
+        return random_shift(images, self.cfg.augment_shift, self.rng)
+
+    def _real_batch(self, sampler: UnlabeledSampler) -> torch.Tensor:
+        return self._augment(to_unit_range(sampler.next_batch()).to(self.device))
+
+    def _fakes(self, count: int) -> torch.Tensor:
+        noise = self.generator.sample_noise(count, self.rng).to(self.device)
+        return self._augment(self.generator(noise))
+
+    def _batches(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(labeled images, their targets, unlabeled images), augmented, on the device."""
         labeled_images, targets = self.labeled.next_batch()
-        unlabeled_images = self.unlabeled.next_batch()
-        labeled = random_shift(to_unit_range(labeled_images), shift, self.rng)
-        unlabeled = random_shift(to_unit_range(unlabeled_images), shift, self.rng)
-        return labeled, targets, unlabeled
+        labeled = self._augment(to_unit_range(labeled_images).to(self.device))
+        return labeled, targets.to(self.device), self._real_batch(self.unlabeled)
 
     def train_step(self) -> StepLosses:
         """(1) update D on labeled, unlabeled and generated images, (2) update G,
         then one step of the baseline on the very same labeled batch."""
         self._apply_schedule()
-        labeled, targets, unlabeled = self._real_batches()
-        with torch.random.fork_rng(devices=[]), self._precision():
-            torch.set_rng_state(self.layer_rng_state)
-            sup, real, fake, features_unlabeled = self._update_discriminator(
-                labeled, targets, unlabeled)
-            g_loss = self._update_generator(features_unlabeled)
+        labeled, targets, unlabeled = self._batches()
+        with self._precision():
+            sup, real, fake = self._update_discriminator(labeled, targets, unlabeled)
+            g_loss = self._update_generator()
             b_loss = self._update_baseline(labeled, targets) if self.cfg.train_baseline else 0.0
-            self.layer_rng_state = torch.get_rng_state()
         self.step_count += 1
-        return StepLosses(sup, real, fake, g_loss, b_loss)
+        return StepLosses(sup.item(), real.item(), fake.item(), g_loss.item(),
+                          float(b_loss))
 
     def _precision(self) -> contextlib.AbstractContextManager:
         """bfloat16 autocast of the matmuls when asked; the discriminator hands float32
         logits and features to the losses either way (models.Discriminator.forward)."""
         if self.precision == "bfloat16":
-            return torch.autocast("cpu", dtype=torch.bfloat16)
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
     def _update_discriminator(self, labeled, targets, unlabeled):
         self.discriminator.train()
         self.generator.train()
         with torch.no_grad():
-            fake = self.generator(self.generator.sample_noise(len(unlabeled), self.rng))
+            fake = self._fakes(len(unlabeled))
         # One forward pass over all three batches: D has no batch norm, so this equals
         # three separate passes and is faster on a CPU.
         logits, features = self.discriminator(torch.cat([labeled, unlabeled, fake]))
-        n_lab, n_unl = len(labeled), len(unlabeled)
-        logits_labeled = logits[:n_lab]  # (L, N)
-        logits_unlabeled = logits[n_lab:n_lab + n_unl]  # (B, N)
-        logits_fake = logits[n_lab + n_unl:]  # (B, N)
+        logits_labeled, logits_unlabeled, logits_fake = split_batches(
+            logits, len(labeled), len(unlabeled))
+        # Kept only for feature_matching_target="same_batch" (the earlier choice;
+        # bench/README.md compares the two on validation).
+        self._same_batch_features = split_batches(features, len(labeled),
+                                                  len(unlabeled))[1].detach()
         sup = losses.supervised_loss(logits_labeled, targets)
         real = losses.real_unsupervised_loss(logits_unlabeled)
         fake_loss = losses.fake_unsupervised_loss(logits_fake)
@@ -212,26 +252,37 @@ class Trainer:
         d_loss.backward()
         self.d_optimizer.step()
         self.d_average.update(self.discriminator)
-        features_unlabeled = features[n_lab:n_lab + n_unl].detach()
-        return sup.item(), real.item(), fake_loss.item(), features_unlabeled
+        return sup.detach(), real.detach(), fake_loss.detach()
 
-    def _update_generator(self, features_unlabeled: torch.Tensor) -> float:
+    def _update_generator(self) -> torch.Tensor:
         self.discriminator.requires_grad_(False)  # G's step must not touch D's grads
         try:
-            noise = self.generator.sample_noise(len(features_unlabeled), self.rng)
-            logits_fake, features_fake = self.discriminator(self.generator(noise))
-            if self.cfg.generator_loss == "feature_matching":
-                g_loss = losses.feature_matching_loss(features_unlabeled, features_fake)
-            else:
-                g_loss = losses.non_saturating_loss(logits_fake)
+            # D's weight-normed weights are computed once for both passes below.
+            with parametrize.cached():
+                logits_fake, features_fake = self.discriminator(self._fakes(self.cfg.batch_size))
+                if self.cfg.generator_loss == "feature_matching":
+                    g_loss = losses.feature_matching_loss(self._feature_target(),
+                                                          features_fake)
+                else:
+                    g_loss = losses.non_saturating_loss(logits_fake)
             self.g_optimizer.zero_grad(set_to_none=True)
             g_loss.backward()
             self.g_optimizer.step()
         finally:
             self.discriminator.requires_grad_(True)
-        return g_loss.item()
+        return g_loss.detach()
 
-    def _update_baseline(self, labeled: torch.Tensor, targets: torch.Tensor) -> float:
+    @torch.no_grad()
+    def _feature_target(self) -> torch.Tensor:
+        """Real features for feature matching: a fresh unlabeled batch through the D
+        that was just updated (Salimans et al.'s reference code), not the batch D
+        trained on before its update."""
+        if self.cfg.feature_matching_target == "same_batch":
+            return self._same_batch_features
+        _, features = self.discriminator(self._real_batch(self.feature_targets))
+        return features
+
+    def _update_baseline(self, labeled: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         self.baseline.train()
         logits, _ = self.baseline(labeled)
         loss = losses.supervised_loss(logits, targets)
@@ -239,7 +290,7 @@ class Trainer:
         loss.backward()
         self.baseline_optimizer.step()
         self.baseline_average.update(self.baseline)
-        return loss.item()
+        return loss.detach()
 
     # ----- state for checkpoints -----
     def state_dict(self) -> dict:
@@ -249,16 +300,16 @@ class Trainer:
             "baseline": self.baseline.state_dict(),
             "d_average": self.d_average.model.state_dict(),
             "baseline_average": self.baseline_average.model.state_dict(),
-            "average_updates": self.d_average.updates,
+            "d_average_updates": self.d_average.updates,
+            "baseline_average_updates": self.baseline_average.updates,
             "d_optimizer": self.d_optimizer.state_dict(),
             "g_optimizer": self.g_optimizer.state_dict(),
             "baseline_optimizer": self.baseline_optimizer.state_dict(),
             "rng": self.rng.get_state(),
-            "layer_rng": self.layer_rng_state.clone(),
+            "layer_rng": self.layer_rng.get_state(),
             "step_count": self.step_count,
-            "images_seen": self.unlabeled.images_seen,
-            "unlabeled_order": self.unlabeled.order.clone(),
-            "unlabeled_position": self.unlabeled.position,
+            "unlabeled": self.unlabeled.state_dict(),
+            "feature_targets": self.feature_targets.state_dict(),
             "base_lrs": [self.base_d_lr, self.base_g_lr],
         }
 
@@ -268,17 +319,22 @@ class Trainer:
         self.baseline.load_state_dict(state["baseline"])
         self.d_average.model.load_state_dict(state["d_average"])
         self.baseline_average.model.load_state_dict(state["baseline_average"])
-        self.d_average.updates = self.baseline_average.updates = state["average_updates"]
+        self.d_average.updates = int(state["d_average_updates"])
+        self.baseline_average.updates = int(state["baseline_average_updates"])
         self.d_optimizer.load_state_dict(state["d_optimizer"])
         self.g_optimizer.load_state_dict(state["g_optimizer"])
         self.baseline_optimizer.load_state_dict(state["baseline_optimizer"])
         self.rng.set_state(state["rng"])
+        self.layer_rng.set_state(state["layer_rng"])
         self.step_count = int(state["step_count"])
-        self.unlabeled.images_seen = int(state["images_seen"])
-        if "layer_rng" in state:  # absent from checkpoints saved before it existed
-            self.layer_rng_state = state["layer_rng"].clone()
-        order = state.get("unlabeled_order")
-        if order is not None and len(order) == len(self.unlabeled.order):
-            self.unlabeled.order = order.clone()
-            self.unlabeled.position = int(state["unlabeled_position"])
+        self.unlabeled.load_state_dict(state["unlabeled"])
+        self.feature_targets.load_state_dict(state["feature_targets"])
         self.base_d_lr, self.base_g_lr = (float(v) for v in state["base_lrs"])
+
+
+def split_batches(logits: torch.Tensor, n_labeled: int, n_unlabeled: int
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """D's outputs on cat([labeled, unlabeled, fake]) back into the three batches."""
+    return (logits[:n_labeled],  # (L, N)
+            logits[n_labeled:n_labeled + n_unlabeled],  # (B, N)
+            logits[n_labeled + n_unlabeled:])  # (B, N)

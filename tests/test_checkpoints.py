@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgan_core.checkpoints import FORMAT_VERSION, CheckpointError, load_run, save_run
+from sgan_core.checkpoints import FORMAT_VERSION, CheckpointError, load_run
 from sgan_core.config import TrainConfig
 from sgan_core.run import TrainingRun
 from tiny_config import tiny_cfg as shared_tiny_cfg
@@ -46,8 +46,9 @@ def weights(run: TrainingRun) -> dict[str, torch.Tensor]:
     for name in ("discriminator", "generator", "baseline"):
         for key, value in getattr(trainer, name).state_dict().items():
             out[f"{name}.{key}"] = value.clone()
-    for key, value in trainer.d_average.model.state_dict().items():
-        out[f"d_average.{key}"] = value.clone()
+    for name in ("d_average", "baseline_average"):
+        for key, value in getattr(trainer, name).model.state_dict().items():
+            out[f"{name}.{key}"] = value.clone()
     return out
 
 
@@ -167,4 +168,4 @@ def test_pickled_code_is_refused_and_never_runs(tmp_path):
 def test_saving_before_the_models_exist_is_refused(idx_dataset, tmp_path):
     run = TrainingRun(tiny_cfg(idx_dataset()))
     with pytest.raises(CheckpointError, match="Nothing to save"):
-        save_run(tmp_path / "x.pt", run)
+        run.save_checkpoint(tmp_path / "x.pt")

@@ -113,12 +113,20 @@ def test_tiny_run_writes_metrics_history_and_checkpoint(idx_dataset, tmp_path, c
     assert 0.0 <= metrics["baseline_test_accuracy"] <= 1.0
     assert metrics["seconds"] > 0 and metrics["images_per_second"] > 0
     assert metrics["test_images"] == 50  # the final figures use the full test set
-    assert metrics["status"] == "finished" and metrics["error"] is None
+    assert metrics["status"] == "finished"
     assert metrics["precision"] in ("float32", "bfloat16")  # "auto" resolved
+    assert metrics["validation_images"] == 20 and 0 <= metrics["validation_accuracy"] <= 1
+    assert metrics["accuracy_model"] == "ema" and metrics["rejection_model"] == "live"
+    # unlabeled images per second: batch_size (16) per step, not the labeled re-draws
+    assert metrics["images_per_second"] == pytest.approx(
+        16 * metrics["steps_per_second"], rel=0.02)
+    assert metrics["labeled_images_per_second"] == pytest.approx(
+        8 * metrics["steps_per_second"], rel=0.02)
 
     with open(out / "history.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     columns = {"step", "seconds", "test_accuracy", "baseline_test_accuracy",
+               "validation_accuracy", "baseline_validation_accuracy",
                "supervised_loss", "unsupervised_loss", "generator_loss"}
     assert rows and columns <= rows[0].keys()
     assert int(rows[-1]["step"]) == 3
@@ -145,7 +153,48 @@ def test_diverged_run_reports_the_error_and_exits_1(idx_dataset, tmp_path, capsy
     monkeypatch.setattr(Trainer, "train_step", diverging)
     code = cli.main(["train", *tiny_flags(idx_dataset()), "--steps", "50"])
     captured = capsys.readouterr()
-    assert code == 1
-    metrics = json.loads(captured.out)
-    assert metrics["status"] == "paused" and "NaN or infinite" in metrics["error"]
-    assert metrics["steps"] == 1  # it stopped at the first bad step, not at 50
+    assert code == 1 and captured.out == ""
+    assert "diverged at step 1" in captured.err and "--d-lr" in captured.err
+    assert "Resume" not in captured.err  # the CLI has no such button
+
+
+# ----------------------------------------------------------------------------- honest CLI
+
+def test_help_shows_the_cli_defaults_and_the_config_docs(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "torch intra-op threads for this run (default: 2)" in text
+    assert "(default: 5.0)" in text and "(default: 2.0)" not in text
+    assert "labeled examples per class" in text  # the config's own comment
+
+
+def test_an_explicit_data_dir_that_does_not_exist_is_exit_2(tmp_path, capsys):
+    line = bad_input(["train", "--steps", "1", "--data-dir", str(tmp_path / "nope"),
+                      "--download", "false"], capsys)
+    assert "does not exist" in line and "nope" in line
+
+
+def test_an_explicit_data_dir_without_mnist_never_falls_back_to_the_bundle(tmp_path, capsys):
+    line = bad_input(["train", "--steps", "1", "--data-dir", str(tmp_path), "--download",
+                      "false", "--no-progress"], capsys)
+    assert "MNIST was not found" in line and str(tmp_path) in line
+
+
+def test_an_impossible_label_count_is_bad_input(idx_dataset, capsys):
+    flags = tiny_flags(idx_dataset())
+    flags[flags.index("--labels-per-class") + 1] = "100000"
+    line = bad_input(["train", *flags, "--steps", "1"], capsys)
+    assert "labels_per_class" in line or "labels per class" in line
+
+
+def test_resume_takes_a_new_step_budget_and_refuses_other_changes(idx_dataset, tmp_path,
+                                                                  capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", *tiny_flags(idx_dataset()), "--steps", "3", "--out",
+                     str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(out), "--steps", "5", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 5  # 3 + 2 more, not 3 again
+    line = bad_input(["train", "--resume", str(out / "checkpoint.pt"), "--seed", "7"], capsys)
+    assert "--seed cannot change when resuming" in line

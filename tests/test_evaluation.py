@@ -74,7 +74,7 @@ def trained(idx_dataset):
 
 
 def all_arrays(result) -> dict[str, np.ndarray]:
-    arrays = {"confusion": result.confusion}
+    arrays = {"confusion": result.game.confusion}
     for part in ("samples", "inspection", "features"):
         for name, value in vars(getattr(result, part)).items():
             if isinstance(value, np.ndarray):
@@ -86,9 +86,10 @@ def test_evaluate_returns_read_only_arrays_of_the_right_shapes(trained):
     cfg, split, trainer = trained
     result = Evaluator(cfg, split, cfg.noise_dim).evaluate(trainer)
     n, m = split.spec.num_classes, cfg.eval_test_subset
-    assert result.confusion.shape == (n + 1, n + 1)
-    assert result.confusion.sum() == m + FAKES_PER_EVALUATION
-    assert result.confusion[:n].sum() == m and result.confusion[n].sum() == FAKES_PER_EVALUATION
+    confusion = result.game.confusion
+    assert confusion.shape == (n + 1, n + 1)
+    assert confusion.sum() == m + FAKES_PER_EVALUATION
+    assert confusion[:n].sum() == m and confusion[n].sum() == FAKES_PER_EVALUATION
     samples = result.samples
     assert samples.images.shape == (cfg.sample_grid_size, 28, 28, 1)
     assert samples.images.dtype == np.uint8
@@ -120,9 +121,6 @@ def test_evaluate_returns_read_only_arrays_of_the_right_shapes(trained):
         assert array.flags.writeable is False, name
         with pytest.raises(ValueError):
             array.flat[0] = array.flat[0]
-    for rate in (result.test_accuracy, result.baseline_test_accuracy,
-                 result.fake_rejection_rate, result.false_rejection_rate):
-        assert 0.0 <= rate <= 1.0
 
 
 def test_evaluation_figures_agree_with_the_confusion_matrix(trained):
@@ -130,20 +128,50 @@ def test_evaluation_figures_agree_with_the_confusion_matrix(trained):
     evaluator = Evaluator(cfg, split, cfg.noise_dim)
     result = evaluator.evaluate(trainer)
     n, m = split.spec.num_classes, cfg.eval_test_subset
-    confusion = result.confusion
-    assert result.fake_rejection_rate == pytest.approx(confusion[n, n] / FAKES_PER_EVALUATION)
-    assert result.false_rejection_rate == pytest.approx(confusion[:n, n].sum() / m)
+    confusion = result.game.confusion
+    assert result.game.fake_rejection_rate == pytest.approx(
+        confusion[n, n] / FAKES_PER_EVALUATION)
+    assert result.game.false_rejection_rate == pytest.approx(confusion[:n, n].sum() / m)
     # test accuracy is over the N real classes, recomputed here from the EMA model
     images = split.test_images[evaluator.subset]
     targets = split.test_targets[evaluator.subset]
-    logits, _ = predict(trainer.eval_discriminator, images)
-    assert result.test_accuracy == pytest.approx(accuracy(logits, targets))
-    assert evaluator.test_accuracies(trainer) == pytest.approx(
-        (result.test_accuracy, result.baseline_test_accuracy))
-    full, full_baseline = evaluator.test_accuracies(trainer, full=True)
-    logits_all, _ = predict(trainer.eval_discriminator, split.test_images)
-    assert full == pytest.approx(accuracy(logits_all, split.test_targets))
-    assert 0.0 <= full_baseline <= 1.0
+    logits, _ = predict(trainer.d_average.model, images)
+    assert result.test.sgan == pytest.approx(accuracy(logits, targets))
+    assert evaluator.test_accuracies(trainer) == result.test
+    full = evaluator.test_accuracies(trainer, full=True)
+    logits_all, _ = predict(trainer.d_average.model, split.test_images)
+    assert full.sgan == pytest.approx(accuracy(logits_all, split.test_targets))
+    logits_val, _ = predict(trainer.d_average.model, split.validation_images)
+    assert result.validation.sgan == pytest.approx(
+        accuracy(logits_val, split.validation_targets))
+    logits_val_base, _ = predict(trainer.baseline_average.model, split.validation_images)
+    assert result.validation.baseline == pytest.approx(
+        accuracy(logits_val_base, split.validation_targets))
+
+
+def test_accuracy_comes_from_the_averages_and_the_game_from_the_live_d(trained):
+    """Swap in models that answer differently and see which one each figure follows."""
+    cfg, split, trainer = trained
+    evaluator = Evaluator(cfg, split, cfg.noise_dim)
+    n = split.spec.num_classes
+    for model in (trainer.d_average.model, trainer.discriminator):
+        for p in model.head.parameters():
+            p.requires_grad_(False)
+    with torch.no_grad():
+        # live D: every class logit hugely negative -> everything rejected as fake
+        trainer.discriminator.head.parametrizations.weight.original0.zero_()
+        trainer.discriminator.head.bias.fill_(-50.0)
+        # averaged D: class 0 always, never fake
+        trainer.d_average.model.head.parametrizations.weight.original0.zero_()
+        trainer.d_average.model.head.bias.copy_(torch.tensor([50.0] + [0.0] * (n - 1)))
+    result = evaluator.evaluate(trainer)
+    targets = split.test_targets[evaluator.subset]
+    assert result.test.sgan == pytest.approx((targets == 0).float().mean().item())
+    assert result.game.fake_rejection_rate == 1.0 and result.game.false_rejection_rate == 1.0
+    assert (result.samples.verdicts == n).all()  # the sample verdicts: live D too
+    final = evaluator.final_game_figures(trainer)
+    assert final.fake_rejection_rate == 1.0
+    assert final.confusion[:n].sum() == len(split.test_targets)  # the whole test set
 
 
 def test_without_baseline_its_accuracy_is_none(idx_dataset):
@@ -153,8 +181,8 @@ def test_without_baseline_its_accuracy_is_none(idx_dataset):
     trainer.train_step()
     assert trainer.train_step().baseline == 0.0
     result = Evaluator(cfg, split, cfg.noise_dim).evaluate(trainer)
-    assert result.baseline_test_accuracy is None
-    assert 0.0 <= result.test_accuracy <= 1.0
+    assert result.test.baseline is None and result.validation.baseline is None
+    assert trainer.accuracy_model_name == "live"
 
 
 def test_evaluating_does_not_change_the_training_stream(idx_dataset):

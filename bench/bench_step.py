@@ -1,0 +1,127 @@
+"""Step time of Trainer.train_step, this tree against a reference commit, side by side.
+
+    python bench/bench_step.py --data-dir data [--ref d195b05] [--threads 2] [--rounds 5]
+
+Each round times `--steps` steps (after `--warmup`) of this tree and of the reference
+tree (a `git worktree` of --ref), alternating, each in its own fresh process with the
+same config, so a busy neighbour hits both alike. Prints per round and the medians: ms
+per step, achieved GFLOP/s (FLOPs counted by torch.utils.flop_counter over one real
+step), a 1024x1024 matmul's GFLOP/s in the same precision measured in the same process
+(the peak), their ratio (model FLOP utilisation) and the speed-up. Asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs inside a child process, with the tree to measure first on sys.path.
+CHILD = r'''
+import json, os, sys, time, threading
+sys.path.insert(0, sys.argv[1])
+import torch
+torch.set_num_threads(int(sys.argv[3]))
+from sgan_core.config import TrainConfig
+from sgan_core.data import load_split
+from sgan_core.trainer import Trainer
+from torch.utils.flop_counter import FlopCounterMode
+
+args = json.loads(sys.argv[2])
+cfg = TrainConfig(**args["config"])
+split = load_split(cfg)
+trainer = Trainer(cfg, split)
+precision = getattr(trainer, "precision", "float32")
+dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
+
+def matmul_gflops():
+    a = torch.randn(1024, 1024, dtype=dtype); b = torch.randn(1024, 1024, dtype=dtype)
+    for _ in range(3): a @ b
+    times = []
+    for _ in range(10):
+        t = time.perf_counter(); a @ b; times.append(time.perf_counter() - t)
+    return 2 * 1024 ** 3 / sorted(times)[len(times) // 2] / 1e9
+
+def measure():
+    for _ in range(args["warmup"]):
+        trainer.train_step()
+    with FlopCounterMode(display=False) as counter:
+        trainer.train_step()
+    flops = counter.get_total_flops()
+    times = []
+    for _ in range(args["steps"]):
+        t = time.perf_counter(); trainer.train_step(); times.append(time.perf_counter() - t)
+    result.update(ms=1000 * statistics.median(times), gflop=flops / 1e9)
+
+import statistics
+result = {"precision": precision}
+if args["worker_thread"]:  # the way run.py trains: in a worker thread
+    thread = threading.Thread(target=measure); thread.start(); thread.join()
+else:
+    measure()
+result["peak_gflops"] = matmul_gflops()
+print(json.dumps(result))
+'''
+
+
+def measure(tree: Path, config: dict, threads: int, steps: int, warmup: int,
+            worker_thread: bool) -> dict:
+    payload = json.dumps({"config": config, "steps": steps, "warmup": warmup,
+                          "worker_thread": worker_thread})
+    out = subprocess.run([sys.executable, "-c", CHILD, str(tree), payload, str(threads)],
+                         cwd=tree, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def reference_tree(ref: str) -> Path:
+    where = Path(tempfile.gettempdir()) / f"sgan-ref-{ref}"
+    if not where.exists():
+        subprocess.run(["git", "worktree", "add", "-f", "--detach", str(where), ref],
+                       cwd=ROOT, check=True, capture_output=True)
+    return where
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=str(ROOT / "data"))
+    parser.add_argument("--ref", default="d195b05", help="commit to compare against")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--precision", default="auto")
+    parser.add_argument("--worker-thread", action="store_true",
+                        help="train in a worker thread, as run.py does")
+    args = parser.parse_args()
+    config = {"data_dir": args.data_dir, "download": False, "labels_per_class": 10,
+              "num_threads": args.threads, "precision": args.precision}
+    trees = {"this tree": ROOT, f"ref {args.ref}": reference_tree(args.ref)}
+    results: dict[str, list[dict]] = {name: [] for name in trees}
+    for round_ in range(args.rounds):
+        for name, tree in trees.items():
+            row = measure(tree, config, args.threads, args.steps, args.warmup,
+                          args.worker_thread)
+            results[name].append(row)
+            print(f"round {round_} {name:>14}: {row['ms']:6.1f} ms/step "
+                  f"({row['gflop']:.2f} GFLOP/step, peak {row['peak_gflops']:.0f} GFLOP/s, "
+                  f"{row['precision']})", flush=True)
+    medians = {}
+    for name, rows in results.items():
+        ms = statistics.median(r["ms"] for r in rows)
+        peak = statistics.median(r["peak_gflops"] for r in rows)
+        achieved = rows[0]["gflop"] / (ms / 1000)
+        medians[name] = ms
+        print(f"{name:>14}: median {ms:6.1f} ms/step, {achieved:5.0f} GFLOP/s achieved, "
+              f"matmul peak {peak:5.0f} GFLOP/s, MFU {achieved / peak:.1%}")
+    this, ref = medians["this tree"], medians[f"ref {args.ref}"]
+    print(f"speed-up (ref / this): {ref / this:.2f}x at {args.threads} threads"
+          f"{' in a worker thread' if args.worker_thread else ''}")
+
+
+if __name__ == "__main__":
+    main()
