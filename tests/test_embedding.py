@@ -1,4 +1,5 @@
-"""The feature map: projection maths, the embedding service, its UMAP child, the caption.
+"""The feature map: the embedding service, its UMAP child, the panel's caption and
+freeze (the maths are in test_projection.py).
 
 The default tests never import umap (import + numba compile take ~1 min): the service
 tests run stubs from tests/umap_stubs.py in the real child process. The one real UMAP
@@ -20,8 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.panels.embedding import caption
 from sgan_core.embedding_service import EmbeddingService, MapFrame, UmapPhase
-from sgan_core.projection import (UMAP_FIRST_EPOCHS, UMAP_UPDATE_EPOCHS, Method, Projection,
-                                  align_to, clustered_points, pca_2d, umap_start)
+from sgan_core.projection import Method, Projection, clustered_points
 from sgan_core.snapshot import Features
 from sgan_core.umap_child import UPDATE_NICE, UmapChild
 
@@ -78,65 +78,6 @@ def make_service():
         assert service.close()
         assert pid is None or wait_for(lambda: process_gone(pid))
     assert "sgan-embedding" not in {thread.name for thread in threading.enumerate()}
-
-
-# --- maths ----------------------------------------------------------------------------
-
-def test_pca_2d_finds_the_known_principal_axis():
-    rng = np.random.default_rng(0)
-    axis = np.array([1.0, 1.0, 0.0]) / np.sqrt(2)
-    t = rng.normal(scale=10.0, size=500)
-    x = t[:, None] * axis + rng.normal(scale=0.1, size=(500, 3)) + 5.0
-    coords = pca_2d(x)
-    assert coords.shape == (500, 2) and coords.dtype == np.float32
-    assert abs(np.corrcoef(coords[:, 0], t)[0, 1]) > 0.999
-    assert coords[:, 0].var() > 100 * coords[:, 1].var()
-    np.testing.assert_array_equal(coords, pca_2d(x))  # signs are deterministic
-
-
-def test_pca_2d_degenerate_inputs_give_zero_columns():
-    assert pca_2d(np.zeros((0, 5))).shape == (0, 2)
-    assert pca_2d(np.ones((1, 5))).tolist() == [[0.0, 0.0]]
-    one_dim = pca_2d(np.arange(10.0)[:, None])
-    assert np.all(one_dim[:, 1] == 0) and one_dim[:, 0].var() > 0
-
-
-@pytest.mark.parametrize("reflect", [False, True])
-def test_align_to_recovers_a_rotated_scaled_translated_copy(reflect):
-    previous = np.random.default_rng(1).normal(size=(200, 2))
-    angle = 1.1
-    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    if reflect:
-        rotation = rotation @ np.diag([1.0, -1.0])
-    current = 3.7 * previous @ rotation + np.array([10.0, -4.0])
-    assert np.abs(align_to(previous, current) - previous).max() < 1e-4
-
-
-def test_align_to_without_a_usable_previous_frame_is_the_identity():
-    current = np.random.default_rng(2).normal(size=(50, 2))
-    np.testing.assert_allclose(align_to(None, current), current, atol=1e-6)
-    np.testing.assert_allclose(align_to(np.zeros((49, 2)), current), current, atol=1e-6)
-    np.testing.assert_allclose(align_to(current, np.zeros((50, 2))), 0.0)
-
-
-def test_umap_starts_from_the_previous_layout_with_fakes_on_their_nearest_real():
-    real = np.array([[0.0, 0.0], [10.0, 10.0], [20.0, 0.0]])
-    stacked = np.concatenate([real, [[9.0, 9.0], [19.0, 1.0]]])
-    previous = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]], dtype=np.float32)
-    init, epochs = umap_start(stacked, 3, previous)
-    assert epochs == UMAP_UPDATE_EPOCHS
-    np.testing.assert_array_equal(init, [[1, 1], [2, 2], [3, 3], [2, 2], [3, 3]])
-    init, epochs = umap_start(stacked, 3, previous[:2])  # other points: start afresh
-    assert epochs == UMAP_FIRST_EPOCHS and np.allclose(init, pca_2d(stacked))
-
-
-def test_projection_arrays_are_read_only_copies():
-    coords = np.zeros((3, 2))
-    projection = Projection(1, Method.PCA, coords, np.arange(3), np.zeros((0, 2)), 0.0)
-    coords[0, 0] = 5.0
-    assert projection.coords_real[0, 0] == 0.0 and projection.coords_real.dtype == np.float32
-    with pytest.raises(ValueError):
-        projection.coords_real[0, 0] = 1.0
 
 
 # --- the service ----------------------------------------------------------------------
