@@ -3,7 +3,7 @@ training process, through the dashboard's EmbeddingService (UMAP in its own proc
 
     python bench/bench_embedding.py [--points 2000] [--fakes 200] [--dim 128]
                                     [--updates 10] [--loop-s 3] [--pairs 5] [--cold]
-                                    [--control] [--in-process]
+                                    [--control]
 
 Features are random clustered points (10 blobs) shaped like the discriminator's; each
 update nudges them a little, the way consecutive training snapshots differ. The cost to
@@ -15,7 +15,8 @@ windows, because the machine is shared and its load drifts: the UMAP process imp
 and compiling vs paused (SIGSTOP), and back-to-back updates vs an idle service. Loop-rate
 ratios near 1 and waits of a few ms mean the embedding does not slow training.
 `--cold` points NUMBA_CACHE_DIR at a fresh folder, as on a machine that never ran UMAP.
-`--in-process` adds the old way for comparison: umap_fit in a thread of this process; `--control`
+(UMAP in a thread of the server, measured before it moved to a child: bench/README.md.)
+`--control`
 measures an unrelated nice-10 busy process the same way, to tell CPU sharing on a busy
 machine from GIL contention.
 Run it in a fresh process: the start-up figures are only meaningful the first time.
@@ -41,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from sgan_core.embedding_service import EmbeddingService, UmapPhase  # noqa: E402
 from sgan_core.projection import (  # noqa: E402
-    Method, Projection, align_to, clustered_points, pca_2d, standardise)
+    Method, Projection, clustered_points)
 from sgan_core.snapshot import Features  # noqa: E402
 
 RUN = "bench"  # the one run id the service is fed
@@ -59,8 +60,6 @@ def parse_args() -> argparse.Namespace:
                         help="a fresh, empty numba cache for the UMAP child")
     parser.add_argument("--control", action="store_true",
                         help="also measure an unrelated nice-10 busy process (CPU sharing)")
-    parser.add_argument("--in-process", action="store_true",
-                        help="also measure the old in-process UMAP thread (~1.5 min more)")
     return parser.parse_args()
 
 
@@ -258,46 +257,6 @@ def bench_service(args: argparse.Namespace, variants: list[Features]) -> None:
     service.close()
 
 
-def bench_in_process(args: argparse.Namespace, variants: list[Features]) -> None:
-    """The old way, for comparison: umap_fit driven by a thread of this process."""
-    import numba
-
-    from sgan_core.umap_child import umap_fit
-
-    ready, done, updating = threading.Event(), threading.Event(), threading.Event()
-
-    def fit(features: Features, init: np.ndarray, epochs: int) -> np.ndarray:
-        stacked = standardise(np.concatenate([features.real, features.fake]))
-        return umap_fit(stacked, pca_2d(stacked) if init is None else init, epochs)
-
-    def run() -> None:
-        numba.set_num_threads(1)  # per calling thread
-        layout = fit(variants[0], None, 200)  # import, compile and the first fit
-        ready.set()
-        previous, i = None, 0
-        while not done.is_set():
-            if updating.wait(0.05) and not done.is_set():
-                layout = fit(variants[i % 4], layout, 50)
-                previous, i = align_to(previous, layout), i + 1
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    compiling = []
-    while not ready.is_set():
-        compiling.append(measure(args.loop_s))
-    idle = measure(args.loop_s)
-    rate = statistics.median(window.rate for window in compiling)
-    print(f"[in-process, old] umap importing + compiling ({len(compiling)} windows) vs idle "
-          f"after it: loop rate median {rate / idle.rate:.2f}x (min "
-          f"{min(w.rate for w in compiling) / idle.rate:.2f}); longest GIL wait "
-          f"{max(w.stall_s for w in compiling) * 1e3:.0f} ms vs {idle.stall_s * 1e3:.0f} ms")
-    windows = paired(*switch(updating), args.pairs, args.loop_s)
-    print(f"[in-process, old] back-to-back UMAP updates vs none: {describe(windows)}")
-    done.set()
-    updating.set()
-    thread.join()
-
-
 def bench_control(args: argparse.Namespace) -> None:
     """An unrelated nice-10 busy process, paused and resumed like the UMAP process: how
     much of the slowdown is plain CPU sharing on this (shared) machine, not the GIL."""
@@ -320,8 +279,6 @@ def main() -> None:
     bench_service(args, variants)
     if args.control:
         bench_control(args)
-    if args.in_process:
-        bench_in_process(args, variants)
 
 
 if __name__ == "__main__":
