@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from dashboard import controls, state  # noqa: E402
+from dashboard import controls, layout, state  # noqa: E402
 from dashboard.inputs import format_number  # noqa: E402
 from dashboard.panels import (admin, confusion, curves, embedding, inspector, samples,  # noqa: E402
                               status, upload)
@@ -221,9 +221,10 @@ def live_panels(run_id: str, run: Any) -> None:
     def inspector_part() -> None:
         draw_inspector(run.snapshot())
 
+    layout.install()
     status_part()
     charts_part()
-    left, right = st.columns(2, gap="medium")
+    left, right = layout.pair("map")
     with left:
         map_part()
     with right:
@@ -235,7 +236,7 @@ def draw_status(run_id: str, snapshot: Snapshot) -> None:
 
 
 def draw_charts(snapshot: Snapshot) -> None:
-    left, right = st.columns(2, gap="medium")
+    left, right = layout.pair("charts")
     with left:
         guarded("samples", samples.render, snapshot)
     with right:

@@ -1,11 +1,13 @@
-"""Screenshots of the page mid-training for the README (docs/screenshots/).
+"""Screenshots of the page mid-training, at projector and laptop sizes (docs/screenshots/).
 
     python scripts/take_screenshots.py --data-dir data --seconds 90
 
 Starts `streamlit run dashboard/app.py` on a free loopback port (the same way the
-browser test does), presses Start in headless Chromium, waits, and saves the whole page
-and the first screen. Uses the full dataset in --data-dir when it is there, otherwise
-the bundled subset.
+browser test does), presses Start in headless Chromium, waits, then for each window
+size saves what a viewer sees: the top of the page, the samples and confusion matrix,
+the curves, and the feature map and inspector (Streamlit scrolls inside its own
+container, so each is scrolled into view). Also one tall picture of the whole page.
+Uses the full dataset in --data-dir when it is there, otherwise the bundled subset.
 """
 from __future__ import annotations
 
@@ -23,6 +25,25 @@ from tests.e2e.conftest import DashboardServer, launch_chromium  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+SIZES = ((1024, 768), (1366, 900))
+# (file suffix, heading scrolled to the top of the window; None: the top of the page)
+VIEWS = (("top", None), ("charts", "Generated samples"), ("curves", "Training curves"),
+         ("map", "Feature map"))
+
+
+def shoot_views(page, width: int, height: int) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    time.sleep(2)
+    for suffix, heading in VIEWS:
+        if heading is not None:
+            target = page.get_by_role("heading", name=heading).first
+            if target.count() == 0:
+                continue
+            target.evaluate("element => element.scrollIntoView({block: 'start'})")
+        else:
+            page.locator("[data-testid='stMain']").evaluate("e => e.scrollTo(0, 0)")
+        time.sleep(1)
+        page.screenshot(path=str(OUT / f"{width}x{height}-{suffix}.png"))
 
 
 def main() -> None:
@@ -36,23 +57,20 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page = browser.new_page(viewport={"width": SIZES[-1][0], "height": SIZES[-1][1]})
             page.goto(server.url)
             page.wait_for_selector(READY, timeout=60_000)
             page.get_by_role("button", name="Start").click()
             time.sleep(args.seconds)
-            page.wait_for_selector(READY, timeout=30_000)
-            page.screenshot(path=str(OUT / "dashboard-top.png"))
-            # Streamlit scrolls inside its own container, so a "full page" shot needs a
-            # viewport tall enough for every panel.
-            page.set_viewport_size({"width": 1600, "height": 2900})
+            for width, height in SIZES:
+                shoot_views(page, width, height)
+            page.set_viewport_size({"width": 1366, "height": 3200})
             time.sleep(3)
-            page.wait_for_selector(READY, timeout=30_000)
             page.screenshot(path=str(OUT / "dashboard.png"))
             browser.close()
     finally:
         server.stop()
-    print(f"saved {OUT / 'dashboard.png'} and {OUT / 'dashboard-top.png'}")
+    print(f"saved {sorted(p.name for p in OUT.glob('*.png'))}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,32 @@
+"""Side-by-side panel pairs that stack on narrow screens.
+
+At 1024 px with the sidebar open the main column is about 540 px wide: two panels side
+by side got 260 px each, where the confusion matrix's counts overlapped and the sample
+captions shrank to a few pixels (issue 12). Streamlit only stacks columns below 640 px,
+so pairs made here carry a key that this CSS stacks below WIDE_ENOUGH_PX.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+WIDE_ENOUGH_PX = 1200  # at 1366 px two panels get about 430 px each: readable
+PAIR_PREFIX = "pair_"
+CSS = f"""<style>
+@media (max-width: {WIDE_ENOUGH_PX}px) {{
+  [class*="st-key-{PAIR_PREFIX}"] [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
+  [class*="st-key-{PAIR_PREFIX}"] [data-testid="stColumn"] {{ min-width: 100%; }}
+}}
+</style>"""
+
+
+def install() -> None:
+    """Once per script run, before the pairs (a style element takes no room)."""
+    st.html(CSS)
+
+
+def pair(name: str) -> list[Any]:
+    """Two columns side by side on wide screens, one above the other on narrow ones."""
+    with st.container(key=f"{PAIR_PREFIX}{name}"):
+        return st.columns(2, gap="medium")
