@@ -144,3 +144,26 @@ def _scenario(page, server, shots: Path, expect) -> None:
     assert "Uncaught app execution" not in log, (
         "the server logged an exception in a script run (it flashes on the page):\n"
         + log[log.index("Uncaught app execution"):][:3000])
+
+
+def test_a_paused_tab_follows_a_resume_in_another_tab(browser, dashboard_server) -> None:
+    """Issue 12: a paused tab kept showing "paused" for 30+ s after another tab resumed."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        first, second = context.new_page(), context.new_page()
+        first.goto(dashboard_server.url)
+        first.wait_for_selector(APP_IDLE, timeout=30_000)
+        sidebar_button(first, "Start").click()
+        first.wait_for_url(RUN_IN_URL, timeout=30_000)
+        wait_until(lambda: metric_value(first, "State") == "running", 60, "the run to start")
+        sidebar_button(first, "Pause").click()
+        wait_until(lambda: metric_value(first, "State") == "paused", 20, "'paused'")
+        second.goto(first.url)
+        wait_until(lambda: metric_value(second, "State") == "paused", 30, "the second tab")
+        sidebar_button(second, "Resume").click()
+        wait_until(lambda: metric_value(first, "State") == "running", 5,
+                   "the first tab to show the resumed run")
+        sidebar_button(first, "Stop").click()
+        wait_until(lambda: metric_value(first, "State") == "stopped", 20, "'stopped'")
+    finally:
+        context.close()
