@@ -102,8 +102,8 @@ def _game_figures(real_verdicts: torch.Tensor, targets: torch.Tensor,
 
 
 class Evaluator:
-    """Fixed test subset, fixed grid noise and its own RNG, so evaluation never changes
-    the training stream (a run is deterministic whether or not the page is open)."""
+    """Fixed test subset, fixed grid noise and its own random numbers, so evaluation never
+    changes the training stream (a run is deterministic whether or not the page is open)."""
 
     def __init__(self, cfg: TrainConfig, split: Split, noise_dim: int) -> None:
         self.cfg = cfg
@@ -113,7 +113,14 @@ class Evaluator:
         self.subset = order[:cfg.eval_test_subset]
         self.grid_noise = torch.rand(cfg.sample_grid_size, noise_dim,
                                      generator=torch.Generator().manual_seed(cfg.seed + 1))
-        self.fake_rng = torch.Generator().manual_seed(cfg.seed + 2)
+
+    def fresh_fake_noise(self, step: int) -> torch.Tensor:
+        """Noise for the fresh fakes of an evaluation at `step`: new every step, yet a
+        function of (seed, step) alone, so the evaluator holds no moving state and a
+        resumed run's figures match the uninterrupted run's however often either was
+        evaluated."""
+        generator = torch.Generator().manual_seed((self.cfg.seed + 2) * 1_000_003 + step)
+        return torch.rand(FAKES_PER_EVALUATION, self.cfg.noise_dim, generator=generator)
 
     def accuracies(self, trainer, images: torch.Tensor, targets: torch.Tensor) -> Accuracies:
         """SGAN and baseline accuracy (their accuracy models) on these images."""
@@ -158,8 +165,7 @@ class Evaluator:
         live = trainer.discriminator  # the game's figures: see Trainer's note
         images, targets = self.split.test_images[self.subset], self.split.test_targets[self.subset]
         real_logits, real_features = predict(live, images)
-        noise = torch.rand(FAKES_PER_EVALUATION, self.cfg.noise_dim, generator=self.fake_rng)
-        fakes = self._generate(trainer, noise)
+        fakes = self._generate(trainer, self.fresh_fake_noise(trainer.step_count))
         fake_logits, fake_features = predict(live, fakes)
         n = self.split.spec.num_classes
         return Evaluation(

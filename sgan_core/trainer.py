@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn.utils import parametrize
 
 from sgan_core import losses
 from sgan_core.batches import LabeledSampler, UnlabeledSampler, random_shift, to_unit_range
@@ -257,14 +256,13 @@ class Trainer:
     def _update_generator(self) -> torch.Tensor:
         self.discriminator.requires_grad_(False)  # G's step must not touch D's grads
         try:
-            # D's weight-normed weights are computed once for both passes below.
-            with parametrize.cached():
-                logits_fake, features_fake = self.discriminator(self._fakes(self.cfg.batch_size))
-                if self.cfg.generator_loss == "feature_matching":
-                    g_loss = losses.feature_matching_loss(self._feature_target(),
-                                                          features_fake)
-                else:
-                    g_loss = losses.non_saturating_loss(logits_fake)
+            # (No parametrize.cached() around these two passes: its cache is process-wide,
+            # so another run's thread would read stale weights from it.)
+            logits_fake, features_fake = self.discriminator(self._fakes(self.cfg.batch_size))
+            if self.cfg.generator_loss == "feature_matching":
+                g_loss = losses.feature_matching_loss(self._feature_target(), features_fake)
+            else:
+                g_loss = losses.non_saturating_loss(logits_fake)
             self.g_optimizer.zero_grad(set_to_none=True)
             g_loss.backward()
             self.g_optimizer.step()

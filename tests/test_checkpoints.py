@@ -85,15 +85,20 @@ def test_round_trip_restores_config_labels_weights_and_history(saved):
         assert resumed.snapshot().step == 4
         np.testing.assert_array_equal(resumed.snapshot().history["step"], [2, 4])
 
-        # it continues from step 4, exactly as the original would have. One run steps at
-        # a time: runs training at the same moment share torch's global generator, which
-        # the models' noise layers draw from.
+        assert resumed.trainer.baseline_average.updates == run.trainer.baseline_average.updates
+
+        # it continues from step 4 exactly as the original would have, both stepping at
+        # once (each run draws from its own generators), and its next evaluation, made
+        # on fresh fakes from the saved stream, gives the same figures.
         resumed.step(1)
-        wait_for(lambda: resumed.snapshot().step == 5, what="the resumed run at step 5")
         run.step(1)
+        wait_for(lambda: resumed.snapshot().step == 5, what="the resumed run at step 5")
         wait_for(lambda: run.snapshot().step == 5, what="the original run at step 5")
         after_original, after_resumed = weights(run), weights(resumed)
         assert all(torch.equal(after_original[k], after_resumed[k]) for k in after_original)
+        np.testing.assert_array_equal(run.snapshot().confusion, resumed.snapshot().confusion)
+        np.testing.assert_array_equal(run.snapshot().inspection.p_fake_generated,
+                                      resumed.snapshot().inspection.p_fake_generated)
         assert resumed.history.rows[-1]["step"] == 5
         resumed.resume()
         wait_for(lambda: resumed.snapshot().step > 5, what="the resumed run training on")

@@ -201,3 +201,12 @@ def test_fixed_zero_discriminator_has_exactly_n_outputs():
         logits, features = model(torch.zeros(2, 1, 28, 28))
     assert logits.shape == (2, 10)
     assert features.shape == (2, model.feature_width)
+
+
+def test_minus_log_d_keeps_its_precision_when_d_is_sure_an_image_is_real():
+    """-log D(x) at lse = 30 is e^-30 ~ 9.4e-14; softplus(lse) - lse gives 0 in float32."""
+    logits = torch.tensor([[30.0, -1e4, -1e4]])  # lse = 30 (the other terms vanish)
+    expected = math.log1p(math.exp(-30.0))
+    for loss in (losses.real_unsupervised_loss, losses.non_saturating_loss):
+        value = loss(logits).item()
+        assert value == pytest.approx(expected, rel=1e-5), loss.__name__

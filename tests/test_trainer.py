@@ -342,3 +342,137 @@ def test_unknown_precision_is_a_config_error(idx_dataset):
 
     with pytest.raises(ConfigError, match="precision must be one of auto, float32"):
         tiny_cfg(idx_dataset(), precision="float16")
+
+
+# ----------------------------------------------------------------------------- honest step
+
+def _marked_trainer(cfg_split, monkeypatch):
+    """A trainer whose three batches D sees are told apart by value: labeled images are
+    0 (grey), unlabeled images 1 (white) and fakes a tiny 0.25; records D's calls."""
+    cfg, split = cfg_split
+    trainer = Trainer(cfg.replace(augment_shift=0), split)
+    monkeypatch.setattr(trainer.labeled, "next_batch", lambda: (
+        torch.full((cfg.labeled_batch_size, 1, 28, 28), 128, dtype=torch.uint8),
+        torch.zeros(cfg.labeled_batch_size, dtype=torch.int64)))
+    for sampler in (trainer.unlabeled, trainer.feature_targets):
+        monkeypatch.setattr(sampler, "next_batch", lambda: torch.full(
+            (cfg.batch_size, 1, 28, 28), 255, dtype=torch.uint8))
+    monkeypatch.setattr(trainer.generator, "forward", lambda noise: torch.full(
+        (len(noise), 1, 28, 28), 0.25, requires_grad=True))
+    calls = []
+    original_forward = trainer.discriminator.forward
+
+    def recording(images):
+        logits, features = original_forward(images)
+        calls.append((images.detach(), logits.detach()))
+        return logits, features
+    monkeypatch.setattr(trainer.discriminator, "forward", recording)
+    return trainer, calls
+
+
+MARKS = {round(-1.0 + 128 / 127.5, 4): "labeled", 1.0: "unlabeled", 0.25: "fake"}
+
+
+def _kind_of_rows(images: torch.Tensor, logits: torch.Tensor, loss_logits: torch.Tensor):
+    """Which kind of image (by its marking value) each row of a loss's logits came from."""
+    kinds = set()
+    for row in loss_logits:
+        match = (logits == row).all(dim=1).nonzero()[0, 0]
+        kinds.add(MARKS.get(round(images[match].mean().item(), 4), "?"))
+    return kinds
+
+
+def test_each_loss_gets_its_own_batch_a_swap_of_slices_fails(cfg_split, monkeypatch):
+    """The mutation the shape-only test missed: swapping the unlabeled and fake slices."""
+    trainer, calls = _marked_trainer(cfg_split, monkeypatch)
+    seen = {}
+    for name in ("supervised_loss", "real_unsupervised_loss", "fake_unsupervised_loss"):
+        original = getattr(losses, name)
+        monkeypatch.setattr(losses, name, lambda logits, *rest, _n=name, _f=original: (
+            seen.setdefault(_n, logits.detach()), _f(logits, *rest))[1])
+    trainer.train_step()
+    images, logits = calls[0]  # D's step: one pass over all three batches
+    assert _kind_of_rows(images, logits, seen["supervised_loss"]) == {"labeled"}
+    assert _kind_of_rows(images, logits, seen["real_unsupervised_loss"]) == {"unlabeled"}
+    assert _kind_of_rows(images, logits, seen["fake_unsupervised_loss"]) == {"fake"}
+
+
+def test_feature_matching_target_is_a_fresh_unlabeled_batch_through_the_updated_d(
+        cfg_split, monkeypatch):
+    trainer, calls = _marked_trainer(cfg_split, monkeypatch)
+    d_before = state_tensors(trainer.discriminator)
+    targets = []
+    original = losses.feature_matching_loss
+    monkeypatch.setattr(losses, "feature_matching_loss", lambda real, fake: (
+        targets.append(real), original(real, fake))[1])
+    trainer.train_step()
+    # calls: D's step, G's pass over fakes, the target pass over a fresh real batch
+    assert [round(c[0].mean().item(), 4) for c in calls[1:]] == [0.25, 1.0]
+    assert not same_tensors(d_before, state_tensors(trainer.discriminator))  # D moved first
+    assert not targets[0].requires_grad  # a target: G cannot move it
+
+
+def test_fakes_are_shifted_like_real_images_in_both_steps(cfg_split, monkeypatch):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg.replace(augment_shift=2), split)
+    monkeypatch.setattr(trainer.generator, "forward", lambda noise: torch.full(
+        (len(noise), 1, 28, 28), 0.25, requires_grad=True))
+    seen = []
+    original_forward = trainer.discriminator.forward
+    monkeypatch.setattr(trainer.discriminator, "forward", lambda images: (
+        seen.append(images.detach()), original_forward(images))[1])
+    trainer.train_step()
+    fakes_in_d_step = seen[0][cfg.labeled_batch_size + cfg.batch_size:]
+    for fakes in (fakes_in_d_step, seen[1]):
+        # a shifted constant image has a black (-1) padded border on some side
+        padded = (fakes == -1.0).flatten(1).any(dim=1)
+        assert padded.float().mean() > 0.5, "fakes reach D unshifted"
+
+
+def test_two_runs_training_at_once_give_the_numbers_each_gives_alone(cfg_split):
+    import threading
+
+    cfg, split = cfg_split
+    alone = Trainer(cfg, split)
+    expected = [alone.train_step() for _ in range(8)]
+    results: dict[int, list] = {}
+
+    def train(key: int) -> None:
+        trainer = Trainer(cfg, split)
+        results[key] = [trainer.train_step() for _ in range(8)]
+
+    threads = [threading.Thread(target=train, args=(k,)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results[0] == expected and results[1] == expected
+
+
+def test_no_draw_comes_from_the_global_generator(cfg_split):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg.replace(architecture="conv"), split)  # conv has dropout too
+    # (building the layers draws PyTorch's default init from it, then `initialise`
+    # overwrites every weight from the run's own generator: see the determinism test)
+    state = torch.get_rng_state()
+    trainer.train_step()
+    assert torch.equal(state, torch.get_rng_state())
+
+
+@pytest.mark.slow
+def test_it_learns_on_real_digits(tmp_path):
+    """A few hundred steps on the bundled MNIST subset: far above chance, and D tells
+    real test images from fakes."""
+    from sgan_core.evaluation import Evaluator
+
+    cfg = TrainConfig(data_dir=str(tmp_path), download=False, labels_per_class=10,
+                      batch_size=50, labeled_batch_size=50, num_threads=1, max_steps=300,
+                      unsupervised_rampup_steps=100, eval_test_subset=500, seed=5)
+    split = load_split(cfg)
+    trainer = Trainer(cfg, split)
+    for _ in range(300):
+        trainer.train_step()
+    evaluator = Evaluator(cfg, split, cfg.noise_dim)
+    result = evaluator.evaluate(trainer)
+    assert result.validation.sgan > 0.5 and result.test.sgan > 0.5  # chance is 0.1
+    assert result.inspection.p_fake_real.mean() < result.inspection.p_fake_generated.mean()
