@@ -1,6 +1,7 @@
 """Step time of Trainer.train_step, this tree against a reference commit, side by side.
 
     python bench/bench_step.py --data-dir data [--ref d195b05] [--threads 2] [--rounds 5]
+    python bench/bench_step.py --cli --steps 600 [--threads 2]     # whole CLI runs
 
 Each round times `--steps` steps (after `--warmup`) of this tree and of the reference
 tree (a `git worktree` of --ref), alternating, each in its own fresh process with the
@@ -78,6 +79,19 @@ def measure(tree: Path, config: dict, threads: int, steps: int, warmup: int,
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def measure_cli(tree: Path, data_dir: str, threads: int, steps: int) -> dict:
+    """A whole `python -m sgan_core train --steps N` run (evaluations included), as a
+    user starts it: ms per step from its metrics.json (training seconds / steps)."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([sys.executable, "-m", "sgan_core", "train", "--data-dir", data_dir,
+                        "--download", "false", "--labels-per-class", "10", "--steps",
+                        str(steps), "--num-threads", str(threads), "--out", out,
+                        "--no-progress"], cwd=tree, check=True, capture_output=True)
+        metrics = json.loads((Path(out) / "metrics.json").read_text())
+    return {"ms": 1000 * metrics["seconds"] / metrics["steps"], "gflop": float("nan"),
+            "peak_gflops": float("nan"), "precision": metrics.get("precision", "?")}
+
+
 def reference_tree(ref: str) -> Path:
     where = Path(tempfile.gettempdir()) / f"sgan-ref-{ref}"
     if not where.exists():
@@ -97,6 +111,8 @@ def main() -> None:
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--worker-thread", action="store_true",
                         help="train in a worker thread, as run.py does")
+    parser.add_argument("--cli", action="store_true",
+                        help="time whole CLI runs of --steps steps instead of a bare loop")
     args = parser.parse_args()
     config = {"data_dir": args.data_dir, "download": False, "labels_per_class": 10,
               "num_threads": args.threads, "precision": args.precision}
@@ -104,8 +120,11 @@ def main() -> None:
     results: dict[str, list[dict]] = {name: [] for name in trees}
     for round_ in range(args.rounds):
         for name, tree in trees.items():
-            row = measure(tree, config, args.threads, args.steps, args.warmup,
-                          args.worker_thread)
+            if args.cli:
+                row = measure_cli(tree, args.data_dir, args.threads, args.steps)
+            else:
+                row = measure(tree, config, args.threads, args.steps, args.warmup,
+                              args.worker_thread)
             results[name].append(row)
             print(f"round {round_} {name:>14}: {row['ms']:6.1f} ms/step "
                   f"({row['gflop']:.2f} GFLOP/step, peak {row['peak_gflops']:.0f} GFLOP/s, "
@@ -113,14 +132,17 @@ def main() -> None:
     medians = {}
     for name, rows in results.items():
         ms = statistics.median(r["ms"] for r in rows)
+        medians[name] = ms
+        if args.cli:
+            print(f"{name:>14}: median {ms:6.1f} ms/step over whole CLI runs")
+            continue
         peak = statistics.median(r["peak_gflops"] for r in rows)
         achieved = rows[0]["gflop"] / (ms / 1000)
-        medians[name] = ms
         print(f"{name:>14}: median {ms:6.1f} ms/step, {achieved:5.0f} GFLOP/s achieved, "
               f"matmul peak {peak:5.0f} GFLOP/s, MFU {achieved / peak:.1%}")
     this, ref = medians["this tree"], medians[f"ref {args.ref}"]
-    print(f"speed-up (ref / this): {ref / this:.2f}x at {args.threads} threads"
-          f"{' in a worker thread' if args.worker_thread else ''}")
+    where = " in a worker thread" if args.worker_thread else " (CLI runs)" if args.cli else ""
+    print(f"speed-up (ref / this): {ref / this:.2f}x at {args.threads} threads{where}")
 
 
 if __name__ == "__main__":
