@@ -25,6 +25,7 @@ from sgan_core.data import DataError, load_split
 from sgan_core.evaluation import Evaluator, predict
 from sgan_core.history import History, LossAverager
 from sgan_core.losses import class_probabilities
+from sgan_core.timeline import Timeline
 from sgan_core.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class TrainingRun:
         self.trainer: Optional[Trainer] = None
         self.evaluator: Optional[Evaluator] = None
         self.history = History((restore or {}).get("history"))
+        self._timeline = Timeline()  # every evaluation, thinned: for scrubbing back
         self._elapsed = float((restore or {}).get("elapsed_s", 0.0))
 
     # ----- commands (any thread) -----
@@ -120,6 +122,9 @@ class TrainingRun:
     def snapshot(self) -> snap.Snapshot:
         with self._state_lock:
             return self._snapshot
+
+    def timeline(self) -> Timeline:
+        return self._timeline
 
     @property
     def is_alive(self) -> bool:
@@ -279,7 +284,9 @@ class TrainingRun:
             self._elapsed += time.monotonic() - started
         with self._state_lock:
             version = self._snapshot.version + 1
-            self._snapshot = _replace(self._snapshot, version=version, **fields)
+            self._snapshot = published = _replace(self._snapshot, version=version, **fields)
+        if evaluate and self.trainer is not None:
+            self._timeline.add(published)  # outside the lock: it copies features
 
     def _progress_fields(self) -> dict:
         trainer = self.trainer

@@ -1,0 +1,149 @@
+"""Every evaluation of a run, kept as a frozen Moment, bounded in memory: the timeline a
+page scrubs back through while the run trains.
+
+A Moment holds a snapshot's evaluation figures (samples with verdicts, confusion matrix,
+accuracies, rejection rates, inspector data, features), never its history: the history
+only grows, so the latest snapshot's history already holds every earlier row, and one
+copy per moment would cost memory quadratic in the run's length.
+
+Thinning, and why it stays even: evaluation number i (0, 1, 2, ...) is kept when i is a
+multiple of the current `stride`. When the kept moments would exceed capacity - 1, every
+other one is dropped (what is left are the multiples of 2 x stride) and the stride
+doubles. So the kept moments are always evenly spaced in evaluations (about evenly in
+training time, as evaluations come every eval_every_s), the first evaluation is always
+kept, and one more slot always holds the latest evaluation, whatever its number.
+Appending is amortised O(1): a halving costs O(capacity) and happens at most once every
+capacity / 2 kept appends.
+
+Memory: features are stored as float16 (the map's projection does not need more), about
+1.1 MB per moment with the default MNIST config, so the default 120 moments stay near
+140 MB; `nbytes()` measures it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from sgan_core.snapshot import Features, Inspection, Samples, Snapshot, frozen_array
+
+DEFAULT_CAPACITY = 120
+MIN_CAPACITY = 2  # the first and the latest
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One evaluation's figures, as the page draws them; arrays are read-only."""
+
+    evaluation_version: int  # the snapshot's evaluation_version: a stable id
+    step: int
+    epoch: float
+    elapsed_s: float
+    test_accuracy: Optional[float]
+    baseline_test_accuracy: Optional[float]
+    validation_accuracy: Optional[float]
+    baseline_validation_accuracy: Optional[float]
+    accuracy_model: str
+    fake_rejection_rate: Optional[float]
+    false_rejection_rate: Optional[float]
+    confusion: Optional[np.ndarray]
+    samples: Optional[Samples]
+    inspection: Optional[Inspection]
+    features: Optional[Features]
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> "Moment":
+        """The moment an evaluated snapshot shows (its arrays are shared: they are
+        read-only already; only the features are copied, to float16)."""
+        values = {f.name: getattr(snapshot, f.name) for f in dataclasses.fields(cls)}
+        values["features"] = _half(snapshot.features)
+        return cls(**values)
+
+    def applied_to(self, snapshot: Snapshot) -> Snapshot:
+        """`snapshot` (normally the latest) showing this moment's figures; its history,
+        status and settings stay, so curves still show the whole run."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return dataclasses.replace(snapshot, **values)
+
+    def nbytes(self) -> int:
+        return sum(_array_bytes(part) for part in
+                   (self.confusion, self.samples, self.inspection, self.features))
+
+
+class Timeline:
+    """Thread-safe: the training thread adds, any page thread reads."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        if int(capacity) != capacity or capacity < MIN_CAPACITY:
+            raise ValueError(f"a timeline keeps at least {MIN_CAPACITY} moments (the "
+                             f"first and the latest); got capacity={capacity!r}")
+        self.capacity = int(capacity)
+        self._lock = threading.Lock()
+        self._kept: list[Moment] = []  # evaluations number 0, stride, 2 x stride, ...
+        self._latest: Optional[Moment] = None  # the newest, when not in _kept
+        self._stride = 1
+        self._count = 0  # evaluations added so far
+        self._last_version = 0
+
+    def add(self, snapshot: Snapshot) -> None:
+        """Record an evaluated snapshot; one that brings no new evaluation is ignored
+        (e.g. a progress-only publish), so calling it too often does no harm."""
+        version = snapshot.evaluation_version
+        if version <= self._last_version or snapshot.confusion is None:
+            return
+        moment = Moment.of(snapshot)  # the float16 copy, outside the lock
+        with self._lock:
+            self._last_version = version
+            index, self._count = self._count, self._count + 1
+            self._latest = moment
+            if index % self._stride:
+                return
+            self._kept.append(moment)
+            self._latest = None
+            if len(self._kept) > self.capacity - 1:
+                self._kept = self._kept[::2]  # the multiples of 2 x stride
+                self._stride *= 2
+                if self._kept[-1] is not moment:
+                    self._latest = moment
+
+    def moments(self) -> tuple[Moment, ...]:
+        """The kept moments, oldest first, the latest evaluation last."""
+        with self._lock:
+            tail = (self._latest,) if self._latest is not None else ()
+            return tuple(self._kept) + tail
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._kept) + (self._latest is not None)
+
+    @property
+    def stride(self) -> int:
+        """Kept moments are this many evaluations apart (the latest aside)."""
+        return self._stride
+
+    @property
+    def evaluations_seen(self) -> int:
+        return self._count
+
+    def nbytes(self) -> int:
+        """Bytes held by the moments' arrays (what the memory bound is about)."""
+        return sum(moment.nbytes() for moment in self.moments())
+
+
+def _half(features: Optional[Features]) -> Optional[Features]:
+    if features is None:
+        return None
+    return dataclasses.replace(features, real=frozen_array(features.real, np.float16),
+                               fake=frozen_array(features.fake, np.float16))
+
+
+def _array_bytes(part: object) -> int:
+    if part is None:
+        return 0
+    if isinstance(part, np.ndarray):
+        return part.nbytes
+    return sum(value.nbytes for value in vars(part).values()
+               if isinstance(value, np.ndarray))
