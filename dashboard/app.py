@@ -26,7 +26,7 @@ import streamlit as st  # noqa: E402
 from dashboard import controls, layout, state  # noqa: E402
 from dashboard.inputs import format_number  # noqa: E402
 from dashboard.panels import (admin, confusion, curves, embedding, inspector, samples,  # noqa: E402
-                              status, upload)
+                              status, timeline, upload)
 from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING, Snapshot  # noqa: E402
 
 REFRESH_S = 1.0
@@ -211,18 +211,19 @@ def live_panels(run_id: str, run: Any) -> None:
 
     @st.fragment(run_every=charts_every)
     def charts_part() -> None:
-        draw_charts(run.snapshot())
+        draw_charts(*timeline.shown(run))  # the timeline's chosen moment, or live
 
     @st.fragment(run_every=slow_every)
     def map_part() -> None:
-        draw_map(run_id, run.snapshot())
+        draw_map(run_id, *timeline.shown(run))
 
     @st.fragment(run_every=slow_every)
     def inspector_part() -> None:
-        draw_inspector(run.snapshot())
+        draw_inspector(timeline.shown(run)[0])
 
     layout.install()
     status_part()
+    timeline.render(run, charts_every)
     charts_part()
     left, right = layout.pair("map")
     with left:
@@ -235,18 +236,23 @@ def draw_status(run_id: str, snapshot: Snapshot) -> None:
     guarded("status", status.render, snapshot, state.registry().is_parked(run_id))
 
 
-def draw_charts(snapshot: Snapshot) -> None:
+def draw_charts(snapshot: Snapshot, past: bool = False) -> None:
     left, right = layout.pair("charts")
     with left:
         guarded("samples", samples.render, snapshot)
     with right:
         guarded("confusion matrix", confusion.render, snapshot)
-    guarded("curves", curves.render, snapshot)
+    guarded("curves", curves.render, snapshot, snapshot.step if past else None)
 
 
-def draw_map(run_id: str, snapshot: Snapshot) -> None:
+def draw_map(run_id: str, snapshot: Snapshot, past: bool = False) -> None:
     """Hand the run's newest features to the server's embedding service (it keeps only
-    the newest per run and works on its own thread), then draw its latest frame."""
+    the newest per run and works on its own thread), then draw its latest frame. A past
+    moment of the timeline is drawn from its own features and never sent."""
+    if past:
+        guarded("feature map", embedding.render, timeline.past_map(snapshot),
+                snapshot.class_names)
+        return
     service = state.embeddings()
     if snapshot.features is not None:
         service.submit(run_id, snapshot.features)

@@ -128,6 +128,13 @@ def curves_figure(history: Mapping[str, np.ndarray], smoothing: float = 0.0) -> 
     return _layout(fig, 400, legend_below=True)
 
 
+def mark_step(fig: go.Figure, step: float) -> go.Figure:
+    """A dotted line on every curve panel at the timeline's chosen step."""
+    fig.add_vline(x=float(step), line=dict(color=FAKE_COLOR, dash="dot", width=2),
+                  row="all", col="all")
+    return fig
+
+
 # --- confusion ----------------------------------------------------------------------
 
 def row_rates(confusion: np.ndarray) -> np.ndarray:

@@ -1,6 +1,8 @@
 """Loss curves and SGAN vs baseline test accuracy over training."""
 from __future__ import annotations
 
+from typing import Optional
+
 import streamlit as st
 
 from dashboard import figures, state
@@ -18,14 +20,22 @@ Move **smoothing** up to see trends through the noise.
 """
 
 
-def render(snapshot: Snapshot) -> None:
+def render(snapshot: Snapshot, mark_step: Optional[int] = None) -> None:
+    """The curves of the whole run; `mark_step` (the timeline's chosen moment) gets a
+    dotted line."""
     st.subheader("Training curves")
     smoothing = st.slider("Smoothing", 0.0, 0.95, 0.6, step=0.05, key="w_smoothing",
                           help="Exponential moving average of the loss curves.")
     if not snapshot.history or len(snapshot.history.get("step", ())) == 0:
         waiting("Curves")
     else:
-        figure = state.cached("curves", (snapshot.evaluation_version, smoothing),
-                              lambda: figures.curves_figure(snapshot.history, smoothing))
+        token = (snapshot.evaluation_version, len(snapshot.history["step"]), smoothing,
+                 mark_step)  # a past moment keeps the newest history: count its rows
+        figure = state.cached("curves", token, lambda: _figure(snapshot, smoothing, mark_step))
         plot(figure, key="curves_chart")
     explain(EXPLANATION)
+
+
+def _figure(snapshot: Snapshot, smoothing: float, mark_step: Optional[int]):
+    figure = figures.curves_figure(snapshot.history, smoothing)
+    return figure if mark_step is None else figures.mark_step(figure, mark_step)

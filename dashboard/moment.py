@@ -1,0 +1,83 @@
+"""Which moment of the run the page shows: pure functions, testable without streamlit.
+
+A choice is either LIVE (the latest snapshot, as it arrives) or the evaluation_version
+of a kept timeline moment: versions stay valid while the timeline thins, positions do
+not. A choice the timeline has thinned away becomes the nearest kept moment.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+from sgan_core.embedding_service import MapFrame, UmapPhase
+from sgan_core.projection import Method, Projection, pca_2d, standardise
+from sgan_core.snapshot import Snapshot
+from sgan_core.timeline import Moment
+
+LIVE = "live"
+Choice = Union[int, str]  # an evaluation_version, or LIVE
+PLAY_SPEEDS = (0.5, 1.0, 2.0, 4.0)  # moments per second
+PAST_MAP_NOTE = "the UMAP map follows the live run only; earlier moments are drawn in PCA"
+
+
+def options(moments: Sequence[Moment]) -> list[Choice]:
+    """The slider's stops, oldest first, LIVE at the right end."""
+    return [moment.evaluation_version for moment in moments] + [LIVE]
+
+
+def valid(moments: Sequence[Moment], choice: Optional[Choice]) -> Choice:
+    """`choice` if the timeline still has it, else the nearest kept moment (LIVE when
+    there is nothing to choose from)."""
+    if choice is None or choice == LIVE or not moments:
+        return LIVE
+    versions = np.array([moment.evaluation_version for moment in moments])
+    return int(versions[np.abs(versions - int(choice)).argmin()])
+
+
+def find(moments: Sequence[Moment], choice: Choice) -> Optional[Moment]:
+    for moment in moments:
+        if moment.evaluation_version == choice:
+            return moment
+    return None
+
+
+def shown(latest: Snapshot, moments: Sequence[Moment],
+          choice: Optional[Choice]) -> tuple[Snapshot, bool]:
+    """(the snapshot the panels draw, whether it is a past moment)."""
+    moment = find(moments, valid(moments, choice))
+    if moment is None:
+        return latest, False
+    return moment.applied_to(latest), True
+
+
+def next_choice(moments: Sequence[Moment], choice: Optional[Choice]) -> Choice:
+    """Play: one moment on; from LIVE start at the first; after the last, LIVE."""
+    stops = options(moments)
+    current = valid(moments, choice)
+    if current == LIVE:
+        return stops[0]
+    return stops[stops.index(current) + 1]
+
+
+def label(moments: Sequence[Moment], choice: Choice) -> str:
+    """The slider's words for a stop: training step and training time."""
+    moment = find(moments, choice)
+    if moment is None:
+        return "Live"
+    minutes, seconds = divmod(int(moment.elapsed_s), 60)
+    return f"step {moment.step:,} · {minutes}:{seconds:02d}"
+
+
+def past_frame(snapshot: Snapshot) -> Optional[MapFrame]:
+    """A PCA feature map of a past moment's features (milliseconds; UMAP frames are
+    computed for the live run only, by the server's embedding service)."""
+    features = snapshot.features
+    if features is None or len(features.real) + len(features.fake) < 3:
+        return None
+    stacked = np.concatenate([features.real, features.fake]).astype(np.float32)
+    coords = pca_2d(standardise(stacked))
+    n_real = len(features.real)
+    projection = Projection(features.step, Method.PCA, coords[:n_real],
+                            features.real_labels, coords[n_real:], 0.0)
+    return MapFrame(projection, UmapPhase.OFF, problem=PAST_MAP_NOTE)

@@ -1,0 +1,125 @@
+"""The timeline bar: scrub back through the run while it trains, replay it, snap to Live.
+
+The bar lives in its own fragment (it ticks with the charts while the run moves, so new
+moments join the slider); the panels read the choice through `shown()`. Any change of
+choice, Play or speed reruns the whole page once, so every panel draws the same moment.
+Play advances one moment per tick at the chosen speed; after the last moment it stops
+and goes Live.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Optional
+
+import streamlit as st
+
+from dashboard import moment, state
+from dashboard.moment import LIVE
+from sgan_core.embedding_service import MapFrame
+from sgan_core.snapshot import Snapshot
+
+CHOICE_KEY = "w_timeline"
+PLAY_KEY = "w_timeline_play"
+SPEED_KEY = "w_timeline_speed"
+ADVANCED_AT = "timeline_advanced_at"  # session: when Play last moved on
+SEEN = "timeline_seen"  # session: (choice, play, speed) the page was last drawn with
+
+
+def moments(run: Any) -> tuple:
+    """The run's kept moments (none for a run without a timeline, e.g. a test stand-in)."""
+    timeline = getattr(run, "timeline", None)
+    return timeline().moments() if timeline is not None else ()
+
+
+def shown(run: Any) -> tuple[Snapshot, bool]:
+    """(the snapshot every panel draws, whether it is a past moment)."""
+    return moment.shown(run.snapshot(), moments(run), state.widget_value(CHOICE_KEY))
+
+
+def past_map(snapshot: Snapshot) -> Optional[MapFrame]:
+    """The feature map of a past moment, built once per moment."""
+    return state.cached("past_map", snapshot.evaluation_version,
+                        lambda: moment.past_frame(snapshot))
+
+
+def playing() -> bool:
+    return bool(state.widget_value(PLAY_KEY, False))
+
+
+def tick_every(live_every: Optional[float]) -> Optional[float]:
+    """How often the bar reruns: at the play speed while playing, else with the charts."""
+    if playing():
+        return 1.0 / float(state.widget_value(SPEED_KEY, 1.0))
+    return live_every
+
+
+def render(run: Any, live_every: Optional[float]) -> None:
+    """Draw the bar in a fragment that reruns every `tick_every(live_every)` seconds."""
+    @st.fragment(run_every=tick_every(live_every))
+    def bar() -> None:
+        _bar(run)
+
+    bar()
+
+
+def _bar(run: Any) -> None:
+    kept = moments(run)
+    if not kept:
+        st.caption("Timeline: the first evaluation starts it; then drag back through "
+                   "the run while it trains.")
+        return
+    choice = moment.valid(kept, state.widget_value(CHOICE_KEY))
+    if playing():
+        choice = _advance(kept, choice)
+    state.set_widget_values({CHOICE_KEY: choice}, overwrite=True)
+    slider, live, play, speed = st.columns([6, 1, 1, 1.3], vertical_alignment="bottom")
+    with slider:
+        st.select_slider("Timeline", moment.options(kept), key=CHOICE_KEY,
+                         format_func=lambda stop: moment.label(kept, stop),
+                         help="Drag back to see every panel as it was at that moment; "
+                              "training goes on meanwhile. The right end is Live.")
+    live.button("Live", key="timeline_live", on_click=_go_live, disabled=choice == LIVE,
+                help="Show the newest evaluation again, as it arrives.")
+    play.toggle("Play", key=PLAY_KEY, help="Replay the run from the chosen moment.")
+    speed.selectbox("Speed", moment.PLAY_SPEEDS, index=1, key=SPEED_KEY,
+                    format_func=lambda s: f"{s:g} moments/s")
+    st.caption(_words(kept, state.widget_value(CHOICE_KEY), run.snapshot()))
+    _rerun_page_on_change()
+
+
+def _advance(kept: tuple, choice: Any) -> Any:
+    """One moment on when a Play tick is due (a whole-page rerun also runs this bar:
+    the clock keeps it from moving twice per tick)."""
+    now = time.monotonic()
+    interval = 1.0 / float(state.widget_value(SPEED_KEY, 1.0))
+    if now - float(state.widget_value(ADVANCED_AT, 0.0)) < 0.9 * interval:
+        return choice
+    state.set_widget_values({ADVANCED_AT: now}, overwrite=True)
+    following = moment.next_choice(kept, choice)
+    if following == LIVE:  # the replay reached the newest moment
+        state.set_widget_values({PLAY_KEY: False}, overwrite=True)
+    return following
+
+
+def _go_live() -> None:
+    state.set_widget_values({CHOICE_KEY: LIVE, PLAY_KEY: False}, overwrite=True)
+
+
+def _words(kept: tuple, choice: Any, latest: Snapshot) -> str:
+    """What the panels below show, in the slider's own terms."""
+    if choice == LIVE:
+        return (f"Live: every panel shows the newest evaluation. {len(kept)} moments "
+                "kept to scrub back through.")
+    chosen = moment.find(kept, choice)
+    return (f"Showing the run at {moment.label(kept, choice)} (the status line and the "
+            f"curves' newest points stay live at step {latest.step:,}); the dotted line "
+            f"on the curves marks step {chosen.step:,}. Press Live to follow training.")
+
+
+def _rerun_page_on_change() -> None:
+    """A choice made here reaches the other panels' fragments only through a whole-page
+    rerun; once per change (the first draw just records what it showed)."""
+    seen = (state.widget_value(CHOICE_KEY), playing(), state.widget_value(SPEED_KEY))
+    first = state.widget_value(SEEN) is None
+    if state.changed_since_last(SEEN, seen) and not first:
+        st.rerun(scope="app")
