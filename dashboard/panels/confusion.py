@@ -4,16 +4,16 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import figures, state
-from dashboard.panels import explain, plot, waiting
+from dashboard.panels import PLOTLY_CONFIG, cell, explain, waiting
 from sgan_core.snapshot import Snapshot
 
 EXPLANATION = """
 Each **row** is what an image really is (a digit class, or **fake** for generated
 images); each **column** is what the discriminator said. A perfect discriminator puts
 everything on the diagonal. Numbers are counts of test images (and fresh fakes); hover
-a cell to see which share of its row it holds. The bottom row shows how many fakes were
-caught (last column) or mistaken for a class; the last column shows real images wrongly
-called fake.
+a cell to see which share of its row it holds, click it (or choose its row and column
+below) to see its images. The bottom row shows how many fakes were caught (last column)
+or mistaken for a class; the last column shows real images wrongly called fake.
 """
 
 
@@ -25,6 +25,10 @@ def render(snapshot: Snapshot) -> None:
         figure = state.cached("confusion", snapshot.evaluation_version,
                               lambda: figures.confusion_figure(snapshot.confusion,
                                                                snapshot.class_names))
-        plot(figure, key="confusion_chart")
+        event = st.plotly_chart(figure, key="confusion_chart", width="stretch",
+                                config=PLOTLY_CONFIG, on_select="rerun",
+                                selection_mode="points")
+        cell.take_click(event, snapshot)
+        cell.render(snapshot)
     explain(EXPLANATION)
 
