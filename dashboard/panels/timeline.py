@@ -72,7 +72,7 @@ def _bar(run: Any) -> None:
     if playing():
         choice = _advance(kept, choice)
     state.set_widget_values({CHOICE_KEY: choice}, overwrite=True)
-    slider, live, play, speed = st.columns([6, 1, 1, 1.3], vertical_alignment="bottom")
+    slider, live, play, speed = st.columns([4.5, 1, 1.3, 1.4], vertical_alignment="bottom")
     with slider:
         st.select_slider("Timeline", moment.options(kept), key=CHOICE_KEY,
                          format_func=lambda stop: moment.label(kept, stop),
@@ -82,7 +82,8 @@ def _bar(run: Any) -> None:
                 help="Show the newest evaluation again, as it arrives.")
     play.toggle("Play", key=PLAY_KEY, help="Replay the run from the chosen moment.")
     speed.selectbox("Speed", moment.PLAY_SPEEDS, index=1, key=SPEED_KEY,
-                    format_func=lambda s: f"{s:g} moments/s")
+                    format_func=lambda s: f"{s:g} per s",
+                    help="Moments shown per second while playing.")
     st.caption(_words(kept, state.widget_value(CHOICE_KEY), run.snapshot()))
     _rerun_page_on_change()
 
