@@ -108,7 +108,12 @@ class RunRegistry:
         with self._lock:
             if start or _is_active(run):
                 self._check_room()
-            run_id = secrets.token_urlsafe(16)  # 128 bits: ids in URLs cannot be guessed
+            # One id per run: the run's own (TrainingRun draws secrets.token_urlsafe(16),
+            # 128 bits, so ids in URLs cannot be guessed), which also names its thread
+            # and log lines; a run object without one gets a fresh id of the same kind.
+            run_id = getattr(run, "run_id", None) or secrets.token_urlsafe(16)
+            if run_id in self._runs:
+                raise ValueError("this run is registered already")
             if start:
                 run.start()  # may raise (e.g. bad config): then nothing is registered
             self._runs[run_id] = run

@@ -257,3 +257,13 @@ def test_janitor_parks_in_the_background(cfg):
     registry.stop_all()  # also ends the janitor
     registry._janitor.join(1)
     assert not registry._janitor.is_alive()
+
+
+def test_a_run_keeps_one_id_the_registry_uses_its_own(registry):
+    run = FakeRun(None)
+    run.run_id = "the-runs-own-id"
+    assert registry.add(run) == "the-runs-own-id" and registry.get("the-runs-own-id") is run
+    with pytest.raises(ValueError, match="registered already"):
+        registry.add(run)
+    anonymous = FakeRun(None)  # no id of its own: it gets an unguessable one
+    assert len(registry.add(anonymous)) >= 20
