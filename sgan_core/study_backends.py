@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from sgan_core.config import ConfigError
-from sgan_core.study_cell import CELL_CRASHED, run_cell
+from sgan_core.study_cell import CELL_CRASHED, exit_with_parent, run_cell
 
 BACKENDS = ("local", "ray")
 RAY_DEFAULT_PORT = 6379
@@ -65,7 +65,8 @@ class LocalBackend:
             return
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(configs)),
-                                         mp_context=context)
+                                         mp_context=context, initializer=exit_with_parent,
+                                         initargs=(os.getpid(),))
         futures: dict[Future, dict[str, Any]] = {}
         try:
             futures = {self._pool.submit(run_cell, config): config for config in configs}

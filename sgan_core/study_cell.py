@@ -6,6 +6,8 @@ and sets torch's thread count before any torch work.
 """
 from __future__ import annotations
 
+import os
+import threading
 import time
 import traceback
 from typing import Any
@@ -53,3 +55,14 @@ def _train(config: dict[str, Any]) -> dict[str, Any]:
     status = {ErrorKind.DIVERGED: CELL_DIVERGED,
               ErrorKind.BAD_INPUT: CELL_BAD_INPUT}.get(final.error_kind, CELL_CRASHED)
     return {**figures, "status": status, "error": final.error}
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker within a second of its driver's death (a
+    killed driver would otherwise leave it training a cell nobody will write)."""
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="driver-watch", daemon=True).start()

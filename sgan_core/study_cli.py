@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -54,6 +56,7 @@ def run_study_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     spec = make_spec(base, args.study_labels, args.study_seeds)
     backend = make_backend(args.backend, args.workers, base.num_threads, args.ray_address)
     command = ["python", "-m", "sgan_core", *argv]
+    _interrupt_on_sigterm()  # a killed study ends its workers (finished cells are kept)
     done = len(spec.cells()) - len(pending_cells(spec, args.out))  # a resume starts there
     bar = _progress_bar(len(spec.cells()), done, show=not args.no_progress)
     try:
@@ -67,6 +70,14 @@ def run_study_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
               f"crashed: {(row.get('error') or '?').splitlines()[0]} (rerun to retry it)",
               file=sys.stderr)
     return EXIT_RUN_FAILED if outcome.crashed else 0
+
+
+def _interrupt_on_sigterm() -> None:
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _progress_bar(total: int, done: int, show: bool):

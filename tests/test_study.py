@@ -5,7 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import math
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -119,6 +123,23 @@ def test_rerun_with_other_settings_in_the_same_folder_exits_2(idx_dataset, tmp_p
     assert "--max-steps 2 -> 5" in err and "another --out" in err
 
 
+def test_sigterm_ends_the_study_and_its_running_cell_unwritten(idx_dataset, tmp_path):
+    data_dir, out = idx_dataset(), tmp_path / "study"
+    argv = [sys.executable, "-m", "sgan_core", *study(data_dir, out, "--labels-per-class",
+                                                      "1", "--time-budget-s", "60")]
+    repo = Path(__file__).resolve().parent.parent
+    driver = subprocess.Popen(argv, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "study.json").is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)  # the worker is spawned and training its 60 s cell
+    driver.send_signal(signal.SIGTERM)
+    _, err = driver.communicate(timeout=20)  # far less than the cell's budget
+    assert driver.returncode == 130 and "interrupted" in err
+    assert not cell_path(out, 1, 0).exists()  # the unfinished cell is not written
+
+
 # ----------------------------------------------------------------------------- bad input
 
 def closed_port() -> int:
@@ -179,6 +200,7 @@ def test_summary_is_per_label_count_with_the_gap_taken_per_seed():
 
 # ----------------------------------------------------------------------------- Ray
 
+@pytest.mark.slow  # about 40 s: Ray's start-up, then the grid twice
 def test_ray_backend_gives_the_local_backends_figures(tmp_path, monkeypatch, capsys):
     pytest.importorskip("ray", reason="Ray is optional: pip install -r requirements-ray.txt")
     # The bundled real-MNIST subset: figures that differ between seeds and label counts,
