@@ -4,21 +4,20 @@ No threads here: `run.py` drives this object from its worker, the CLI from a loo
 """
 from __future__ import annotations
 
-import contextlib
-import copy
-import functools
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from sgan_core import losses
+from sgan_core.averaging import ModelAverage
 from sgan_core.batches import LabeledSampler, UnlabeledSampler, random_shift, to_unit_range
 from sgan_core.config import TrainConfig
 from sgan_core.data import Split
 from sgan_core.device import resolve_device
 from sgan_core.models import (Discriminator, Generator, attach_generator, data_dependent_init,
                               initialise)
+from sgan_core.precision import autocast, resolve_precision
 
 
 @dataclass(frozen=True)
@@ -43,46 +42,6 @@ def _adam(params, lr: float, beta1: float) -> torch.optim.Adam:
     # fused: one kernel over all parameters instead of a dozen elementwise passes each
     # (same update; Adam was a quarter of the step's time unfused).
     return torch.optim.Adam(params, lr=lr, betas=(beta1, 0.999), fused=True)
-
-
-class ModelAverage:
-    """Exponential moving average of a model's weights, evaluated instead of the model.
-
-    The decay ramps up from 0 so early evaluations are not dominated by the random init.
-    """
-
-    def __init__(self, model: nn.Module, decay: float) -> None:
-        self.decay = decay
-        self.model = copy.deepcopy(model).eval().requires_grad_(False)
-        self.updates = 0
-        self._averaged = list(self.model.parameters())
-
-    @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        self.updates += 1
-        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        # One multi-tensor kernel for all weights instead of one lerp_ launch each.
-        torch._foreach_lerp_(self._averaged, list(model.parameters()), 1.0 - decay)
-
-
-@functools.cache  # the CPU does not change while the process runs
-def cpu_has_native_bf16() -> bool:
-    """AVX512-BF16 or AMX: bf16 matmuls run 1.5x faster than float32 (bench/README.md).
-    Elsewhere bf16 is emulated and slower, so "auto" keeps float32."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            flags = set(next((line for line in cpuinfo if line.startswith("flags")),
-                             "").split())
-    except OSError:  # not Linux: stay on the safe, exact path
-        return False
-    return bool(flags & {"avx512_bf16", "amx_bf16"})
-
-
-def resolve_precision(precision: str) -> str:
-    """"auto" -> "bfloat16" on CPUs with native bf16, else "float32"; others unchanged."""
-    if precision != "auto":
-        return precision
-    return "bfloat16" if cpu_has_native_bf16() else "float32"
 
 
 class Trainer:
@@ -117,7 +76,7 @@ class Trainer:
         self.feature_targets = UnlabeledSampler(split.unlabeled_images, cfg.batch_size,
                                                 self.rng)
         self.base_d_lr, self.base_g_lr = cfg.d_lr, cfg.g_lr
-        self.precision = resolve_precision(cfg.precision)
+        self.precision = resolve_precision(cfg.precision, self.device)
         self.step_count = 0
         # Share of the run's budget used so far, set by whoever knows the budget (the
         # run loop); drives the lr_decay_to_budget schedule.
@@ -214,20 +173,13 @@ class Trainer:
         then one step of the baseline on the very same labeled batch."""
         self._apply_schedule()
         labeled, targets, unlabeled = self._batches()
-        with self._precision():
+        with autocast(self.precision, self.device):
             sup, real, fake = self._update_discriminator(labeled, targets, unlabeled)
             g_loss = self._update_generator()
             b_loss = self._update_baseline(labeled, targets) if self.cfg.train_baseline else 0.0
         self.step_count += 1
         return StepLosses(sup.item(), real.item(), fake.item(), g_loss.item(),
                           float(b_loss))
-
-    def _precision(self) -> contextlib.AbstractContextManager:
-        """bfloat16 autocast of the matmuls when asked; the discriminator hands float32
-        logits and features to the losses either way (models.Discriminator.forward)."""
-        if self.precision == "bfloat16":
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
 
     def _update_discriminator(self, labeled, targets, unlabeled):
         self.discriminator.train()

@@ -328,7 +328,7 @@ def test_bfloat16_losses_still_see_float32_logits(idx_dataset, monkeypatch):
 
 
 def test_auto_precision_follows_the_cpu(monkeypatch):
-    from sgan_core import trainer as trainer_module
+    from sgan_core import precision as trainer_module
 
     monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: True)
     assert trainer_module.resolve_precision("auto") == "bfloat16"
