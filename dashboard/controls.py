@@ -16,19 +16,27 @@ import streamlit as st
 from dashboard import state
 from dashboard.inputs import (NUMBER_FIELDS, InputError, format_number, label_options,
                               nearest_option, parse_number)
-from sgan_core.config import PRECISIONS, ConfigError, TrainConfig
+from sgan_core.config import (ARCHITECTURES, GENERATOR_LOSSES, PRECISIONS, ConfigError,
+                              TrainConfig, field_docs)
 from sgan_core.snapshot import (STATUS_FAILED, STATUS_FINISHED, STATUS_IDLE, STATUS_LOADING,
                                 STATUS_PAUSED, STATUS_RUNNING, STATUS_STOPPED)
 
 MAX_LABELS_SLIDER = 5000
 BATCH_SIZES = (16, 32, 64, 100, 128, 256)
 LENGTH_UNITS = ("minutes", "steps")
-GENERATOR_LOSS_HELP = {
+GENERATOR_LOSS_HELP = {  # a caption per TrainConfig's GENERATOR_LOSSES, in that order
     "feature_matching": "Feature matching: G copies the statistics of real images inside "
                         "D. Best classifier, blurrier samples.",
     "non_saturating": "Non-saturating: G tries to make D say 'real'. Sharper samples, "
                       "usually a weaker classifier.",
 }
+assert tuple(GENERATOR_LOSS_HELP) == GENERATOR_LOSSES, "a generator loss lacks a caption"
+
+
+def field_help(name: str, page_note: str = "") -> str:
+    """The tooltip of the widget for TrainConfig field `name`: the field's own comment
+    (the same text as `--help`), plus what only the page needs to say."""
+    return " ".join(part for part in (field_docs()[name].rstrip(".") + ".", page_note) if part)
 # Settings the sidebar does not show keep TrainConfig's defaults (or the attached run's).
 FIELD_TITLES = {
     "dataset": "dataset", "labels_per_class": "labeled examples per class",
@@ -162,7 +170,7 @@ def default_config() -> TrainConfig:
 
 def render_settings(current: Optional[TrainConfig]) -> Settings:
     """Draw the settings in the sidebar and return the config they describe."""
-    from sgan_core.data import DATASETS
+    from sgan_core.datasets import DATASETS
 
     base = current or default_config()
     state.set_widget_values(config_to_widgets(base), overwrite=False)
@@ -171,33 +179,32 @@ def render_settings(current: Optional[TrainConfig]) -> Settings:
     sidebar.selectbox("Dataset", list(DATASETS), key="w_dataset",
                       format_func=lambda name: DATASETS[name].title)
     _labels_slider(base)
-    sidebar.radio("Generator loss", list(GENERATOR_LOSS_HELP), key="w_gen_loss",
+    sidebar.radio("Generator loss", GENERATOR_LOSSES, key="w_gen_loss",
                   format_func=lambda name: name.replace("_", " "),
-                  captions=list(GENERATOR_LOSS_HELP.values()))
+                  captions=[GENERATOR_LOSS_HELP[name] for name in GENERATOR_LOSSES],
+                  help=field_help("generator_loss"))
     left, right = sidebar.columns(2)
-    lr_help = "Adam learning rate, e.g. 0.0005; changes apply live to a running run."
-    _number(left, "w_d_lr", errors, help=lr_help)
-    _number(right, "w_g_lr", errors, help=lr_help)
-    left.selectbox("Batch size", BATCH_SIZES, key="w_batch")
-    _number(right, "w_seed", errors,
-            help="Picks the labeled examples, the initial weights and the noise.")
+    live = "Changes apply live to a running run."
+    _number(left, "w_d_lr", errors, help=field_help("d_lr", live))
+    _number(right, "w_g_lr", errors, help=field_help("g_lr", live))
+    left.selectbox("Batch size", BATCH_SIZES, key="w_batch", help=field_help("batch_size"))
+    _number(right, "w_seed", errors, help=field_help("seed"))
     _length_inputs(errors)
     with sidebar.expander("Advanced"):
-        st.selectbox("Architecture", ("mlp", "conv"), key="w_architecture",
-                     help="mlp is fast on a laptop CPU; conv is slower, better on images.")
-        _number(st, "w_threads", errors, help="1 leaves a core free so the page stays "
-                                               "responsive.")
+        st.selectbox("Architecture", ARCHITECTURES, key="w_architecture",
+                     help=field_help("architecture"))
+        _number(st, "w_threads", errors,
+                help=field_help("num_threads", "1 leaves a core free so the page stays "
+                                               "responsive."))
         st.selectbox("Arithmetic", PRECISIONS, key="w_precision",
-                     help="bfloat16 makes training steps about 1.5x faster on CPUs with "
-                          "native bf16 (AVX512-BF16, AMX) at the same accuracy; 'auto' "
-                          "uses it only there.")
+                     help=field_help("precision"))
     return _settings_from_widgets(base, current, errors)
 
 
 def _labels_slider(base: TrainConfig) -> None:
     """Stops at 1, 2, 3, 5, 10, 20, 50, ...: the values people compare, each as easy to
     reach as the next (a linear 1-900 slider put 1-20 in a few pixels)."""
-    from sgan_core.data import DATASETS
+    from sgan_core.datasets import DATASETS
 
     name = state.widget_value("w_dataset")
     limit, total = dataset_facts(name, base.data_dir, base.validation_size)

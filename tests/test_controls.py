@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard import controls, inputs
+from dashboard import controls, inputs, state
 from sgan_core import snapshot as snap
 from sgan_core.config import ConfigError, TrainConfig
 
@@ -109,3 +109,32 @@ def test_the_new_run_advice_depends_on_whether_start_is_possible():
     assert "press Stop, then Start" in live and "Reset" not in live
     ended = controls.new_run_message(["seed"], snap.STATUS_FINISHED)
     assert "Press Start" in ended and "Stop" not in ended
+
+
+def test_sidebar_tooltips_are_the_config_field_docs(monkeypatch):
+    """One string per field feeds `--help` and the sidebar (CleanRL's habit)."""
+    import sys
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    import fakes
+    from sgan_core.config import field_docs
+
+    import streamlit as st
+
+    monkeypatch.setitem(sys.modules, "sgan_core.registry", fakes.fake_registry_module())
+    monkeypatch.setattr(state, "new_embedding_service", fakes.FakeEmbeddingService)
+    monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")
+    st.cache_resource.clear()  # a fresh 'server' with the fake registry
+    app = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+    at = AppTest.from_file(app, default_timeout=30).run()
+    docs = field_docs()
+    assert at.text_input(key="w_seed").help.startswith(docs["seed"])
+    assert at.text_input(key="w_d_lr").help.startswith(docs["d_lr"])
+    assert "apply live" in at.text_input(key="w_d_lr").help  # the page's own note
+    assert at.selectbox(key="w_architecture").help.startswith(docs["architecture"])
+    assert at.selectbox(key="w_precision").help.startswith(docs["precision"])
+    assert tuple(at.radio(key="w_gen_loss").options) == ("feature matching", "non saturating")
+    state.shutdown_all()
+    st.cache_resource.clear()
