@@ -19,7 +19,7 @@ from sgan_core.batches import to_uint8, to_unit_range
 from sgan_core.config import TrainConfig
 from sgan_core.data import Split
 from sgan_core.losses import class_probabilities, fake_probability
-from sgan_core.snapshot import Features, Inspection, Samples, frozen_array
+from sgan_core.snapshot import CellMembers, Features, Inspection, Samples, frozen_array
 
 INSPECTOR_COUNT = 16  # fooling fakes / rejected reals shown in the inspector
 FAKES_PER_EVALUATION = 500  # fresh generated images behind the confusion "fake" row
@@ -90,6 +90,7 @@ class Evaluation:
     samples: Samples
     inspection: Inspection
     features: Features
+    cells: CellMembers
 
 
 def _game_figures(real_verdicts: torch.Tensor, targets: torch.Tensor,
@@ -111,6 +112,10 @@ class Evaluator:
         order = torch.randperm(len(split.test_targets),
                                generator=torch.Generator().manual_seed(cfg.seed))
         self.subset = order[:cfg.eval_test_subset]
+        # The subset's images for display, made once: every evaluation's CellMembers
+        # shares this one read-only array (no copy per evaluation or timeline moment).
+        self.subset_display = frozen_array(
+            split.test_images[self.subset].permute(0, 2, 3, 1).numpy())
         self.grid_noise = torch.rand(cfg.sample_grid_size, noise_dim,
                                      generator=torch.Generator().manual_seed(cfg.seed + 1))
 
@@ -176,7 +181,24 @@ class Evaluator:
             inspection=self._inspection(real_logits, targets, fakes, fake_logits),
             features=self._features(trainer.step_count, real_features, targets,
                                     fake_features),
+            cells=self._cells(real_logits, targets, fakes, fake_logits),
         )
+
+    def _cells(self, real_logits, targets, fakes, fake_logits) -> CellMembers:
+        real_probabilities = class_probabilities(real_logits)  # (M, N+1)
+        fake_probabilities = class_probabilities(fake_logits)  # (F, N+1)
+        real_p, real_verdicts = real_probabilities.max(dim=1)
+        fake_p, fake_verdicts = fake_probabilities.max(dim=1)
+        return CellMembers(
+            real_images=self.subset_display,
+            real_targets=frozen_array(targets.numpy()),
+            real_verdicts=frozen_array(real_verdicts.numpy()),
+            real_p_verdict=frozen_array(real_p.numpy()),
+            real_p_fake=frozen_array(real_probabilities[:, -1].numpy()),
+            fake_images=frozen_array(to_uint8(fakes).numpy()),
+            fake_verdicts=frozen_array(fake_verdicts.numpy()),
+            fake_p_verdict=frozen_array(fake_p.numpy()),
+            fake_p_fake=frozen_array(fake_probabilities[:, -1].numpy()))
 
     def _samples(self, trainer) -> Samples:
         images = self._generate(trainer, self.grid_noise)

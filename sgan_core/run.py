@@ -329,6 +329,7 @@ class TrainingRun:
             "samples": result.samples,
             "inspection": result.inspection,
             "features": result.features,
+            "cells": result.cells,
             "history": self.history.columns(),
         }
 

@@ -93,6 +93,22 @@ class Inspection:
 
 
 @dataclass(frozen=True)
+class CellMembers:
+    """Every image behind the confusion matrix, with the live D's verdict on each, so a
+    page can open any cell (truth i, verdict j) and show exactly what it counts."""
+
+    real_images: np.ndarray  # (M, H, W, C) uint8: the fixed test subset (one shared array)
+    real_targets: np.ndarray  # (M,) int: their true class
+    real_verdicts: np.ndarray  # (M,) int: 0..N-1 a class, N = called fake
+    real_p_verdict: np.ndarray  # (M,) float: probability of the verdict's class
+    real_p_fake: np.ndarray  # (M,) float: P(fake | x)
+    fake_images: np.ndarray  # (F, H, W, C) uint8: the evaluation's fresh fakes
+    fake_verdicts: np.ndarray  # (F,) int
+    fake_p_verdict: np.ndarray  # (F,) float
+    fake_p_fake: np.ndarray  # (F,) float
+
+
+@dataclass(frozen=True)
 class Features:
     """Penultimate discriminator features for the embedding panel."""
 
@@ -127,6 +143,7 @@ class Snapshot:
     history: dict[str, np.ndarray] = field(default_factory=dict)  # HISTORY_COLUMNS
     samples: Optional[Samples] = None
     inspection: Optional[Inspection] = None
+    cells: Optional[CellMembers] = None  # the images behind each confusion cell (live D)
     features: Optional[Features] = None
     data_source: str = ""  # where the images came from, for the page to say
     data_notice: Optional[str] = None  # e.g. "using the bundled subset because ..."

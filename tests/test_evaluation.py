@@ -197,3 +197,24 @@ def test_evaluating_does_not_change_the_training_stream(idx_dataset):
     first, second = evaluator.evaluate(watched), evaluator.evaluate(watched)
     np.testing.assert_array_equal(first.samples.images, second.samples.images)
     assert watched.generator.training  # sampling in eval mode did not leave G there
+
+
+def test_cell_members_agree_with_the_confusion_matrix(trained):
+    """Every cell's images are exactly what the matrix counts there."""
+    cfg, split, trainer = trained
+    result = Evaluator(cfg, split, cfg.noise_dim).evaluate(trainer)
+    cells, confusion, n = result.cells, result.game.confusion, split.spec.num_classes
+    assert cells.real_images.shape == (cfg.eval_test_subset, 28, 28, 1)
+    assert cells.fake_images.shape == (FAKES_PER_EVALUATION, 28, 28, 1)
+    for truth in range(n):
+        for verdict in range(n + 1):
+            members = (cells.real_targets == truth) & (cells.real_verdicts == verdict)
+            assert members.sum() == confusion[truth, verdict]
+    for verdict in range(n + 1):
+        assert (cells.fake_verdicts == verdict).sum() == confusion[n, verdict]
+    called_fake = cells.real_verdicts == n
+    np.testing.assert_allclose(cells.real_p_verdict[called_fake],
+                               cells.real_p_fake[called_fake])
+    again = Evaluator(cfg, split, cfg.noise_dim)
+    one = again.evaluate(trainer).cells.real_images
+    assert one is again.evaluate(trainer).cells.real_images  # shared, not copied
