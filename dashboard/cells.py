@@ -1,14 +1,16 @@
-"""The images behind one confusion-matrix cell, from what a snapshot keeps (pure).
+"""The images behind one confusion-matrix cell (pure: no streamlit, tested alone).
 
-A snapshot keeps counts for every cell but images only for some, so each answer says
-where its images come from, and a cell without kept images says so:
-- fake row (truth "fake", verdict j): the fixed-noise sample grid's tiles D gave verdict
-  j. These are the grid's fakes, not the fresh fakes the matrix counts, so the note says
-  so; their P(verdict) and P(fake) are exact.
-- real row i, verdict "fake": the inspector's real test images of class i with P(fake)
-  of 0.5 or more (P(fake) >= 0.5 always makes "fake" the verdict): the ones D found most
-  fake, not necessarily every image in the cell.
-- real row i, verdict j: not kept with the evaluation yet (only counts).
+A snapshot with `cells` (every evaluation since the engine publishes `CellMembers`)
+holds every image the matrix counts with the live D's verdict on it, so a cell (truth
+i, verdict j) shows exactly its own images: the real test images of class i (or the
+evaluation's fresh fakes) that D called j, ordered by how sure D was, at most
+`MAX_SHOWN` of them, with how many there are. A past timeline moment may keep only a
+subsample of its fakes (memory, see sgan_core/timeline.py); the note then says how many
+of the cell's images it still holds.
+
+Snapshots without `cells` (older engines) fall back to what they keep: the sample
+grid's tiles for the fake row, the inspector's rejected reals for the fake column, and
+counts only elsewhere; each such answer says where its images come from.
 """
 from __future__ import annotations
 
@@ -18,16 +20,18 @@ from typing import Optional, Sequence
 import numpy as np
 
 from dashboard.figures import CALLED_FAKE_AT, axis_labels
-from sgan_core.snapshot import Snapshot
+from sgan_core.snapshot import CellMembers, Snapshot
+
+MAX_SHOWN = 32  # a 4x8 block of thumbnails: enough to see a pattern, quick to send
 
 
 @dataclass(frozen=True)
 class CellImages:
     title: str  # e.g. "real 4 called 9"
     count: int  # what the matrix counts in the cell
-    images: np.ndarray  # (k, H, W, C) uint8; may be empty
+    images: np.ndarray  # (k, H, W, C) uint8, k <= MAX_SHOWN; may be empty
     captions: tuple[str, ...]  # per image: P(verdict class) and P(fake)
-    note: str  # where the images come from, or why there are none
+    note: str  # which images are shown, or why there are none
 
 
 def cell_index(value: object, class_names: Sequence[str]) -> Optional[int]:
@@ -38,7 +42,9 @@ def cell_index(value: object, class_names: Sequence[str]) -> Optional[int]:
     return labels.index(str(value)) if str(value) in labels else None
 
 
-def cell_images(snapshot: Snapshot, truth: int, verdict: int) -> CellImages:
+def cell_images(snapshot: Snapshot, truth: int, verdict: int, most_sure: bool = True,
+                limit: int = MAX_SHOWN) -> CellImages:
+    """Cell (truth, verdict)'s images, D's most sure first (or least sure first)."""
     n = snapshot.num_classes
     if snapshot.confusion is None or not (0 <= truth <= n and 0 <= verdict <= n):
         raise ValueError(f"no cell ({truth}, {verdict}) in this confusion matrix")
@@ -46,14 +52,58 @@ def cell_images(snapshot: Snapshot, truth: int, verdict: int) -> CellImages:
     title = (f"fakes called {labels[verdict]}" if truth == n
              else f"real {labels[truth]} called {labels[verdict]}")
     count = int(snapshot.confusion[truth, verdict])
+    if snapshot.cells is not None:
+        return _exact(snapshot.cells, n, truth, verdict, title, count, labels[verdict],
+                      most_sure, limit)
     if truth == n:
         return _grid_fakes(snapshot, verdict, title, count)
     if verdict == n:
         return _rejected_reals(snapshot, truth, title, count)
     return CellImages(title, count, _none(snapshot), (),
-                      "Only the count of this cell is kept with the evaluation; its "
-                      "images are not (yet). The fake row and the fake column have images.")
+                      "This run's snapshots keep only the count of this cell, not its "
+                      "images. The fake row and the fake column have images.")
 
+
+def _exact(members: CellMembers, n: int, truth: int, verdict: int, title: str,
+           count: int, name: str, most_sure: bool, limit: int) -> CellImages:
+    fake_row = truth == n
+    images = members.fake_images if fake_row else members.real_images
+    verdicts = members.fake_verdicts if fake_row else members.real_verdicts
+    p_verdict = members.fake_p_verdict if fake_row else members.real_p_verdict
+    p_fake = members.fake_p_fake if fake_row else members.real_p_fake
+    inside = np.asarray(verdicts) == verdict
+    if not fake_row:
+        inside &= np.asarray(members.real_targets) == truth
+    where = np.flatnonzero(inside)
+    # stable sort, so equal probabilities keep the evaluation's order on every rerun
+    order = np.argsort(-np.asarray(p_verdict)[where] if most_sure
+                       else np.asarray(p_verdict)[where], kind="stable")
+    shown = where[order[:limit]]
+    captions = tuple(_caption(name, float(p_verdict[i]), float(p_fake[i])) for i in shown)
+    return CellImages(title, count, np.asarray(images)[shown], captions,
+                      _exact_note(len(shown), len(where), count, fake_row, most_sure))
+
+
+def _caption(name: str, p_verdict: float, p_fake: float) -> str:
+    if name == "fake":  # the verdict's probability is P(fake) itself
+        return f"P(fake) {p_fake:.2f}"
+    return f"P({name}) {p_verdict:.2f} · P(fake) {p_fake:.2f}"
+
+
+def _exact_note(shown: int, held: int, count: int, fake_row: bool, most_sure: bool) -> str:
+    if count == 0:
+        return "No image is in this cell."
+    which = "most" if most_sure else "least"
+    kept = (f"All {count:,} images of this cell" if held == count else
+            f"This past moment keeps {held:,} of the cell's {count:,} fakes (a "
+            "subsample, to bound the timeline's memory)")
+    shown_words = (f"; showing the {shown} D was {which} sure of." if shown < held
+                   else ", ordered by how sure D was.")
+    source = " They are the evaluation's fresh fakes." if fake_row else ""
+    return kept + shown_words + source
+
+
+# --- fallback: snapshots without `cells` ------------------------------------------
 
 def _grid_fakes(snapshot: Snapshot, verdict: int, title: str, count: int) -> CellImages:
     samples = snapshot.samples
@@ -61,7 +111,7 @@ def _grid_fakes(snapshot: Snapshot, verdict: int, title: str, count: int) -> Cel
         return CellImages(title, count, _none(snapshot), (), "No sample grid yet.")
     mask = np.asarray(samples.verdicts) == verdict
     name = axis_labels(snapshot.class_names)[verdict]
-    captions = tuple(f"P({name}) {c:.2f} · P(fake) {p:.2f}" for c, p in
+    captions = tuple(_caption(name, c, p) for c, p in
                      zip(samples.confidences[mask], samples.p_fake[mask]))
     note = (f"From the fixed-noise sample grid: its {int(mask.sum())} of "
             f"{len(mask)} tiles D called {name}. The matrix counts other, fresh fakes "

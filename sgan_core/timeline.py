@@ -16,8 +16,13 @@ Appending is amortised O(1): a halving costs O(capacity) and happens at most onc
 capacity / 2 kept appends.
 
 Memory: features are stored as float16 (the map's projection does not need more), about
-1.1 MB per moment with the default MNIST config, so the default 120 moments stay near
-140 MB; `nbytes()` measures it.
+1.1 MB per moment with the default MNIST config. Each moment keeps its confusion cells
+(`CellMembers`): the test subset's images are one array shared by every moment (counted
+once), the per-image verdicts are a few kB, and the evaluation's fresh fakes are kept
+whole while they fit in `FAKE_BYTES_PER_MOMENT` (MNIST's 500 fakes at 28x28 do: 392 kB),
+else an evenly spaced subsample that fits (CIFAR's 500 at 32x32x3 would be 1.5 MB; 130
+are kept); the page says so when a past cell holds fewer images than it counts. The
+default 120 moments of an MNIST run stay near 190 MB; `nbytes()` measures it.
 """
 from __future__ import annotations
 
@@ -28,10 +33,12 @@ from typing import Optional
 
 import numpy as np
 
-from sgan_core.snapshot import Features, Inspection, Samples, Snapshot, frozen_array
+from sgan_core.snapshot import (CellMembers, Features, Inspection, Samples, Snapshot,
+                                frozen_array)
 
 DEFAULT_CAPACITY = 120
 MIN_CAPACITY = 2  # the first and the latest
+FAKE_BYTES_PER_MOMENT = 400_000  # a moment's fresh fakes: all 500 of MNIST's fit
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class Moment:
     samples: Optional[Samples]
     inspection: Optional[Inspection]
     features: Optional[Features]
+    cells: Optional[CellMembers] = None
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> "Moment":
@@ -60,6 +68,7 @@ class Moment:
         read-only already; only the features are copied, to float16)."""
         values = {f.name: getattr(snapshot, f.name) for f in dataclasses.fields(cls)}
         values["features"] = _half(snapshot.features)
+        values["cells"] = _thin_fakes(snapshot.cells)
         return cls(**values)
 
     def applied_to(self, snapshot: Snapshot) -> Snapshot:
@@ -69,8 +78,12 @@ class Moment:
         return dataclasses.replace(snapshot, **values)
 
     def nbytes(self) -> int:
-        return sum(_array_bytes(part) for part in
-                   (self.confusion, self.samples, self.inspection, self.features))
+        """Bytes of every array this moment refers to, shared ones included."""
+        return sum(array.nbytes for array in self.arrays())
+
+    def arrays(self) -> list[np.ndarray]:
+        return [array for part in (self.confusion, self.samples, self.inspection,
+                                   self.features, self.cells) for array in _arrays(part)]
 
 
 class Timeline:
@@ -129,8 +142,11 @@ class Timeline:
         return self._count
 
     def nbytes(self) -> int:
-        """Bytes held by the moments' arrays (what the memory bound is about)."""
-        return sum(moment.nbytes() for moment in self.moments())
+        """Bytes held by the moments' arrays (what the memory bound is about); an array
+        shared by several moments (the test subset's images) is counted once."""
+        distinct = {id(array): array for moment in self.moments()
+                    for array in moment.arrays()}
+        return sum(array.nbytes for array in distinct.values())
 
 
 def _half(features: Optional[Features]) -> Optional[Features]:
@@ -140,10 +156,22 @@ def _half(features: Optional[Features]) -> Optional[Features]:
                                fake=frozen_array(features.fake, np.float16))
 
 
-def _array_bytes(part: object) -> int:
+def _thin_fakes(cells: Optional[CellMembers]) -> Optional[CellMembers]:
+    """The cells with at most FAKE_BYTES_PER_MOMENT of fakes: evenly spaced ones, so
+    every cell of the fake row keeps about its share."""
+    if cells is None or cells.fake_images.nbytes <= FAKE_BYTES_PER_MOMENT:
+        return cells
+    per_image = max(1, cells.fake_images[0].nbytes)
+    keep = max(1, FAKE_BYTES_PER_MOMENT // per_image)
+    index = np.linspace(0, len(cells.fake_images) - 1, keep).round().astype(int)
+    return dataclasses.replace(
+        cells, **{name: frozen_array(getattr(cells, name)[index]) for name in
+                  ("fake_images", "fake_verdicts", "fake_p_verdict", "fake_p_fake")})
+
+
+def _arrays(part: object) -> list[np.ndarray]:
     if part is None:
-        return 0
+        return []
     if isinstance(part, np.ndarray):
-        return part.nbytes
-    return sum(value.nbytes for value in vars(part).values()
-               if isinstance(value, np.ndarray))
+        return [part]
+    return [value for value in vars(part).values() if isinstance(value, np.ndarray)]

@@ -65,6 +65,40 @@ def make_confusion(n_classes: int = 10) -> np.ndarray:
     return counts
 
 
+@functools.lru_cache(maxsize=None)
+def _shared_images(count: int, size: int) -> np.ndarray:
+    """One read-only image array, as the engine shares its test subset across evaluations."""
+    rng = np.random.default_rng(2)
+    return snap.frozen_array(rng.integers(0, 256, (count, size, size, 1)), np.uint8)
+
+
+def _members(confusion_rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(targets, verdicts, P(verdict), P(fake)) with exactly confusion_rows[i, j] images
+    of truth i called j, D surer of the earlier images of each cell."""
+    targets, verdicts, p_verdict = [], [], []
+    fake_column = confusion_rows.shape[1] - 1
+    for (i, j), count in np.ndenumerate(confusion_rows):
+        targets += [i] * count
+        verdicts += [j] * count
+        p_verdict += list(np.linspace(0.99, 0.5, count))
+    verdicts, p_verdict = np.array(verdicts, dtype=int), np.array(p_verdict)
+    p_fake = np.where(verdicts == fake_column, p_verdict, 0.01)
+    return np.array(targets, dtype=int), verdicts, p_verdict, p_fake
+
+
+def make_cells(confusion: np.ndarray, size: int = 28) -> snap.CellMembers:
+    """CellMembers whose images fill `confusion` exactly (the last row are the fakes)."""
+    targets, verdicts, p_verdict, p_fake = _members(confusion[:-1])
+    _, fake_verdicts, fake_p, fake_p_fake = _members(confusion[-1:])
+    rng = np.random.default_rng(3)
+    fakes = rng.integers(0, 256, (len(fake_verdicts), size, size, 1)).astype(np.uint8)
+    return snap.CellMembers(
+        real_images=_shared_images(len(targets), size), real_targets=targets,
+        real_verdicts=verdicts, real_p_verdict=p_verdict, real_p_fake=p_fake,
+        fake_images=fakes, fake_verdicts=fake_verdicts, fake_p_verdict=fake_p,
+        fake_p_fake=fake_p_fake)
+
+
 def make_snapshot(cfg: Optional[TrainConfig] = None, status: str = snap.STATUS_RUNNING,
                   step: int = 100, version: int = 1, **changes) -> snap.Snapshot:
     """A fully populated snapshot, as the trainer publishes after an evaluation; the
@@ -75,7 +109,8 @@ def make_snapshot(cfg: Optional[TrainConfig] = None, status: str = snap.STATUS_R
         elapsed_s=12.0, images_per_second=1500.0, d_lr=cfg.d_lr / 2, g_lr=cfg.g_lr / 2,
         base_d_lr=cfg.d_lr, base_g_lr=cfg.g_lr, test_accuracy=0.8,
         baseline_test_accuracy=0.6, fake_rejection_rate=0.9, false_rejection_rate=0.05,
-        confusion=make_confusion(), history=make_history(), samples=make_samples(),
+        confusion=make_confusion(), cells=make_cells(make_confusion()),
+        history=make_history(), samples=make_samples(),
         inspection=make_inspection(), features=make_features(step),
         data_source="fake", data_notice="using the bundled MNIST subset", version=version,
         evaluation_version=version)

@@ -102,3 +102,13 @@ def test_the_run_records_every_evaluation(idx_dataset):
         range(1, final.evaluation_version + 1))
     assert [m.step for m in moments] == sorted(m.step for m in moments)
     assert moments[-1].samples is final.samples
+
+
+def test_moments_keep_their_cells_and_share_the_test_images():
+    timeline = Timeline(capacity=8)
+    fill(timeline, 3)
+    first, _, last = timeline.moments()
+    assert first.cells is not None and first.cells.real_images is last.cells.real_images
+    shared = first.cells.real_images.nbytes
+    each_alone = sum(m.nbytes() for m in timeline.moments())
+    assert each_alone - 3 * shared < timeline.nbytes() <= each_alone - 2 * shared

@@ -15,6 +15,8 @@ from dashboard.figures import axis_labels
 from sgan_core.snapshot import Snapshot
 
 TRUTH_KEY, VERDICT_KEY = "w_cell_truth", "w_cell_verdict"
+ORDER_KEY = "w_cell_order"
+MOST_SURE, LEAST_SURE = "D most sure first", "D least sure first"
 NOBODY = "-"  # no cell open
 
 
@@ -40,7 +42,10 @@ def render(snapshot: Snapshot) -> None:
         st.caption("Click a cell of the matrix (or choose its row and column) to see "
                    "its images.")
         return
-    shown = cells.cell_images(snapshot, labels.index(truth) - 1, labels.index(verdict) - 1)
+    order = st.radio("Order", (MOST_SURE, LEAST_SURE), key=ORDER_KEY, horizontal=True,
+                     label_visibility="collapsed")
+    shown = cells.cell_images(snapshot, labels.index(truth) - 1, labels.index(verdict) - 1,
+                              most_sure=order == MOST_SURE)
     st.markdown(f"**{shown.title}**: {shown.count:,} in the matrix")
     st.caption(shown.note)
     if len(shown.images):
