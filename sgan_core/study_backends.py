@@ -6,9 +6,12 @@ cores for the page, and one process with two OpenMP teams ran 2-4x slower, see r
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import socket
+import sys
+import types
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
@@ -69,7 +72,8 @@ class LocalBackend:
                                          initargs=(os.getpid(),))
         futures: dict[Future, dict[str, Any]] = {}
         try:
-            futures = {self._pool.submit(run_cell, config): config for config in configs}
+            with _bare_main():  # spawn starts the workers inside submit()
+                futures = {self._pool.submit(run_cell, config): config for config in configs}
             while futures:
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -101,6 +105,20 @@ class LocalBackend:
                 process.terminate()
         for process in processes:
             process.join(timeout=5)
+
+
+@contextlib.contextmanager
+def _bare_main() -> Iterator[None]:
+    """Spawn re-runs the parent's __main__ script in each child. Under `streamlit run`
+    (or after an AppTest) that script is a page, which must not run in a worker: for
+    the moment the workers start, __main__ is an empty module. `python -m sgan_core`
+    itself is unaffected (its __main__ only runs under the name "__main__")."""
+    real_main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = real_main
 
 
 def check_reachable(address: str) -> None:

@@ -140,6 +140,30 @@ def test_sigterm_ends_the_study_and_its_running_cell_unwritten(idx_dataset, tmp_
     assert not cell_path(out, 1, 0).exists()  # the unfinished cell is not written
 
 
+PAGE_LIKE_MAIN = """
+import sys
+if __name__ != "__main__":  # spawn re-running this script in a worker, as under streamlit
+    raise SystemExit("the driver's __main__ script ran in a worker")
+sys.path.insert(0, {repo!r})
+from sgan_core import cli
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_workers_never_rerun_the_drivers_main_script(idx_dataset, tmp_path):
+    """`streamlit run` (and AppTest) make a page script __main__; spawn would run it
+    again in every worker, which then died before training (BrokenProcessPool)."""
+    repo = Path(__file__).resolve().parent.parent
+    script = tmp_path / "page.py"
+    script.write_text(PAGE_LIKE_MAIN.format(repo=str(repo)))
+    out = tmp_path / "study"
+    done = subprocess.run([sys.executable, str(script), *study(
+        idx_dataset(), out, "--labels-per-class", "1", "--max-steps", "2")],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert cell_path(out, 1, 0).is_file()
+
+
 # ----------------------------------------------------------------------------- bad input
 
 def closed_port() -> int:
