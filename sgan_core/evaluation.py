@@ -48,6 +48,15 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1000
     return torch.cat(logits), torch.cat(features)
 
 
+def verdict_probabilities(model: nn.Module, images: np.ndarray) -> np.ndarray:
+    """Probabilities over N classes + fake, (B, N+1), for uint8 (B,)H,W,C images
+    (an upload, a drawing): the same preprocessing as every test image."""
+    batch = np.asarray(images, dtype=np.uint8)
+    batch = batch[None] if batch.ndim == 3 else batch
+    tensor = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
+    return class_probabilities(predict(model, tensor)[0]).numpy()
+
+
 def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
     """Share of images whose most likely *real* class is the true class."""
     return (logits.argmax(dim=1) == targets).float().mean().item()

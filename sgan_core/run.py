@@ -12,19 +12,19 @@ import logging
 import secrets
 import threading
 import time
-import traceback
 from typing import Optional
 
 import numpy as np
 import torch
 
+from sgan_core import reporting, run_messages as messages
 from sgan_core import snapshot as snap
 from sgan_core.checkpoints import CheckpointError, load_run, save_state
 from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.data import DataError, load_split
-from sgan_core.evaluation import Evaluator, predict
+from sgan_core.evaluation import Evaluator, verdict_probabilities
 from sgan_core.history import History, LossAverager
-from sgan_core.losses import class_probabilities
+from sgan_core.run_commands import Action, Mailbox
 from sgan_core.timeline import Timeline
 from sgan_core.trainer import Trainer
 
@@ -42,11 +42,7 @@ class TrainingRun:
         self._restore = restore  # checkpoint contents to continue from
         self._state_lock = threading.Lock()  # commands and the published snapshot
         self._model_lock = threading.Lock()  # the trainer between steps
-        self._wake = threading.Condition(self._state_lock)
-        self._stop_requested = False
-        self._paused = False
-        self._pending_steps = 0
-        self._pending_lrs: Optional[tuple[Optional[float], Optional[float]]] = None
+        self._mail = Mailbox(self._state_lock)  # commands, under the state lock
         self._snapshot = snap.Snapshot(run_status=snap.STATUS_IDLE, config=cfg)
         self._thread: Optional[threading.Thread] = None
         self.trainer: Optional[Trainer] = None
@@ -85,38 +81,28 @@ class TrainingRun:
 
     def step(self, n: int = 1) -> None:
         """Do n steps while paused (the run stays paused), then publish."""
-        with self._wake:
-            self._paused = True
-            self._pending_steps += max(1, int(n))
-            self._wake.notify_all()
+        self._mail.step(n)
 
     def set_learning_rates(self, d_lr: Optional[float] = None,
                            g_lr: Optional[float] = None) -> None:
-        for value in (d_lr, g_lr):
-            if value is not None and not 0 < value <= 1:
-                raise ConfigError(f"learning rate must be in (0, 1], got {value}")
-        with self._wake:
-            self._pending_lrs = (d_lr, g_lr)
-            self._wake.notify_all()
+        self._mail.set_learning_rates(d_lr, g_lr)
 
     def stop(self, timeout: float = 10.0) -> None:
-        with self._wake:
-            self._stop_requested = True
-            self._wake.notify_all()
+        self._mail.request_stop()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
     def _command(self, paused: bool) -> None:
-        with self._wake:
-            self._paused = paused
+        with self._mail.wake:
+            self._mail.paused = paused
             current = self._snapshot
             if not paused and current.run_status == snap.STATUS_PAUSED:
-                self._pending_steps = 0
+                self._mail.pending_steps = 0
                 self._snapshot = _replace(current, error=None, error_kind=None,
                                           run_status=snap.STATUS_RUNNING,
                                           version=current.version + 1)
-            self._wake.notify_all()
+            self._mail.wake.notify_all()
 
     # ----- reading (any thread) -----
     def snapshot(self) -> snap.Snapshot:
@@ -134,12 +120,8 @@ class TrainingRun:
         """Probabilities over N classes + fake, (B, N+1), for uint8 (B,)H,W,C images."""
         if self.trainer is None:
             raise RuntimeError("The model is not ready yet: start the run first.")
-        batch = np.asarray(images, dtype=np.uint8)
-        batch = batch[None] if batch.ndim == 3 else batch
-        tensor = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
         with self._model_lock:  # the live D: the verdict of the one in the game
-            logits, _ = predict(self.trainer.discriminator, tensor)
-        return class_probabilities(logits).numpy()
+            return verdict_probabilities(self.trainer.discriminator, images)
 
     # ----- the worker thread -----
     def _worker(self) -> None:
@@ -154,8 +136,7 @@ class TrainingRun:
         except Exception as error:  # anything else: report it, never lose it
             log.exception("run %s failed to start", self.run_id)
             self._publish(status=snap.STATUS_FAILED, error_kind=snap.ErrorKind.CRASHED,
-                          error=f"The run could not start: {error!r}. Check the settings "
-                                "and the data folder, then press Reset and Start.")
+                          error=messages.could_not_start(error))
             return
         try:
             self._loop()
@@ -165,12 +146,10 @@ class TrainingRun:
                 current = self._snapshot
                 self._snapshot = _replace(
                     current, run_status=snap.STATUS_FAILED, version=current.version + 1,
-                    error_kind=snap.ErrorKind.CRASHED,
-                    error=f"The run stopped on an unexpected error: {error!r}. Save a "
-                          "checkpoint if you need one, then press Reset and Start.")
+                    error_kind=snap.ErrorKind.CRASHED, error=messages.crashed(error))
         finally:
-            with self._wake:
-                self._wake.notify_all()
+            with self._mail.wake:
+                self._mail.wake.notify_all()
 
     def _build(self) -> None:
         restore = self._restore or {}
@@ -180,21 +159,22 @@ class TrainingRun:
             trainer.load_state_dict(restore["trainer"])
         self.evaluator = Evaluator(self.config, split, self.config.noise_dim)
         self.trainer = trainer
-        self._publish(status=snap.STATUS_PAUSED if self._paused else snap.STATUS_RUNNING,
+        self._publish(status=snap.STATUS_PAUSED if self._mail.paused else snap.STATUS_RUNNING,
                       evaluate=True)
 
     def _loop(self) -> None:
         averager = LossAverager()
         last_publish = last_progress = time.monotonic()
         while True:
-            action = self._next_action()
-            if action == "stop":
+            action = self._mail.next_action(
+                self.trainer, self.snapshot().run_status == snap.STATUS_RUNNING)
+            if action is Action.STOP:
                 self._publish(status=snap.STATUS_STOPPED, evaluate=True, averager=averager)
                 return
-            if action == "just_paused":  # show the state the user paused at
+            if action is Action.JUST_PAUSED:  # show the state the user paused at
                 self._publish(status=snap.STATUS_PAUSED, evaluate=True, averager=averager)
                 continue
-            if action == "wait":
+            if action is Action.WAIT:
                 continue
             progress = self._budget_progress()
             self.trainer.budget_progress = progress  # drives lr_decay_to_budget
@@ -203,10 +183,11 @@ class TrainingRun:
                 return
             if not self._train_one(averager):
                 continue
-            single, now = action == "single", time.monotonic()
+            single, now = action is Action.SINGLE, time.monotonic()
             if single or now - last_publish >= self.config.eval_every_s:
-                status = snap.STATUS_PAUSED if single and self._paused else snap.STATUS_RUNNING
-                if not single or self._pending_steps == 0:
+                paused = single and self._mail.paused
+                status = snap.STATUS_PAUSED if paused else snap.STATUS_RUNNING
+                if not single or self._mail.pending_steps == 0:
                     self._publish(status=status, evaluate=True, averager=averager)
                     last_publish = last_progress = time.monotonic()
             elif now - last_progress >= PROGRESS_EVERY_S:
@@ -214,24 +195,6 @@ class TrainingRun:
                 # while the (costly) evaluation keeps to eval_every_s.
                 self._publish(status=snap.STATUS_RUNNING)
                 last_progress = now
-
-    def _next_action(self) -> str:
-        """Apply pending commands; say what the loop does next."""
-        with self._wake:
-            if self._pending_lrs is not None:
-                self.trainer.set_learning_rates(*self._pending_lrs)
-                self._pending_lrs = None
-            if self._stop_requested:
-                return "stop"
-            if self._paused and self._pending_steps == 0:
-                if self._snapshot.run_status == snap.STATUS_RUNNING:
-                    return "just_paused"
-                self._wake.wait(timeout=0.5)
-                return "wait"
-            if self._pending_steps > 0:
-                self._pending_steps -= 1
-                return "single"
-            return "train"
 
     def _train_one(self, averager: LossAverager) -> bool:
         """One step; on an exception or a non-finite loss, pause and report."""
@@ -241,24 +204,19 @@ class TrainingRun:
                 step_losses = self.trainer.train_step()
         except Exception as error:
             log.exception("training step failed in run %s", self.run_id)
-            self._fail_soft(f"Training step failed: {error!r}. Press Resume to try again, "
-                            "or Reset with other settings.\n" + traceback.format_exc(limit=3),
-                            snap.ErrorKind.STEP_FAILED)
+            self._fail_soft(messages.step_failed(error), snap.ErrorKind.STEP_FAILED)
             return False
         self._elapsed += time.monotonic() - started
         if not step_losses.is_finite():
-            self._fail_soft(
-                f"The losses became NaN or infinite at step {self.trainer.step_count}: the "
-                "run diverged. Lower the learning rates (try half) and press Resume, "
-                "or press Reset to start again.", snap.ErrorKind.DIVERGED)
+            self._fail_soft(messages.diverged(self.trainer.step_count),
+                            snap.ErrorKind.DIVERGED)
             return False
         averager.add(step_losses)
         return True
 
     def _fail_soft(self, message: str, kind: snap.ErrorKind) -> None:
-        with self._wake:
-            self._paused = True
-            self._pending_steps = 0
+        with self._mail.wake:
+            self._mail.hold()
         self._publish(status=snap.STATUS_PAUSED, error=message, error_kind=kind)
 
     def _budget_progress(self) -> float:
@@ -289,72 +247,24 @@ class TrainingRun:
             self._timeline.add(published)  # outside the lock: it copies features
 
     def _progress_fields(self) -> dict:
-        trainer = self.trainer
-        split = trainer.split
-        per_second = 1.0 / self._elapsed if self._elapsed > 0 else 0.0
-        d_lr, g_lr = trainer.current_learning_rates()
-        return {
-            "class_names": split.spec.class_names,
-            "step": trainer.step_count,
-            "epoch": trainer.unlabeled.epoch,
-            "elapsed_s": self._elapsed,
-            # New unlabeled images only: the labeled batch re-draws the same few images.
-            "images_per_second": trainer.step_count * self.config.batch_size * per_second,
-            "steps_per_second": trainer.step_count * per_second,
-            "d_lr": d_lr, "g_lr": g_lr,
-            "base_d_lr": trainer.base_d_lr, "base_g_lr": trainer.base_g_lr,
-            "data_source": split.source, "data_notice": split.notice,
-        }
+        return reporting.progress_fields(self.trainer, self._elapsed)
 
     def _evaluation_fields(self, averager: Optional[LossAverager]) -> dict:
         with self._model_lock:
             result = self.evaluator.evaluate(self.trainer)
-        accuracies = {
-            "test_accuracy": result.test.sgan,
-            "baseline_test_accuracy": result.test.baseline,
-            "validation_accuracy": result.validation.sgan,
-            "baseline_validation_accuracy": result.validation.baseline,
-        }
         if averager is not None and averager.count:
             row = averager.pop()
             row.update(step=self.trainer.step_count, seconds=self._elapsed,
-                       **{k: np.nan if v is None else v for k, v in accuracies.items()})
+                       **reporting.history_accuracies(result))
             self.history.append(row)
-        return {
-            **accuracies,
-            "accuracy_model": self.trainer.accuracy_model_name,
-            "fake_rejection_rate": result.game.fake_rejection_rate,
-            "false_rejection_rate": result.game.false_rejection_rate,
-            "confusion": result.game.confusion,
-            "samples": result.samples,
-            "inspection": result.inspection,
-            "features": result.features,
-            "cells": result.cells,
-            "history": self.history.columns(),
-        }
+        return {**reporting.evaluation_fields(result, self.trainer),
+                "history": self.history.columns()}
 
     # ----- after the run -----
     def final_figures(self) -> dict:
-        """Accuracies (validation and the whole official test set) and the game's
-        figures on the whole test set, for metrics.json; each says which model."""
+        """metrics.json's figures (see reporting.final_figures), between steps."""
         with self._model_lock:
-            test = self.evaluator.test_accuracies(self.trainer, full=True)
-            validation = self.evaluator.validation_accuracies(self.trainer)
-            game = self.evaluator.final_game_figures(self.trainer)
-        return {
-            "test_accuracy": test.sgan,
-            "baseline_test_accuracy": test.baseline,
-            "validation_accuracy": validation.sgan,
-            "baseline_validation_accuracy": validation.baseline,
-            "accuracy_model": self.trainer.accuracy_model_name,
-            "fake_rejection_rate": game.fake_rejection_rate,
-            "false_rejection_rate": game.false_rejection_rate,
-            "rejection_model": "live",
-            "test_images": int(len(self.trainer.split.test_targets)),
-            "validation_images": int(len(self.trainer.split.validation_targets)),
-            "precision": self.trainer.precision,  # what "auto" resolved to here
-            "device": str(self.trainer.device),
-        }
+            return reporting.final_figures(self.evaluator, self.trainer)
 
     def checkpoint_state(self) -> dict:
         """Everything a checkpoint holds, taken between steps (the caller need not
