@@ -148,21 +148,41 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> go.Fi
     """(N+1)x(N+1) heatmap: rows = truth (classes, then fake), columns = D's verdict.
 
     Colour is the share of the row and the number is the count: coloured by count, the
-    fake row (500 fakes against ~200 images a class) washed out every class row.
+    fake row (500 fakes against ~200 images a class) washed out every class row. Over
+    the heatmap lie the cells' click targets (`cell_targets`).
     """
     labels = axis_labels(class_names)
     counts = np.asarray(confusion)
     heatmap = go.Heatmap(
         z=row_rates(counts), x=labels, y=labels, text=counts, zmin=0.0, zmax=1.0,
         colorscale="Blues", showscale=False, texttemplate="%{text}",
-        textfont=dict(size=FONT_SIZE - 5), xgap=1, ygap=1,
-        hovertemplate=("true %{y} → predicted %{x}<br>%{text} images"
-                       "<br>%{z:.1%} of the row<extra></extra>"),
+        textfont=dict(size=FONT_SIZE - 5), xgap=1, ygap=1, hoverinfo="skip",
     )
-    fig = go.Figure(heatmap)
+    fig = go.Figure([heatmap, cell_targets(counts, labels)])
     fig.update_xaxes(title_text="discriminator says", side="top", type="category")
     fig.update_yaxes(title_text="truth", autorange="reversed", type="category")
+    # a click selects the nearest centre; cells are ~35 px, so any spot of a cell hits
+    fig.update_layout(clickmode="event+select", hoverdistance=40, showlegend=False)
     return _layout(fig, 460)
+
+
+def cell_targets(counts: np.ndarray, labels: Sequence[str]) -> go.Scatter:
+    """One invisible marker per cell centre, customdata (truth, verdict, share of the
+    row): plotly heatmaps emit no selection points, scatter markers do, so a click on a
+    cell reaches the page (st.plotly_chart on_select) through the marker at its centre."""
+    truth, verdict = np.indices(counts.shape)
+    rates = row_rates(counts)
+    return go.Scatter(
+        x=[labels[j] for j in verdict.ravel()], y=[labels[i] for i in truth.ravel()],
+        mode="markers", text=counts.ravel(),
+        # a plain list: a numpy array travels as a typed array, which the browser's
+        # selection event then sends back as an object {"0": .., "1": ..}
+        customdata=np.stack([truth.ravel(), verdict.ravel(), rates.ravel()], 1).tolist(),
+        marker=dict(size=28, symbol="square", color="rgba(0,0,0,0)"),
+        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
+        hovertemplate=("true %{y} → predicted %{x}<br>%{text} images"
+                       "<br>%{customdata[2]:.1%} of the row<extra></extra>"),
+    )
 
 
 # --- embedding ----------------------------------------------------------------------

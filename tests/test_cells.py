@@ -96,3 +96,21 @@ def test_the_boxes_open_a_cell_on_the_page(fake_engine):
     assert any("fakes called 3" in m.value for m in at.markdown)
     captions = [t for image in at.image for t in image.captions]
     assert sum(c.startswith("P(3) ") for c in captions) == 7
+
+
+def click(row: int, column: int) -> dict:
+    """What st.plotly_chart(on_select="rerun") returns after a click on a cell target."""
+    return {"selection": {"points": [{"curve_number": 1, "point_index": row * 11 + column,
+                                      "customdata": [row, column, 0.1]}]}}
+
+
+def test_a_click_on_the_matrix_opens_its_cell(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    at.session_state["confusion_chart"] = click(4, 9)
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="w_cell_truth").value == "4"
+    assert at.selectbox(key="w_cell_verdict").value == "9"
+    assert any("real 4 called 9" in m.value for m in at.markdown)
+    assert len([t for image in at.image for t in image.captions if t.startswith("P(9) ")]) == 2

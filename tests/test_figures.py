@@ -131,3 +131,12 @@ def test_inspector_figures():
     bars = figures.probability_bars([0.1] * 10 + [0.0], fakes.CLASS_NAMES)
     assert list(bars.data[0].x)[-1] == "fake"
     assert bars.data[0].marker.color[-1] == figures.FAKE_COLOR
+
+
+def test_every_confusion_cell_has_a_click_target_at_its_centre():
+    confusion = fakes.make_confusion()
+    targets = figures.confusion_figure(confusion, fakes.CLASS_NAMES).data[1]
+    assert targets.type == "scatter" and len(targets.x) == confusion.size
+    index = 4 * confusion.shape[1] + 9  # truth 4, verdict 9
+    assert (targets.y[index], targets.x[index]) == ("4", "9")
+    assert list(targets.customdata[index][:2]) == [4, 9]

@@ -5,7 +5,7 @@ shown; where a click cannot be had (keyboard, touch, a test) the boxes alone wor
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Optional
 
 import numpy as np
 import streamlit as st
@@ -20,17 +20,37 @@ MOST_SURE, LEAST_SURE = "D most sure first", "D least sure first"
 NOBODY = "-"  # no cell open
 
 
+def clicked_cell(event: Any, snapshot: Snapshot) -> Optional[tuple[int, int]]:
+    """(truth, verdict) of the first selected point: its customdata (the cell targets
+    over the heatmap), else its axis labels; None when nothing usable is selected."""
+    # st.plotly_chart returns a dict subclass (attribute access too); a value set in
+    # session state is a plain dict: read both as mappings
+    selection = event.get("selection") if isinstance(event, Mapping) else None
+    points = list((selection or {}).get("points") or [])
+    if not points:
+        return None
+    point = points[0]
+    data = point.get("customdata")
+    if isinstance(data, Mapping):  # a typed array, as JSON: {"0": truth, "1": verdict}
+        data = [data.get(str(k), data.get(k)) for k in range(len(data))]
+    if data is not None and len(data) >= 2 and None not in data[:2]:
+        truth, verdict = (cells.cell_index(int(value), snapshot.class_names)
+                          for value in data[:2])
+    else:
+        truth = cells.cell_index(point.get("y"), snapshot.class_names)
+        verdict = cells.cell_index(point.get("x"), snapshot.class_names)
+    return None if truth is None or verdict is None else (truth, verdict)
+
+
 def take_click(event: Any, snapshot: Snapshot) -> None:
-    """A clicked cell (its axis labels in the event) becomes the boxes' values."""
-    points = list(getattr(getattr(event, "selection", None), "points", None) or [])
-    if not points or not state.changed_since_last("cell_click", repr(points[0])):
+    """A clicked cell becomes the boxes' values, once per new click (a rerun repeats
+    the same selection; the boxes may have moved on since)."""
+    cell = clicked_cell(event, snapshot)
+    if cell is None or not state.changed_since_last("cell_click", cell):
         return
     labels = axis_labels(snapshot.class_names)
-    truth = cells.cell_index(points[0].get("y"), snapshot.class_names)
-    verdict = cells.cell_index(points[0].get("x"), snapshot.class_names)
-    if truth is not None and verdict is not None:
-        state.set_widget_values({TRUTH_KEY: labels[truth], VERDICT_KEY: labels[verdict]},
-                                overwrite=True)
+    state.set_widget_values({TRUTH_KEY: labels[cell[0]], VERDICT_KEY: labels[cell[1]]},
+                            overwrite=True)
 
 
 def render(snapshot: Snapshot) -> None:

@@ -1,0 +1,68 @@
+"""End-to-end: a click on a confusion-matrix cell in Chromium opens that cell's images.
+
+Plotly heatmaps emit no selection points, so the page lays an invisible marker on each
+cell's centre (dashboard/figures.py `cell_targets`); this test clicks where a teacher
+would, inside the cell with the most images, and expects the cell's title and images.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_browser import (APP_IDLE, FIRST_SNAPSHOT_TIMEOUT_MS, RUN_IN_URL, chart,
+                                    metric_value, no_exceptions, shoot, sidebar_button,
+                                    wait_until)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+COUNTS_JS = "el => JSON.stringify(Array.from(el._fullData[0].text, row => Array.from(row)))"
+
+
+def test_clicking_a_cell_shows_its_images(browser, dashboard_server, artifacts_dir: Path):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+    context = browser.new_context(viewport={"width": 1366, "height": 2000})
+    page = context.new_page()
+    try:
+        _click_a_cell(page, dashboard_server, artifacts_dir, expect)
+    except BaseException:
+        shoot(page, artifacts_dir, "confusion_click_failure")
+        print(f"--- server output (tail) ---\n{dashboard_server.log_tail()}")
+        raise
+    finally:
+        context.close()
+
+
+def _click_a_cell(page, server, shots: Path, expect) -> None:
+    page.goto(server.url)
+    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    sidebar_button(page, "Start").click()
+    page.wait_for_url(RUN_IN_URL, timeout=30_000)
+    confusion = chart(page, "confusion_chart")
+    expect(confusion).to_be_visible(timeout=FIRST_SNAPSHOT_TIMEOUT_MS)
+    sidebar_button(page, "Pause").click()  # the matrix stops changing under the mouse
+    wait_until(lambda: metric_value(page, "State") == "paused", 20, "the state 'paused'")
+    page.wait_for_selector(APP_IDLE, timeout=30_000)
+
+    counts = json.loads(confusion.evaluate(COUNTS_JS))
+    labels = [str(d) for d in range(len(counts) - 1)] + ["fake"]
+    truth, verdict = max(((i, j) for i in range(len(counts)) for j in range(len(counts))),
+                         key=lambda cell: counts[cell[0]][cell[1]])
+    box = confusion.locator(".nsewdrag").first.bounding_box()  # the plot area
+    size = len(counts)
+    page.mouse.click(box["x"] + (verdict + 0.5) * box["width"] / size,
+                     box["y"] + (truth + 0.5) * box["height"] / size)
+
+    title = (f"fakes called {labels[verdict]}" if truth == size - 1
+             else f"real {labels[truth]} called {labels[verdict]}")
+    expect(page.get_by_text(re.compile(f"^{re.escape(title)}"))).to_be_visible()
+    shown = min(32, counts[truth][verdict])
+    captions = page.locator("[data-testid='stImageCaption']", has_text="P(")
+    expect(captions).to_have_count(shown)
+    no_exceptions(page)
+    shoot(page, shots, "confusion_click")
+    sidebar_button(page, "Stop").click()
