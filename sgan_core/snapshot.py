@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Optional
+from types import MappingProxyType
+from typing import Mapping, Optional
 
 import numpy as np
 
@@ -140,7 +141,8 @@ class Snapshot:
     fake_rejection_rate: Optional[float] = None  # fakes classified as fake (live D)
     false_rejection_rate: Optional[float] = None  # real test images called fake (live D)
     confusion: Optional[np.ndarray] = None  # (N+1, N+1) int counts, rows = truth (live D)
-    history: dict[str, np.ndarray] = field(default_factory=dict)  # HISTORY_COLUMNS
+    history: Mapping[str, np.ndarray] = field(  # HISTORY_COLUMNS, read-only
+        default_factory=lambda: MappingProxyType({}))
     samples: Optional[Samples] = None
     inspection: Optional[Inspection] = None
     cells: Optional[CellMembers] = None  # the images behind each confusion cell (live D)
