@@ -12,9 +12,13 @@ import hmac
 import logging
 import os
 import time
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import streamlit as st
+
+if TYPE_CHECKING:  # no torch on the page's first paint
+    from sgan_core.handles import RunHandle
+    from sgan_core.registry import RunRegistry
 
 log = logging.getLogger(__name__)
 QUERY_KEY = "run"
@@ -30,17 +34,27 @@ def new_embedding_service() -> Any:
     return EmbeddingService()
 
 
-@st.cache_resource(show_spinner=False)
-def registry() -> Any:
-    """The server's RunRegistry; its runs are stopped when the server exits (a live
-    training thread would otherwise keep `streamlit run` from quitting)."""
-    from sgan_core.registry import RunRegistry, install_atexit
+def new_registry(run_factory: Optional[Callable[..., "RunHandle"]] = None,
+                 background: bool = True) -> "RunRegistry":
+    """The server's RunRegistry (of TrainingRuns unless `run_factory` says otherwise:
+    tests replace this function to hand the page fake runs). With `background`, its
+    runs are stopped when the server exits (a live training thread would otherwise keep
+    `streamlit run` from quitting) and a janitor pauses runs no tab shows."""
+    from sgan_core.registry import RunRegistry
 
     runs = RunRegistry(max_active=_env_number("SGAN_MAX_ACTIVE_RUNS", 2, int),
-                       idle_pause_s=_env_number("SGAN_IDLE_PAUSE_S", 180.0, float))
-    install_atexit(runs)
-    runs.start_janitor()  # pauses runs whose tabs were all closed (frees their slot)
+                       idle_pause_s=_env_number("SGAN_IDLE_PAUSE_S", 180.0, float),
+                       run_factory=run_factory)
+    if background:
+        runs.stop_all_at_exit()
+        runs.start_janitor()  # pauses runs whose tabs were all closed (frees their slot)
     return runs
+
+
+@st.cache_resource(show_spinner=False)
+def registry() -> "RunRegistry":
+    """The one registry of this server (cached across reruns, tabs and sessions)."""
+    return new_registry()
 
 
 def _env_number(name: str, default: Any, kind: Callable[[str], Any]) -> Any:
@@ -72,7 +86,7 @@ def prewarm_embedding() -> None:
 
 # --- the run this page shows ----------------------------------------------------------
 
-def current_run() -> tuple[Optional[str], Optional[Any], Optional[str]]:
+def current_run() -> tuple[Optional[str], Optional["RunHandle"], Optional[str]]:
     """(run_id, run, notice) for the id in the URL; notice says why a run was not found.
 
     With no id in the URL the registry is not touched at all (keeps first paint fast).
@@ -111,6 +125,7 @@ def forget_run(run_id: str) -> None:
         del st.query_params[QUERY_KEY]
     for key in ("figures", "frozen", "step_pending"):
         _session().pop(key, None)
+
 
 
 def admin_access() -> Optional[bool]:

@@ -221,12 +221,6 @@ def load_split(cfg: TrainConfig, labeled_indices: np.ndarray | None = None) -> S
 
 # ----------------------------------------------------------------------------- cheap queries
 
-def dataset_available(name: str, data_dir: str) -> bool:
-    """True if load_split would find the data without a network (files, or the bundle)."""
-    spec = _spec(name)
-    return _on_disk(spec, data_dir) or (name == "mnist" and BUNDLED_MNIST.is_file())
-
-
 def max_labels_per_class(name: str, data_dir: str,
                          validation_size: int | None = None) -> int | None:
     """Largest labels_per_class load_split accepts (None when that is unknown).
@@ -273,9 +267,3 @@ def _idx_label_counts(path: Path, num_classes: int) -> np.ndarray | None:
     if labels.size != int.from_bytes(data[4:8], "big") or labels.max(initial=0) >= num_classes:
         return None
     return np.bincount(labels, minlength=num_classes)
-
-
-def clear_cache() -> None:
-    """Forget loaded datasets (memory back; files changed on disk are read again)."""
-    _read_disk.cache_clear()
-    _read_bundled.cache_clear()

@@ -122,6 +122,16 @@ class RunRegistry:
         self._stop_quietly(evicted)
         return run_id
 
+    def stop_all_at_exit(self) -> None:
+        """Stop all runs when the interpreter exits (streamlit otherwise hangs on
+        SIGTERM). Called by the dashboard, never at import, so tests stay side-effect
+        free; a second call registers nothing more."""
+        with self._lock:
+            if self._atexit_installed:
+                return
+            self._atexit_installed = True
+        atexit.register(self.stop_all)
+
     def get(self, run_id: Any) -> Optional[Any]:
         """The run, or None for unknown, forgotten or malformed ids (never raises)."""
         if not isinstance(run_id, str):
@@ -263,15 +273,3 @@ class RunRegistry:
                 run.stop()
             except Exception:
                 logger.warning("stopping a run failed", exc_info=True)
-
-
-def install_atexit(registry: RunRegistry) -> None:
-    """Stop all runs when the interpreter exits (streamlit otherwise hangs on SIGTERM).
-
-    Called explicitly by the dashboard, never at import, so tests stay side-effect free.
-    """
-    with registry._lock:
-        if registry._atexit_installed:
-            return
-        registry._atexit_installed = True
-    atexit.register(registry.stop_all)

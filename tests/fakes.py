@@ -7,16 +7,18 @@ real one, building FakeRuns.
 from __future__ import annotations
 
 import functools
-import types
+import secrets
 from typing import Optional
 
 import numpy as np
 
+from dashboard import state
 from sgan_core import registry
 from sgan_core import snapshot as snap
 from sgan_core.config import TrainConfig
 from sgan_core.embedding_service import MapFrame, UmapPhase
 from sgan_core.projection import Method, Projection
+from sgan_core.timeline import Timeline
 
 CLASS_NAMES = tuple(str(d) for d in range(10))
 
@@ -123,6 +125,8 @@ class FakeRun:
 
     def __init__(self, cfg: TrainConfig) -> None:
         self.config = cfg
+        self.run_id = secrets.token_urlsafe(16)
+        self._timeline = Timeline()
         self.calls: list[tuple] = []
         self._snapshot = snap.Snapshot(run_status=snap.STATUS_IDLE, config=cfg)
         self.started = False
@@ -178,6 +182,9 @@ class FakeRun:
     def is_alive(self) -> bool:
         return self.started and self._snapshot.is_active
 
+    def timeline(self) -> Timeline:
+        return self._timeline
+
 
 class FakeEmbeddingService:
     """Projects synchronously on the first two feature columns: always PCA, with UMAP
@@ -201,11 +208,11 @@ class FakeEmbeddingService:
         return True
 
 
-def fake_registry_module() -> types.ModuleType:
-    """Stands in for sgan_core.registry inside sys.modules: the real RunRegistry (cap,
-    idle parking) building FakeRuns, with no atexit hook and no janitor thread."""
-    module = types.ModuleType("sgan_core.registry")
-    module.RunRegistry = functools.partial(registry.RunRegistry, run_factory=FakeRun)
-    module.RegistryFull = registry.RegistryFull
-    module.install_atexit = lambda runs: None
-    return module
+def new_fake_registry() -> registry.RunRegistry:
+    """For `dashboard.state.new_registry`: the real RunRegistry (cap and idle limits
+    from the environment, as on a server) building FakeRuns, with no atexit hook and
+    no janitor thread."""
+    return _SERVER_REGISTRY(run_factory=FakeRun, background=False)
+
+
+_SERVER_REGISTRY = state.new_registry  # the real one, before a test replaces it

@@ -46,7 +46,7 @@ def _pca_service():
 
 @pytest.fixture
 def fake_engine(server, monkeypatch):
-    monkeypatch.setitem(sys.modules, "sgan_core.registry", fakes.fake_registry_module())
+    monkeypatch.setattr(state, "new_registry", fakes.new_fake_registry)
     monkeypatch.setattr(state, "new_embedding_service", fakes.FakeEmbeddingService)
 
 

@@ -123,7 +123,7 @@ def test_sidebar_tooltips_are_the_config_field_docs(monkeypatch):
 
     import streamlit as st
 
-    monkeypatch.setitem(sys.modules, "sgan_core.registry", fakes.fake_registry_module())
+    monkeypatch.setattr(state, "new_registry", fakes.new_fake_registry)
     monkeypatch.setattr(state, "new_embedding_service", fakes.FakeEmbeddingService)
     monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")
     st.cache_resource.clear()  # a fresh 'server' with the fake registry

@@ -127,7 +127,6 @@ def test_offline_fallback_uses_bundled_subset(tmp_path):
     assert split.test_images.shape == (2000, 1, 28, 28)
     total = len(split.labeled_images) + len(split.unlabeled_images) + len(split.validation_images)
     assert total == 10_000
-    assert data.dataset_available("mnist", str(tmp_path / "empty"))
 
 
 def test_failed_download_falls_back_quickly_and_restores_timeout(tmp_path, monkeypatch):
@@ -193,7 +192,6 @@ def test_bad_magic_is_reported_as_corrupt(idx_dataset):
 
 
 def test_missing_fashion_mnist_says_where_to_put_it(tmp_path):
-    assert not data.dataset_available("fashion-mnist", str(tmp_path))
     with pytest.raises(DataError, match=r"Fashion-MNIST was not found .*FashionMNIST/raw"):
         load_split(make_cfg(tmp_path, dataset="fashion-mnist"))
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from sgan_core.registry import RegistryFull, RunRegistry, install_atexit
+from sgan_core.registry import RegistryFull, RunRegistry
 from sgan_core.snapshot import (STATUS_FINISHED, STATUS_IDLE, STATUS_PAUSED, STATUS_RUNNING,
                                 STATUS_STOPPED)
 
@@ -182,8 +182,8 @@ def test_install_atexit_registers_stop_all_once(monkeypatch):
     registered = []
     monkeypatch.setattr(atexit, "register", registered.append)
     registry = RunRegistry(run_factory=FakeRun)
-    install_atexit(registry)
-    install_atexit(registry)
+    registry.stop_all_at_exit()
+    registry.stop_all_at_exit()
     assert registered == [registry.stop_all]
 
 
@@ -267,3 +267,15 @@ def test_a_run_keeps_one_id_the_registry_uses_its_own(registry):
         registry.add(run)
     anonymous = FakeRun(None)  # no id of its own: it gets an unguessable one
     assert len(registry.add(anonymous)) >= 20
+
+
+def test_the_real_run_and_the_page_fake_are_run_handles(tmp_path):
+    import fakes
+    from sgan_core.config import TrainConfig
+    from sgan_core.handles import RunHandle
+    from sgan_core.run import TrainingRun
+
+    cfg = TrainConfig(data_dir=str(tmp_path), download=False)
+    assert isinstance(TrainingRun(cfg), RunHandle)
+    assert isinstance(fakes.FakeRun(cfg), RunHandle)
+    assert not isinstance(object(), RunHandle)

@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import moment, state
 from dashboard.moment import LIVE
 from sgan_core.embedding_service import MapFrame
+from sgan_core.handles import RunHandle
 from sgan_core.snapshot import Snapshot
 
 CHOICE_KEY = "w_timeline"
@@ -25,13 +26,12 @@ ADVANCED_AT = "timeline_advanced_at"  # session: when Play last moved on
 SEEN = "timeline_seen"  # session: (choice, play, speed) the page was last drawn with
 
 
-def moments(run: Any) -> tuple:
-    """The run's kept moments (none for a run without a timeline, e.g. a test stand-in)."""
-    timeline = getattr(run, "timeline", None)
-    return timeline().moments() if timeline is not None else ()
+def moments(run: RunHandle) -> tuple:
+    """The run's kept moments."""
+    return run.timeline().moments()
 
 
-def shown(run: Any) -> tuple[Snapshot, bool]:
+def shown(run: RunHandle) -> tuple[Snapshot, bool]:
     """(the snapshot every panel draws, whether it is a past moment)."""
     return moment.shown(run.snapshot(), moments(run), state.widget_value(CHOICE_KEY))
 
@@ -53,7 +53,7 @@ def tick_every(live_every: Optional[float]) -> Optional[float]:
     return live_every
 
 
-def render(run: Any, live_every: Optional[float]) -> None:
+def render(run: RunHandle, live_every: Optional[float]) -> None:
     """Draw the bar in a fragment that reruns every `tick_every(live_every)` seconds."""
     @st.fragment(run_every=tick_every(live_every))
     def bar() -> None:
@@ -62,7 +62,7 @@ def render(run: Any, live_every: Optional[float]) -> None:
     bar()
 
 
-def _bar(run: Any) -> None:
+def _bar(run: RunHandle) -> None:
     kept = moments(run)
     if not kept:
         st.caption("Timeline: the first evaluation starts it; then drag back through "
