@@ -54,8 +54,23 @@ def accuracy_at(history: list[dict], second: float) -> str:
     return f"{float(row['test_accuracy']):.4f} / {float(row['baseline_test_accuracy']):.4f}"
 
 
+def matmul_peak_gflops(threads: int = 2) -> str:
+    """The machine's 1024x1024 matmul speed (bfloat16 and float32) at `threads`, in a
+    fresh process, to print beside step counts: machines of this project differ."""
+    code = ("import time, torch; torch.set_num_threads(%d)\n"
+            "for dt in (torch.bfloat16, torch.float32):\n"
+            "    a = torch.randn(1024, 1024, dtype=dt); [a @ a for _ in range(3)]\n"
+            "    t = []\n"
+            "    for _ in range(15):\n"
+            "        s = time.perf_counter(); a @ a; t.append(time.perf_counter() - s)\n"
+            "    print(dt, round(2 * 1024 ** 3 / sorted(t)[7] / 1e9), 'GFLOP/s')" % threads)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return " ".join(out.stdout.split())
+
+
 def command_accuracy(args: argparse.Namespace) -> None:
     print(f"dataset={args.dataset} labels_per_class=10 seeds={args.seeds} extra={args.extra}")
+    print(f"matmul peak, 2 threads: {matmul_peak_gflops()}")
     finals: dict[float, list[tuple[int, float, float]]] = {s: [] for s in args.seconds}
     for seed in args.seeds:
         for seconds in args.seconds:
@@ -63,11 +78,16 @@ def command_accuracy(args: argparse.Namespace) -> None:
             metrics = run_cli(args.data_dir, args.dataset, seconds, out, args.extra, seed)
             finals[seconds].append((seed, metrics["test_accuracy"],
                                     metrics["baseline_test_accuracy"]))
-            print(f"\n== seed {seed}, budget {seconds:.0f} s: steps {metrics['steps']}, "
-                  f"{metrics['images_per_second']:.0f} img/s, wall {metrics['wall_s']:.0f} s")
+            per_step = 1000 * metrics["seconds"] / max(1, metrics["steps"])
+            print(f"\n== seed {seed}, budget {seconds:.0f} s: steps {metrics['steps']} "
+                  f"({per_step:.1f} ms/step, evaluations included), "
+                  f"{metrics['images_per_second']:.0f} unlabeled img/s, "
+                  f"wall {metrics['wall_s']:.0f} s")
             print(f"full test set: SGAN {metrics['test_accuracy']:.4f}  "
                   f"baseline {metrics['baseline_test_accuracy']:.4f}  "
-                  f"(peak RSS of the runs so far: {metrics['peak_rss_mb']:.0f} MB)")
+                  f"(validation {metrics.get('validation_accuracy', float('nan')):.4f} / "
+                  f"{metrics.get('baseline_validation_accuracy', float('nan')):.4f}; "
+                  f"peak RSS of the runs so far: {metrics['peak_rss_mb']:.0f} MB)")
             for mark in [m for m in (30, 60, 120, 180, 300, 450, 600) if m <= seconds]:
                 print(f"  subset acc at {mark:>3} s (SGAN / baseline): "
                       f"{accuracy_at(metrics['history'], mark)}", flush=True)
