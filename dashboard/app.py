@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from dashboard import controls, layout, state  # noqa: E402
+from dashboard import controls, layout, presenter, state  # noqa: E402
 from dashboard.inputs import format_number  # noqa: E402
 from dashboard.panels import (admin, confusion, curves, embedding, inspector, samples,  # noqa: E402
                               status, timeline, upload)
@@ -57,6 +57,7 @@ def draw_page() -> None:
         _follow_base_rates(run.snapshot())
     buttons = st.sidebar.container()  # drawn last, shown first: reflects the action taken
     settings = controls.render_settings(run.config if run is not None else None)
+    presenter.render()  # its sidebar switch under the settings; its Leave button on top
     action = state.pop_action()
     if action:
         run_id, run = handle_action(action, settings, run_id, run)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # no torch on the page's first paint
 log = logging.getLogger(__name__)
 QUERY_KEY = "run"
 ADMIN_KEY = "admin"  # ?admin=<SGAN_ADMIN_TOKEN>: the server owner's list of every run
+PRESENT_KEY = "present"  # ?present=1: the presenter view (dashboard/presenter.py)
 STEP_WAIT_S = 30.0  # keep refreshing this long after Step while its snapshot is due
 
 
@@ -126,6 +127,17 @@ def forget_run(run_id: str) -> None:
     for key in ("figures", "frozen", "step_pending"):
         _session().pop(key, None)
 
+
+def presenting() -> bool:
+    """The presenter view is on: the URL says so, so a shared link opens it too."""
+    return st.query_params.get(PRESENT_KEY, "").lower() in ("1", "true", "yes", "on")
+
+
+def set_presenting(on: bool) -> None:
+    if on:
+        st.query_params[PRESENT_KEY] = "1"
+    elif PRESENT_KEY in st.query_params:
+        del st.query_params[PRESENT_KEY]
 
 
 def admin_access() -> Optional[bool]:

@@ -22,7 +22,9 @@ def explain(text: str) -> None:
 
 
 def plot(figure: Any, key: str) -> None:
-    st.plotly_chart(figure, key=key, width="stretch", config=PLOTLY_CONFIG)
+    from dashboard.presenter import enlarged  # it imports a panel: import on use
+
+    st.plotly_chart(enlarged(figure), key=key, width="stretch", config=PLOTLY_CONFIG)
 
 
 def png(image: np.ndarray) -> bytes:

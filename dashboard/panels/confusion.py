@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import figures, state
+from dashboard import figures, presenter, state
 from dashboard.panels import PLOTLY_CONFIG, cell, explain, waiting
 from sgan_core.snapshot import Snapshot
 
@@ -25,7 +25,7 @@ def render(snapshot: Snapshot) -> None:
         figure = state.cached("confusion", snapshot.evaluation_version,
                               lambda: figures.confusion_figure(snapshot.confusion,
                                                                snapshot.class_names))
-        event = st.plotly_chart(figure, key="confusion_chart", width="stretch",
+        event = st.plotly_chart(presenter.enlarged(figure), key="confusion_chart", width="stretch",
                                 config=PLOTLY_CONFIG, on_select="rerun",
                                 selection_mode="points")
         cell.take_click(event, snapshot)

@@ -5,6 +5,7 @@ from typing import Optional
 
 import streamlit as st
 
+from dashboard import presenter, state
 from dashboard.panels import explain
 from sgan_core.config import TrainConfig
 from sgan_core.snapshot import STATUS_FAILED, Snapshot
@@ -85,6 +86,14 @@ def render(snapshot: Snapshot, parked: bool = False) -> None:
     progress[1].metric("Step", f"{snapshot.step:,}")
     progress[2].metric("Epoch", f"{snapshot.epoch:.2f}")
     progress[3].metric("Elapsed", duration(snapshot.elapsed_s))
+    if state.presenting():  # the key numbers in big type instead of the metrics row
+        presenter.headline(snapshot)
+    else:
+        results_row(snapshot)
+    explain(EXPLANATION)
+
+
+def results_row(snapshot: Snapshot) -> None:
     results = st.columns(4)
     results[0].metric("SGAN accuracy", percent(snapshot.test_accuracy),
                       delta=gap_text(snapshot), **gap_style(snapshot),
@@ -94,4 +103,3 @@ def render(snapshot: Snapshot, parked: bool = False) -> None:
     results[2].metric("Fakes caught", percent(snapshot.fake_rejection_rate),
                       help="Share of fresh generated images the discriminator calls fake.")
     results[3].metric("Images / s", f"{snapshot.images_per_second:,.0f}")
-    explain(EXPLANATION)
