@@ -73,14 +73,15 @@ def tile_grid(images: np.ndarray, labels: Sequence[str], colors: Sequence[str],
 def _fitting_font(draw: Any, text: str, max_width: int) -> Any:
     """The largest font (30 px down to 10 px) in which `text` fits the tile."""
     for size in range(30, 9, -2):
-        font = _font(size)
+        font = pil_font(size)
         if draw.textlength(text, font=font) <= max_width:
             break
     return font
 
 
 @functools.lru_cache(maxsize=8)
-def _font(size: int) -> Any:
+def pil_font(size: int) -> Any:
+    """PIL's bundled font at `size` px (cached: loading it costs a few ms)."""
     from PIL import ImageFont
 
     return ImageFont.load_default(size=size)

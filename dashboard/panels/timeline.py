@@ -14,6 +14,7 @@ from typing import Any, Optional
 import streamlit as st
 
 from dashboard import moment, state
+from dashboard.panels import filmstrip
 from dashboard.moment import LIVE
 from sgan_core.embedding_service import MapFrame
 from sgan_core.handles import RunHandle
@@ -60,6 +61,7 @@ def render(run: RunHandle, live_every: Optional[float]) -> None:
         _bar(run)
 
     bar()
+    filmstrip.render(run)  # outside the bar's fragment: built on request, not per tick
 
 
 def _bar(run: RunHandle) -> None:
