@@ -396,3 +396,12 @@ def test_a_gap_that_rounds_to_zero_is_neither_green_nor_red(fake_engine):
     assert gap.delta == "0.0 pts"  # was "-0.0 pts" in red
     assert gap.proto.color == Metric.MetricColor.GRAY
     assert gap.proto.direction == Metric.MetricDirection.NONE
+
+
+def test_the_panels_say_which_discriminator_their_figures_come_from(fake_engine):
+    """Accuracy from the weight average, everything about fakes from the live D."""
+    at = new_page()
+    at.button(key="b_start").click().run()
+    text = " ".join([c.value for c in at.caption] + [t for i in at.image for t in i.captions])
+    assert "verdicts of the live discriminator" in text
+    assert "P(fake) from the live discriminator" in text

@@ -22,6 +22,8 @@ is under 0.5; a real image was called fake when its P(fake) is 0.5 or more.
 
 def render(snapshot: Snapshot) -> None:
     st.subheader("Fake-rejection inspector")
+    st.caption("P(fake) from the live discriminator, the one the generator plays "
+               "against (accuracy is measured on its weight average).")
     inspection = snapshot.inspection
     if inspection is None:
         waiting("The inspector")

@@ -30,5 +30,6 @@ def render(snapshot: Snapshot) -> None:
                                                               snapshot.class_names)))
         n_fake = int((snapshot.samples.verdicts >= snapshot.num_classes).sum())
         st.image(image, width="stretch", output_format="PNG",
-                 caption=f"{n_fake} of {len(snapshot.samples.verdicts)} rejected as fake")
+                 caption=f"{n_fake} of {len(snapshot.samples.verdicts)} rejected as fake "
+                         "(verdicts of the live discriminator, the one G plays against)")
     explain(EXPLANATION)
