@@ -9,12 +9,11 @@ top leaves the view, since the sidebar's switch is hidden with the sidebar.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import streamlit as st
 
 from dashboard import state
-from sgan_core.snapshot import Snapshot
 
 TOGGLE_KEY = "w_present"
 LEAVE_KEY = "b_leave_present"
@@ -54,21 +53,10 @@ def _switched() -> None:
     state.set_presenting(bool(state.widget_value(TOGGLE_KEY)))
 
 
-def headline_figures(snapshot: Snapshot) -> list[tuple[str, str]]:
-    """(label, value) of the four numbers a class watches, as the status line words them."""
-    from dashboard.panels.status import gap_text, percent  # panels import this module
-
-    return [("SGAN accuracy", percent(snapshot.test_accuracy)),
-            ("Baseline", percent(snapshot.baseline_test_accuracy)),
-            ("Gap", gap_text(snapshot) or "–"),
-            ("Fakes caught", percent(snapshot.fake_rejection_rate))]
-
-
-def headline(snapshot: Snapshot, figures: Optional[list[tuple[str, str]]] = None) -> None:
-    """The four key numbers in big type (plain HTML: st.metric's size is fixed)."""
+def headline(figures: list[tuple[str, str]]) -> None:
+    """(label, value) pairs as big numbers (plain HTML: st.metric's size is fixed)."""
     cells = "".join(f'<div><div class="sgan-big-label">{label}</div>'
-                    f'<div class="sgan-big">{value}</div></div>'
-                    for label, value in figures or headline_figures(snapshot))
+                    f'<div class="sgan-big">{value}</div></div>' for label, value in figures)
     st.markdown(f'<div class="sgan-headline">{cells}</div>', unsafe_allow_html=True)
 
 

@@ -3,6 +3,7 @@ numbers in big type; the Leave button brings the ordinary page back."""
 from __future__ import annotations
 
 from dashboard import presenter
+from dashboard.panels import status
 from tests import fakes
 from tests.test_app import fake_engine, new_page, server  # noqa: F401 (fixtures)
 
@@ -51,7 +52,7 @@ def test_the_switch_and_the_leave_button(fake_engine):
 
 def test_the_big_numbers_are_at_least_48_px():
     assert presenter.BIG_PX >= 48
-    figures = presenter.headline_figures(fakes.make_snapshot())
+    figures = status.headline_figures(fakes.make_snapshot())
     assert [label for label, _ in figures] == ["SGAN accuracy", "Baseline", "Gap",
                                               "Fakes caught"]
 

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from dashboard.presenter import enlarged
+
 # Plotly's mode bar is clutter on a projector; zoom and pan still work with the mouse.
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": "hover"}
 
@@ -22,8 +24,6 @@ def explain(text: str) -> None:
 
 
 def plot(figure: Any, key: str) -> None:
-    from dashboard.presenter import enlarged  # it imports a panel: import on use
-
     st.plotly_chart(enlarged(figure), key=key, width="stretch", config=PLOTLY_CONFIG)
 
 

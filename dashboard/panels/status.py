@@ -87,10 +87,18 @@ def render(snapshot: Snapshot, parked: bool = False) -> None:
     progress[2].metric("Epoch", f"{snapshot.epoch:.2f}")
     progress[3].metric("Elapsed", duration(snapshot.elapsed_s))
     if state.presenting():  # the key numbers in big type instead of the metrics row
-        presenter.headline(snapshot)
+        presenter.headline(headline_figures(snapshot))
     else:
         results_row(snapshot)
     explain(EXPLANATION)
+
+
+def headline_figures(snapshot: Snapshot) -> list[tuple[str, str]]:
+    """(label, value) of the four numbers a class watches, worded as in the metrics row."""
+    return [("SGAN accuracy", percent(snapshot.test_accuracy)),
+            ("Baseline", percent(snapshot.baseline_test_accuracy)),
+            ("Gap", gap_text(snapshot) or "–"),
+            ("Fakes caught", percent(snapshot.fake_rejection_rate))]
 
 
 def results_row(snapshot: Snapshot) -> None:
