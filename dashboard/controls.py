@@ -151,12 +151,12 @@ def enabled_buttons(status: Optional[str]) -> set[str]:
 @functools.lru_cache(maxsize=16)
 def dataset_facts(name: str, data_dir: str, validation_size: int) -> tuple[int, int]:
     """(largest labels per class that leaves unlabeled images, training images)."""
-    from sgan_core import data, splitting
+    from sgan_core import datasets, splitting  # torch-free: no torch on the first paint
 
     try:
-        counts = data.class_counts(name, data_dir)
+        counts = datasets.class_counts(name, data_dir)
     except Exception:  # a damaged folder must not break the sidebar; Start will explain
-        counts = data.DATASETS[name].train_class_counts
+        counts = datasets.DATASETS[name].train_class_counts
     limit = splitting.max_labels_per_class(counts, validation_size)
     return max(1, min(MAX_LABELS_SLIDER, limit)), int(sum(counts))
 

@@ -8,7 +8,6 @@ whose message says what to do; callers never see a torchvision traceback.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import os
@@ -24,14 +23,13 @@ import numpy as np
 import torch
 
 from sgan_core.config import TrainConfig
-from sgan_core.datasets import DATASETS, IDX_FILES, DatasetSpec  # noqa: F401  (re-exported)
+from sgan_core.datasets import (BUNDLED_MNIST, DATASETS, DatasetSpec,  # noqa: F401
+                                on_disk)
 from sgan_core.errors import DataError  # noqa: F401  (raised here; imported from here too)
-from sgan_core import splitting
 from sgan_core.splitting import checked_labeled_indices, draw_split, split_indices
 
 log = logging.getLogger(__name__)
 
-BUNDLED_MNIST = Path(__file__).resolve().parent.parent / "assets" / "mnist_subset.npz"
 DOWNLOAD_TIMEOUT_S = 10.0  # per socket operation: a machine without network fails fast
 @dataclass(frozen=True, eq=False)  # eq=False: comparing tensors field-wise is meaningless
 class Split:
@@ -63,11 +61,6 @@ def _spec(name: str) -> DatasetSpec:
     if name not in DATASETS:
         raise DataError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
     return DATASETS[name]
-
-
-def _on_disk(spec: DatasetSpec, data_dir: str) -> bool:
-    folder = Path(data_dir) / spec.folder
-    return all((folder / name).is_file() for name in spec.files)
 
 
 @contextmanager
@@ -162,9 +155,9 @@ def _load_raw(spec: DatasetSpec, data_dir: str, download: bool,
     """The dataset's arrays and a notice for the user (None when all went as asked)."""
     data_dir = os.path.abspath(os.path.expanduser(data_dir))  # one cache entry per folder
     with _LOAD_LOCK:
-        if download and not _on_disk(spec, data_dir):
+        if download and not on_disk(spec, data_dir):
             _try_download(spec, data_dir)
-        if _on_disk(spec, data_dir):
+        if on_disk(spec, data_dir):
             return _read_disk(spec.name, data_dir), None
         if spec.name == "mnist" and bundled_fallback:
             raw = _read_bundled()
@@ -220,50 +213,3 @@ def load_split(cfg: TrainConfig, labeled_indices: np.ndarray | None = None) -> S
 
 
 # ----------------------------------------------------------------------------- cheap queries
-
-def max_labels_per_class(name: str, data_dir: str,
-                         validation_size: int | None = None) -> int | None:
-    """Largest labels_per_class load_split accepts (None when that is unknown).
-
-    Reads at most a labels file; without files it assumes what an offline load would use
-    (the bundled subset for MNIST, the official sizes otherwise). `validation_size`
-    defaults to TrainConfig's default.
-    """
-    counts = _class_counts(_spec(name), data_dir)
-    if counts is None:
-        return None
-    if validation_size is None:
-        validation_size = _default_validation_size()
-    return splitting.max_labels_per_class(counts, validation_size)
-
-
-def class_counts(name: str, data_dir: str) -> tuple[int, ...]:
-    """Training images per class that a load would use (bundled subset included)."""
-    spec = _spec(name)
-    counts = _class_counts(spec, data_dir)
-    return tuple(int(c) for c in (counts if counts is not None else spec.train_class_counts))
-
-
-def _default_validation_size() -> int:
-    return next(f.default for f in dataclasses.fields(TrainConfig) if f.name == "validation_size")
-
-
-def _class_counts(spec: DatasetSpec, data_dir: str) -> np.ndarray | None:
-    if _on_disk(spec, data_dir) and spec.files == IDX_FILES:
-        return _idx_label_counts(Path(data_dir) / spec.folder / IDX_FILES[1], spec.num_classes)
-    if not _on_disk(spec, data_dir) and spec.name == "mnist":
-        try:
-            return np.bincount(_read_bundled().train_targets, minlength=spec.num_classes)
-        except DataError:
-            return None
-    return np.asarray(spec.train_class_counts)
-
-
-def _idx_label_counts(path: Path, num_classes: int) -> np.ndarray | None:
-    data = path.read_bytes()  # 60 kB for MNIST: cheaper than loading the images
-    if len(data) < 8 or data[:4] != b"\x00\x00\x08\x01":
-        return None  # load_split will report the corruption properly
-    labels = np.frombuffer(data, dtype=np.uint8, offset=8)
-    if labels.size != int.from_bytes(data[4:8], "big") or labels.max(initial=0) >= num_classes:
-        return None
-    return np.bincount(labels, minlength=num_classes)

@@ -1,11 +1,20 @@
-"""The dataset registry: what each dataset is (shape, classes, files, class counts).
+"""The dataset registry: what each dataset is (shape, classes, files, class counts),
+and the cheap facts about a data folder (is a dataset there, how many images per class).
 
 Torch-free on purpose: the page's sidebar and TrainConfig's validation read it without
 loading torch; sgan_core.data does the loading.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sgan_core import splitting
+
+BUNDLED_MNIST = Path(__file__).resolve().parent.parent / "assets" / "mnist_subset.npz"
 
 IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -56,3 +65,57 @@ DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
 )}
 
 
+# ----------------------------------------------------------------------------- folder facts
+
+def on_disk(spec: DatasetSpec, data_dir: str) -> bool:
+    """Every file of `spec` is in its folder under data_dir."""
+    folder = Path(data_dir) / spec.folder
+    return all((folder / name).is_file() for name in spec.files)
+
+
+def max_labels_per_class(name: str, data_dir: str, validation_size: int) -> int | None:
+    """Largest labels_per_class load_split accepts (None when that is unknown).
+
+    Reads at most a labels file; without files it assumes what an offline load would use
+    (the bundled subset for MNIST, the official sizes otherwise).
+    """
+    counts = _class_counts(DATASETS[name], data_dir)
+    if counts is None:
+        return None
+    return splitting.max_labels_per_class(counts, validation_size)
+
+
+def class_counts(name: str, data_dir: str) -> tuple[int, ...]:
+    """Training images per class that a load would use (bundled subset included)."""
+    spec = DATASETS[name]
+    counts = _class_counts(spec, data_dir)
+    return tuple(int(c) for c in (counts if counts is not None else spec.train_class_counts))
+
+
+def _class_counts(spec: DatasetSpec, data_dir: str) -> np.ndarray | None:
+    if on_disk(spec, data_dir) and spec.files == IDX_FILES:
+        return _idx_label_counts(Path(data_dir) / spec.folder / IDX_FILES[1], spec.num_classes)
+    if not on_disk(spec, data_dir) and spec.name == "mnist":
+        labels = _bundled_labels()
+        return None if labels is None else np.bincount(labels, minlength=spec.num_classes)
+    return np.asarray(spec.train_class_counts)
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_labels() -> np.ndarray | None:
+    """The bundled subset's training labels alone (its images stay on disk)."""
+    try:
+        with np.load(BUNDLED_MNIST) as archive:
+            return np.asarray(archive["train_labels"], dtype=np.int64)
+    except Exception:  # missing or damaged: load_split reports it properly
+        return None
+
+
+def _idx_label_counts(path: Path, num_classes: int) -> np.ndarray | None:
+    data = path.read_bytes()  # 60 kB for MNIST: cheaper than loading the images
+    if len(data) < 8 or data[:4] != b"\x00\x00\x08\x01":
+        return None  # load_split will report the corruption properly
+    labels = np.frombuffer(data, dtype=np.uint8, offset=8)
+    if labels.size != int.from_bytes(data[4:8], "big") or labels.max(initial=0) >= num_classes:
+        return None
+    return np.bincount(labels, minlength=num_classes)

@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from sgan_core import data
+from sgan_core import datasets
 from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.datasets import DATASETS
 from sgan_core.errors import DataError
@@ -84,7 +84,7 @@ def check_label_counts(base: TrainConfig, counts: Sequence[int]) -> None:
     """The run's own split check on the class counts (read from the labels file, not the
     images), so a count the data cannot meet fails before any worker starts."""
     spec = DATASETS[base.dataset]  # TrainConfig has checked the name
-    class_counts = np.asarray(data.class_counts(base.dataset, base.data_dir))
+    class_counts = np.asarray(datasets.class_counts(base.dataset, base.data_dir))
     targets = np.repeat(np.arange(spec.num_classes), class_counts)
     for count in counts:
         try:

@@ -78,11 +78,11 @@ def wait_for(condition, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def test_first_paint_builds_no_model_and_imports_no_umap():
+def test_first_paint_builds_no_model_and_imports_no_umap_nor_torch():
     script = ("from streamlit.testing.v1 import AppTest; import sys; "
               f"at = AppTest.from_file({APP!r}, default_timeout=30).run(); "
               "assert not at.exception, at.exception; "
-              "print(sorted(m for m in ('umap', 'sgan_core.run', 'sgan_core.models') "
+              "print(sorted(m for m in ('umap', 'torch', 'sgan_core.run', 'sgan_core.models') "
               "if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             cwd=ROOT, timeout=60, env={**os.environ, "SGAN_PREWARM_UMAP": "0"})

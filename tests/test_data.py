@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgan_core import data
+from sgan_core import data, datasets
 from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.data import DATASETS, DataError, Split, load_split
 from sgan_core.splitting import split_indices, validation_shares
@@ -151,7 +151,7 @@ def test_unknown_dataset_is_a_config_error(tmp_path):
 
 def test_too_many_labels_names_the_bound(idx_dataset):
     data_dir = idx_dataset()
-    bound = data.max_labels_per_class("mnist", str(data_dir), validation_size=50)
+    bound = datasets.max_labels_per_class("mnist", str(data_dir), validation_size=50)
     assert bound == 24  # 30 per class, 5 of each held out, 1 of each left unlabeled
     split = load_split(make_cfg(data_dir, labels_per_class=bound))
     assert split.labeled_images.shape[0] == 240 and len(split.unlabeled_images) == 10
@@ -197,8 +197,8 @@ def test_missing_fashion_mnist_says_where_to_put_it(tmp_path):
 
 
 def test_max_labels_without_files_uses_the_offline_sizes(tmp_path):
-    assert data.max_labels_per_class("mnist", str(tmp_path), validation_size=1000) == 899
-    assert data.max_labels_per_class("cifar10", str(tmp_path), validation_size=1000) == 4899
+    assert datasets.max_labels_per_class("mnist", str(tmp_path), validation_size=1000) == 899
+    assert datasets.max_labels_per_class("cifar10", str(tmp_path), validation_size=1000) == 4899
 
 
 def test_loaded_data_is_cached_per_folder(idx_dataset):
