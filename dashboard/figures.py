@@ -159,8 +159,11 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> go.Fi
         textfont=dict(size=FONT_SIZE - 5), xgap=1, ygap=1, hoverinfo="skip",
     )
     fig = go.Figure([heatmap, cell_targets(counts, labels)])
-    fig.update_xaxes(title_text="discriminator says", side="top", type="category")
-    fig.update_yaxes(title_text="truth", autorange="reversed", type="category")
+    # fixed ranges: autorange would pad the axes for the click targets' markers and
+    # leave the heatmap short of the plot's edges
+    fig.update_xaxes(title_text="discriminator says", side="top", type="category",
+                     range=[-0.5, len(labels) - 0.5])
+    fig.update_yaxes(title_text="truth", type="category", range=[len(labels) - 0.5, -0.5])
     # a click selects the nearest centre; cells are ~35 px, so any spot of a cell hits
     fig.update_layout(clickmode="event+select", hoverdistance=40, showlegend=False)
     return _layout(fig, 460)

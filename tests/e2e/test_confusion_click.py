@@ -19,6 +19,10 @@ from tests.e2e.test_browser import (APP_IDLE, FIRST_SNAPSHOT_TIMEOUT_MS, RUN_IN_
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 COUNTS_JS = "el => JSON.stringify(Array.from(el._fullData[0].text, row => Array.from(row)))"
+# the page position of cell (row, column)'s centre, from plotly's own axes
+CENTRE_JS = """([el, row, column]) => { const box = el.getBoundingClientRect();
+  const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+  return [box.left + xa._offset + xa.l2p(column), box.top + ya._offset + ya.l2p(row)]; }"""
 
 
 def test_clicking_a_cell_shows_its_images(browser, dashboard_server, artifacts_dir: Path):
@@ -52,10 +56,10 @@ def _click_a_cell(page, server, shots: Path, expect) -> None:
     labels = [str(d) for d in range(len(counts) - 1)] + ["fake"]
     truth, verdict = max(((i, j) for i in range(len(counts)) for j in range(len(counts))),
                          key=lambda cell: counts[cell[0]][cell[1]])
-    box = confusion.locator(".nsewdrag").first.bounding_box()  # the plot area
     size = len(counts)
-    page.mouse.click(box["x"] + (verdict + 0.5) * box["width"] / size,
-                     box["y"] + (truth + 0.5) * box["height"] / size)
+    confusion.scroll_into_view_if_needed()
+    x, y = page.evaluate(CENTRE_JS, [confusion.element_handle(), truth, verdict])
+    page.mouse.click(x, y)
 
     title = (f"fakes called {labels[verdict]}" if truth == size - 1
              else f"real {labels[truth]} called {labels[verdict]}")
