@@ -125,6 +125,7 @@ class Evaluator:
         # shares this one read-only array (no copy per evaluation or timeline moment).
         self.subset_display = frozen_array(
             split.test_images[self.subset].permute(0, 2, 3, 1).numpy())
+        self.subset_targets = frozen_array(split.test_targets[self.subset].numpy())
         self.grid_noise = torch.rand(cfg.sample_grid_size, noise_dim,
                                      generator=torch.Generator().manual_seed(cfg.seed + 1))
 
@@ -200,7 +201,7 @@ class Evaluator:
         fake_p, fake_verdicts = fake_probabilities.max(dim=1)
         return CellMembers(
             real_images=self.subset_display,
-            real_targets=frozen_array(targets.numpy()),
+            real_targets=self.subset_targets,
             real_verdicts=frozen_array(real_verdicts.numpy()),
             real_p_verdict=frozen_array(real_p.numpy()),
             real_p_fake=frozen_array(real_probabilities[:, -1].numpy()),
