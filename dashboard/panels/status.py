@@ -17,10 +17,11 @@ PARKED = ("Paused by the server: no page showed this run for a few minutes, so i
 EXPLANATION = """
 **Step** counts discriminator + generator updates; an **epoch** is one pass over the
 unlabeled images. **SGAN accuracy** is measured on test images the model never trains
-on. The **baseline** is an ordinary classifier trained on exactly the same labeled
+on, taken with the weight average (EMA) of the discriminator. The **baseline** is an ordinary classifier trained on exactly the same labeled
 images, but without the GAN. The small number under the SGAN accuracy is the gap: how
 many percentage points the unlabeled images and the fakes bought. **Fakes caught** is
-the share of fresh generated images the discriminator calls fake.
+the share of fresh generated images the live discriminator (the one the generator plays
+against, not its average) calls fake.
 """
 
 
@@ -105,9 +106,13 @@ def results_row(snapshot: Snapshot) -> None:
     results = st.columns(4)
     results[0].metric("SGAN accuracy", percent(snapshot.test_accuracy),
                       delta=gap_text(snapshot), **gap_style(snapshot),
-                      help="Test accuracy; below it, the gap to the baseline in points.")
+                      help="Test accuracy of the discriminator's weight average (EMA); "
+                           "below it, the gap to the baseline in points.")
     results[1].metric("Baseline", percent(snapshot.baseline_test_accuracy),
                       help="A plain classifier trained on the same labeled images only.")
     results[2].metric("Fakes caught", percent(snapshot.fake_rejection_rate),
-                      help="Share of fresh generated images the discriminator calls fake.")
-    results[3].metric("Images / s", f"{snapshot.images_per_second:,.0f}")
+                      help="Share of fresh generated images the live discriminator (the "
+                           "one the generator plays against) calls fake.")
+    results[3].metric("Images / s", f"{snapshot.images_per_second:,.0f}",
+                      help="New unlabeled images per second of training "
+                           f"({snapshot.steps_per_second:.1f} steps/s).")
