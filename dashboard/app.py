@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from dashboard import controls, layout, presenter, state  # noqa: E402
+from dashboard import controls, layout, navigation, presenter, state  # noqa: E402
 from dashboard.inputs import format_number  # noqa: E402
 from dashboard.panels import (admin, confusion, curves, embedding, inspector, samples,  # noqa: E402
                               status, timeline, upload)
@@ -44,8 +44,14 @@ Choose how many labeled examples per class to keep in the sidebar and press **St
 
 def main() -> None:
     st.set_page_config(page_title="SGAN Studio", page_icon="🧪", layout="wide")
-    draw_page()
+    navigation.run(live_page)  # the live page by default; /label-budget the study page
     state.prewarm_embedding()  # after drawing: its thread must not slow this paint
+
+
+def live_page() -> None:
+    """The "Live training" page: one run, its id in the URL."""
+    draw_page()
+    state.remember_live_run()  # the page links lead back to this run
 
 
 def draw_page() -> None:

@@ -257,3 +257,38 @@ def frozen(name: str, value: Any, freeze: bool) -> Any:
         return store[name]
     store[name] = value
     return value
+
+
+# --- pages and label-budget studies ---------------------------------------------------
+
+LIVE_RUN = "live_run"  # session: the run this tab's live page last showed
+
+
+def remember_live_run() -> None:
+    """Called at the end of a live page run: the page links lead back to this run."""
+    _session()[LIVE_RUN] = st.query_params.get(QUERY_KEY)
+
+
+def live_link_params() -> Optional[dict[str, str]]:
+    run_id = _session().get(LIVE_RUN)
+    return {QUERY_KEY: run_id} if run_id else None
+
+
+def keep_widget_values(keys: Any) -> None:
+    """Streamlit drops the values of widgets a run does not draw; re-saving them at the
+    top of another page keeps the live sidebar's settings for the way back."""
+    for key in keys:
+        if key in _session():
+            _session()[key] = _session()[key]
+
+
+@st.cache_resource(show_spinner=False)
+def study_processes() -> dict[str, Any]:
+    """Study id -> its `python -m sgan_core study` Popen, for this server's life (the
+    study folder outlives it). On exit the server sends each running one SIGTERM, which
+    the CLI takes as a clean stop (finished cells stay; rerunning resumes)."""
+    import atexit
+
+    processes: dict[str, Any] = {}
+    atexit.register(lambda: [p.terminate() for p in processes.values() if p.poll() is None])
+    return processes

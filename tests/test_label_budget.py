@@ -1,0 +1,200 @@
+"""The Label budget page: inputs, the study as a real subprocess, the chart (a pure
+function), the page links. Studies go to a temporary SGAN_STUDIES_DIR."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard import budget_figures, controls, state, studies
+from dashboard.inputs import InputError
+from sgan_core.study_results import summarize
+from tests import fakes
+from tests.tiny_config import tiny_cfg
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "dashboard" / "app.py")
+PAGE = "label_budget.py"
+
+
+@pytest.fixture
+def page_env(monkeypatch, tmp_path, idx_dataset):
+    """A fresh server whose default config is the engine tests' tiny one on a tiny
+    dataset (30 images a class), studies under tmp_path."""
+    st.cache_resource.clear()
+    monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")
+    monkeypatch.setenv(studies.STUDIES_ENV, str(tmp_path / "studies"))
+    monkeypatch.delenv(studies.RAY_ENV, raising=False)
+    monkeypatch.setattr(state, "new_registry", fakes.new_fake_registry)
+    monkeypatch.setattr(state, "new_embedding_service", fakes.FakeEmbeddingService)
+    tiny = tiny_cfg(idx_dataset(), eval_every_s=30.0)
+    monkeypatch.setattr(controls, "default_config", lambda: tiny)
+    yield tmp_path / "studies"
+    for proc in state.study_processes().values():
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=20)
+    state.shutdown_all()
+
+
+def budget_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    return at.switch_page(PAGE).run()
+
+
+def progress_text(at: AppTest) -> str:
+    return at.get("progress")[0].proto.text
+
+
+def start_button(at: AppTest):
+    return at.button(key="b_study_start")
+
+
+def test_page_renders_with_start_on_for_good_input(page_env):
+    at = budget_page()
+    assert not at.exception
+    assert at.title[0].value == "Label budget"
+    assert at.multiselect(key="wb_labels").options == ["1", "2", "5", "10", "20"]  # <= 28
+    assert start_button(at).disabled is False
+    assert "No studies yet" in at.caption[-1].value
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda at: at.multiselect(key="wb_labels").set_value([]), "at least one label count"),
+    (lambda at: at.text_input(key="wb_seeds").input(""), "at least one seed"),
+    (lambda at: at.text_input(key="wb_seeds").input("0 x"), "whole numbers"),
+    (lambda at: at.text_input(key="wb_steps").input("0"), "Steps"),
+    (lambda at: at.text_input(key="wb_steps").input("many"), "Steps"),
+])
+def test_bad_input_turns_start_off_and_says_what_to_do(page_env, change, words):
+    at = budget_page()
+    change(at)
+    at.run()
+    assert not at.exception
+    assert start_button(at).disabled is True
+    assert words in at.warning[0].value
+
+
+def test_a_tiny_study_runs_as_a_subprocess_and_its_points_appear(page_env):
+    at = budget_page()
+    at.multiselect(key="wb_labels").set_value([1, 2])
+    at.text_input(key="wb_seeds").input("0")
+    at.text_input(key="wb_steps").input("3").run()
+    start_button(at).click().run()
+    assert not at.exception
+    study_id = at.selectbox(key="wb_study").value
+    proc = state.study_processes()[study_id]
+    command = proc.args
+    assert command[1:4] == ["-m", "sgan_core", "study"] and "--no-progress" in command
+    assert command[command.index("--max-steps") + 1] == "3"
+    assert start_button(at).disabled is True  # one study at a time
+    deadline = time.monotonic() + 120  # the page rereads the folder on each run
+    while "Finished" not in progress_text(at.run()):
+        assert proc.poll() in (None, 0), (page_env / study_id / studies.LOG_FILE).read_text()
+        assert time.monotonic() < deadline, "the study's cells did not land in time"
+        time.sleep(0.5)
+    assert "Finished: all 2 cells" in progress_text(at)
+    assert list(at.dataframe[0].value["labels/class"]) == [1, 2]
+    assert at.get("plotly_chart")
+    assert [b.proto.label for b in at.get("download_button")] == [
+        "Results (CSV)", "Results (JSON)"]
+    listed = studies.read_study(page_env / study_id)
+    assert listed.total == 2 and len(listed.rows) == 2
+
+
+def test_points_appear_while_cells_land(page_env):
+    """The page reads the folder: a cell file written by hand shows up on the next run."""
+    request = studies.StudyRequest("mnist", (1, 5), (0,), max_steps=3)
+    folder = page_env / studies.new_study_id(request)
+    folder.mkdir(parents=True)
+    (folder / studies.LAUNCH_FILE).write_text(json.dumps({"request": {
+        "dataset": "mnist", "labels_per_class": [1, 5], "seeds": [0], "max_steps": 3}}))
+    at = budget_page()
+    assert "0 of 2 cells" in progress_text(at)
+    cells = folder / "cells"
+    cells.mkdir()
+    (cells / "labels00001_seed0.json").write_text(json.dumps(_cell(1, 0.5, 0.3)))
+    at.run()
+    assert "1 of 2 cells" in progress_text(at)
+    assert list(at.dataframe[0].value["labels/class"]) == [1]
+
+
+def _cell(labels: int, sgan: float, base: float, seed: int = 0) -> dict:
+    return {"labels_per_class": labels, "seed": seed, "status": "finished", "wall_s": 2.0,
+            "test_accuracy": sgan, "baseline_test_accuracy": base}
+
+
+def test_sidebar_value_persists_and_train_live_opens_the_live_page(page_env):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.select_slider(key="w_labels").set_value(5).run()
+    at.switch_page(PAGE).run()
+    at.run()  # a second run on the page: the live sidebar's values must still be there
+    assert at.session_state["w_labels"] == 5
+    folder = page_env / "20200101-000000-mnist-abcd"
+    (folder / "cells").mkdir(parents=True)
+    (folder / "study.json").write_text(json.dumps(
+        {"labels_per_class": [1, 5], "seeds": [0], "base_config": {"dataset": "mnist"}}))
+    for labels in (1, 5):
+        (folder / "cells" / f"labels{labels:05d}_seed0.json").write_text(
+            json.dumps(_cell(labels, 0.6, 0.4)))
+    at.run()
+    assert "Finished: all 2 cells" in progress_text(at)
+    assert at.selectbox(key="wb_live_labels").value == 5  # the slider's count
+    at.selectbox(key="wb_live_labels").set_value(1).run()
+    at.button(key="b_train_live").click().run()
+    assert not at.exception
+    assert at.title[0].value == "SGAN Studio"
+    assert at.select_slider(key="w_labels").value == 1
+
+
+# --- pure parts ---------------------------------------------------------------------------
+
+def test_make_request_checks_every_input():
+    request = studies.make_request("mnist", [10, 1], "2, 0 2", "minutes", "1.5")
+    assert request == studies.StudyRequest("mnist", (1, 10), (2, 0), time_budget_s=90.0)
+    for labels, seeds, unit, budget in (([], "0", "steps", "5"), ([1], "-1", "steps", "5"),
+                                        ([1], "0", "minutes", "0"), ([1], "0", "steps", "")):
+        with pytest.raises(InputError):
+            studies.make_request("mnist", labels, seeds, unit, budget)
+
+
+def test_command_passes_ray_address_and_changed_config_fields(monkeypatch, tmp_path):
+    monkeypatch.setenv(studies.RAY_ENV, "10.0.0.1:6379")
+    base = tiny_cfg(tmp_path)
+    command = studies.study_command(studies.StudyRequest("mnist", (1, 2), (0,), max_steps=7),
+                                    base, tmp_path / "out")
+    assert command[-4:] == ["--backend", "ray", "--ray-address", "10.0.0.1:6379"]
+    assert command[command.index("--batch-size") + 1] == "16"
+    assert command[command.index("--download") + 1] == "false"
+    assert "--num-threads" not in command  # 1 is the study's default already
+    assert "--labels-per-class" in command and "--labels_per_class" not in command
+
+
+def test_eta_from_finished_cells():
+    rows = [{"wall_s": 10.0}, {"wall_s": 20.0}]
+    assert studies.eta_seconds(rows, total=6, workers=2) == 30.0  # 4 left: two waves of 15
+    assert studies.eta_seconds([], total=6, workers=2) is None
+    assert studies.eta_seconds(rows, total=2, workers=2) == 0.0
+
+
+def test_chart_is_log_x_with_bands_gap_and_highlight():
+    summary = summarize([_cell(1, 0.5, 0.3), _cell(1, 0.7, 0.3, seed=1),
+                         _cell(10, 0.9, 0.8)])
+    fig = budget_figures.study_figure(summary, highlight=10)
+    assert fig.layout.xaxis.type == "log"
+    names = [trace.name for trace in fig.data]
+    assert {"SGAN", "baseline (labels only)", "your slider"} <= set(names)
+    sgan = next(t for t in fig.data if t.name == "SGAN")
+    assert list(sgan.x) == [1, 10] and list(sgan.y) == [0.6, 0.9]
+    band = next(t for t in fig.data if t.name == "SGAN range")
+    assert list(band.y) == [0.7, 0.9, 0.9, 0.5]  # max out, min back
+    assert [a.text for a in fig.layout.annotations] == ["+30.0%", "+10.0%"]
+
+
+def test_chart_of_an_empty_study_draws_axes_only():
+    fig = budget_figures.study_figure([], highlight=None)
+    assert not fig.data and fig.layout.xaxis.type == "log"
