@@ -34,7 +34,7 @@ def _series(fig: go.Figure, summary: Sequence[dict[str, Any]], key: str, name: s
     x = [entry["labels_per_class"] for entry in entries]
     lows = [entry[key]["min"] for entry in entries]
     highs = [entry[key]["max"] for entry in entries]
-    fig.add_trace(go.Scatter(x=x + x[::-1], y=highs + lows[::-1], fill="toself",
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=highs + lows[::-1], fill="toself", mode="lines",
                              fillcolor=_band_colour(colour), line=dict(width=0),
                              hoverinfo="skip", showlegend=False, name=f"{name} range"))
     fig.add_trace(go.Scatter(

@@ -182,12 +182,19 @@ def _draw_study(study: studies.StudyState, proc: Optional[Any]) -> None:
     left, right = st.columns([3, 2])
     with left:
         highlight = state.widget_value("w_labels")
-        st.plotly_chart(study_figure(summary, highlight, title=study.dataset),
+        st.plotly_chart(study_figure(summary, highlight, title=_dataset_title(study)),
                         key="budget_chart", config={"displaylogo": False})
     with right:
         _table(summary)
     if study.rows:
         _downloads(study)
+
+
+def _dataset_title(study: studies.StudyState) -> str:
+    from sgan_core.datasets import DATASETS
+
+    spec = DATASETS.get(study.dataset)
+    return spec.title if spec is not None else study.dataset
 
 
 def _table(summary: list[dict[str, Any]]) -> None:
