@@ -267,7 +267,7 @@ def client_refresh_times(states: list, t0: float, t1: float) -> list[float]:
 def run_with_page(args: argparse.Namespace, data_dir: Path, work: Path) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import DashboardServer, launch_chromium
+    from testkit.browser import DashboardServer, launch_chromium
 
     wrapper, log_path = work / "bench_app.py", work / "draws.jsonl"
     wrapper.write_text(WRAPPER.format(root=str(ROOT)))

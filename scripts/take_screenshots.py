@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.e2e.conftest import DashboardServer, launch_chromium  # noqa: E402
+from testkit.browser import DashboardServer, launch_chromium  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"

@@ -129,3 +129,27 @@ def test_sgan_core_never_imports_streamlit():
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = imported_names(node, name, path.name == "__init__.py")
                 assert not any(n.split(".")[0] == "streamlit" for n in names), name
+
+
+def _top_level_imports(folder: Path) -> dict[str, set[str]]:
+    """{file: first components of every module it imports} for the .py files in folder."""
+    found = {}
+    for path in sorted(folder.rglob("*.py")):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def test_only_tests_import_tests_and_the_product_imports_no_test_helper():
+    """bench/ and scripts/ share helpers with tests through testkit/, never by reaching
+    into tests/; sgan_core/ and dashboard/ import neither."""
+    for folder, banned in (("bench", {"tests"}), ("scripts", {"tests"}),
+                           ("sgan_core", {"tests", "testkit"}),
+                           ("dashboard", {"tests", "testkit"})):
+        for path, names in _top_level_imports(ROOT / folder).items():
+            assert not names & banned, f"{path} imports {names & banned}"

@@ -1,0 +1,1 @@
+"""Shared helpers of tests/, bench/ and scripts/ (not part of the product)."""
