@@ -405,6 +405,7 @@ def test_the_panels_say_which_discriminator_their_figures_come_from(fake_engine)
     text = " ".join([c.value for c in at.caption] + [t for i in at.image for t in i.captions])
     assert "verdicts of the live discriminator" in text
     assert "P(fake) from the live discriminator" in text
+    assert "Verdicts of the live discriminator" in text  # the confusion matrix
     helps = {m.label: m.help for m in at.metric}
     assert "live discriminator" in helps["Fakes caught"]
     assert "weight average" in helps["SGAN accuracy"]

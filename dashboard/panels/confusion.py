@@ -19,6 +19,8 @@ or mistaken for a class; the last column shows real images wrongly called fake.
 
 def render(snapshot: Snapshot) -> None:
     st.subheader("Confusion matrix")
+    st.caption("Verdicts of the live discriminator (the one the generator plays against) "
+               "on real test images and fresh fakes. Click a cell to see its images.")
     if snapshot.confusion is None:
         waiting("The confusion matrix")
     else:
