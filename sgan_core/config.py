@@ -50,8 +50,9 @@ class TrainConfig:
     fake_class: str = "fixed_zero"  # fake logit fixed at 0 (Salimans) or explicit N+1
     noise_dim: int = 100  # generator input size
     generator_loss: str = "feature_matching"  # or "non_saturating" (nicer samples)
-    feature_matching_target: str = "fresh"  # real features G matches: a "fresh" unlabeled
-    # batch through the just-updated D (Salimans et al.), or D's "same_batch" before it
+    feature_matching_target: str = "same_batch"  # real features G matches: D's on the
+    # batch it just trained on, or a "fresh" unlabeled batch through the updated D (less
+    # stable at high learning rates on validation: bench/README.md)
 
     # --- optimisation ---
     batch_size: int = 100  # unlabeled and fake images per step

@@ -191,8 +191,8 @@ class Trainer:
         logits, features = self.discriminator(torch.cat([labeled, unlabeled, fake]))
         logits_labeled, logits_unlabeled, logits_fake = split_batches(
             logits, len(labeled), len(unlabeled))
-        # Kept only for feature_matching_target="same_batch" (the earlier choice;
-        # bench/README.md compares the two on validation).
+        # The feature-matching target for feature_matching_target="same_batch" (the
+        # default; bench/README.md compares it with "fresh" on validation).
         self._same_batch_features = split_batches(features, len(labeled),
                                                   len(unlabeled))[1].detach()
         sup = losses.supervised_loss(logits_labeled, targets)
@@ -224,9 +224,10 @@ class Trainer:
 
     @torch.no_grad()
     def _feature_target(self) -> torch.Tensor:
-        """Real features for feature matching: a fresh unlabeled batch through the D
-        that was just updated (Salimans et al.'s reference code), not the batch D
-        trained on before its update."""
+        """Real features for feature matching: D's features of the unlabeled batch it
+        just trained on (taken before its update), or with "fresh" a new unlabeled batch
+        through the updated D (Salimans et al.'s reference code; here it let D run away
+        from G in 3 of 5 seeds under a slow learning-rate decay, bench/README.md)."""
         if self.cfg.feature_matching_target == "same_batch":
             return self._same_batch_features
         _, features = self.discriminator(self._real_batch(self.feature_targets))

@@ -399,7 +399,9 @@ def test_each_loss_gets_its_own_batch_a_swap_of_slices_fails(cfg_split, monkeypa
 
 def test_feature_matching_target_is_a_fresh_unlabeled_batch_through_the_updated_d(
         cfg_split, monkeypatch):
-    trainer, calls = _marked_trainer(cfg_split, monkeypatch)
+    cfg, split = cfg_split
+    trainer, calls = _marked_trainer((cfg.replace(feature_matching_target="fresh"), split),
+                                     monkeypatch)
     d_before = state_tensors(trainer.discriminator)
     targets = []
     original = losses.feature_matching_loss
@@ -410,6 +412,23 @@ def test_feature_matching_target_is_a_fresh_unlabeled_batch_through_the_updated_
     assert [round(c[0].mean().item(), 4) for c in calls[1:]] == [0.25, 1.0]
     assert not same_tensors(d_before, state_tensors(trainer.discriminator))  # D moved first
     assert not targets[0].requires_grad  # a target: G cannot move it
+
+
+def test_same_batch_target_is_d_s_features_of_the_unlabeled_batch_before_its_update(
+        cfg_split, monkeypatch):
+    cfg, split = cfg_split
+    trainer, calls = _marked_trainer((cfg.replace(feature_matching_target="same_batch"),
+                                      split), monkeypatch)
+    targets = []
+    original = losses.feature_matching_loss
+    monkeypatch.setattr(losses, "feature_matching_loss", lambda real, fake: (
+        targets.append(real), original(real, fake))[1])
+    trainer.train_step()
+    assert len(calls) == 2  # D's step and G's pass over fakes: no third pass
+    d_step_images = calls[0][0]
+    unlabeled_rows = (d_step_images.flatten(1).mean(dim=1) - 1.0).abs() < 1e-6
+    assert targets[0].shape[0] == int(unlabeled_rows.sum()) == cfg.batch_size
+    assert not targets[0].requires_grad
 
 
 def test_fakes_are_shifted_like_real_images_in_both_steps(cfg_split, monkeypatch):
