@@ -227,7 +227,8 @@ class Trainer:
         """Real features for feature matching: D's features of the unlabeled batch it
         just trained on (taken before its update), or with "fresh" a new unlabeled batch
         through the updated D (Salimans et al.'s reference code; here it let D run away
-        from G in 3 of 5 seeds under a slow learning-rate decay, bench/README.md)."""
+        from G in 2 of the 4 seeds compared under a slow learning-rate decay,
+        bench/README.md)."""
         if self.cfg.feature_matching_target == "same_batch":
             return self._same_batch_features
         _, features = self.discriminator(self._real_batch(self.feature_targets))
