@@ -7,6 +7,7 @@ live one carrying the run this tab last showed.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import streamlit as st
@@ -16,6 +17,9 @@ from dashboard import state
 LIVE_PATH = "live"
 BUDGET_PATH = "label-budget"
 BUDGET_SCRIPT = "label_budget.py"  # a file page: AppTest can switch to it by path
+# Absolute: Streamlit resolves a page path against the *entry* script's folder, which is
+# not dashboard/ when another script runs main() (bench/bench_dashboard.py's wrapper).
+_BUDGET_PATH = Path(__file__).resolve().parent / BUDGET_SCRIPT
 _PAGES: dict[str, st.Page] = {}  # this script run's pages, for st.switch_page
 
 
@@ -23,7 +27,7 @@ def run(live_page: Callable[[], None]) -> None:
     """Register the pages, draw the links, run the page the URL asks for."""
     _PAGES["live"] = st.Page(live_page, title="Live training", icon=":material/monitoring:",
                              url_path=LIVE_PATH, default=True)
-    _PAGES["budget"] = st.Page(BUDGET_SCRIPT, title="Label budget",
+    _PAGES["budget"] = st.Page(_BUDGET_PATH, title="Label budget",
                                icon=":material/stacked_line_chart:", url_path=BUDGET_PATH)
     page = st.navigation(list(_PAGES.values()), position="hidden")
     st.sidebar.page_link(_PAGES["live"], query_params=state.live_link_params())
