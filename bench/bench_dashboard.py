@@ -73,7 +73,8 @@ if not getattr(app, "_bench_wrapped", False):
 
     def _timed(part, original):
         def timed(*args):
-            snapshot = args[-1]
+            # the Snapshot among the arguments (draw_charts/draw_map also take `past`)
+            snapshot = next(a for a in args if hasattr(a, "run_status"))
             started = time.perf_counter()
             try:
                 return original(*args)
@@ -245,8 +246,9 @@ def click_start_and_wait(page, timeout_s: float = 180.0) -> float:
 
 
 def reset_page(page) -> None:
-    page.locator("[data-testid='stSidebar']").get_by_role("button", name="Reset",
-                                                          exact=True).click()
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.get_by_role("button", name="Reset", exact=True).click()
+    sidebar.get_by_role("button", name="Yes, reset", exact=True).click()  # it asks first
     page.get_by_text(SAMPLES_CAPTION).first.wait_for(state="detached", timeout=30_000)
     page.wait_for_selector(APP_IDLE, timeout=30_000)
 
