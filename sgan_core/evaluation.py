@@ -102,13 +102,13 @@ class Evaluation:
     cells: CellMembers
 
 
-def _game_figures(real_verdicts: torch.Tensor, targets: torch.Tensor,
-                  fake_verdicts: torch.Tensor, num_classes: int) -> GameFigures:
+def _game_figures(real_verdicts: np.ndarray, targets: np.ndarray,
+                  fake_verdicts: np.ndarray, num_classes: int) -> GameFigures:
     return GameFigures(
-        fake_rejection_rate=(fake_verdicts == num_classes).float().mean().item(),
-        false_rejection_rate=(real_verdicts == num_classes).float().mean().item(),
-        confusion=frozen_array(confusion_matrix(real_verdicts.numpy(), targets.numpy(),
-                                                fake_verdicts.numpy(), num_classes)))
+        fake_rejection_rate=float(np.mean(fake_verdicts == num_classes)),
+        false_rejection_rate=float(np.mean(real_verdicts == num_classes)),
+        confusion=frozen_array(confusion_matrix(real_verdicts, targets, fake_verdicts,
+                                                num_classes)))
 
 
 class Evaluator:
@@ -164,8 +164,8 @@ class Evaluator:
         noise = torch.rand(len(self.split.test_targets), self.cfg.noise_dim,
                            generator=torch.Generator().manual_seed(self.cfg.seed + 4))
         fake_logits, _ = predict(trainer.discriminator, self._generate(trainer, noise))
-        return _game_figures(verdicts(real_logits), self.split.test_targets,
-                             verdicts(fake_logits), n)
+        return _game_figures(verdicts(real_logits).numpy(), self.split.test_targets.numpy(),
+                             verdicts(fake_logits).numpy(), n)
 
     @torch.no_grad()
     def _generate(self, trainer, noise: torch.Tensor) -> torch.Tensor:
@@ -183,18 +183,20 @@ class Evaluator:
         fakes = self._generate(trainer, self.fresh_fake_noise(trainer.step_count))
         fake_logits, fake_features = predict(live, fakes)
         n = self.split.spec.num_classes
+        # The verdicts are computed once, with the cells; the matrix counts those.
+        cells = self._cells(real_logits, fakes, fake_logits)
         return Evaluation(
             test=self.test_accuracies(trainer),
             validation=self.validation_accuracies(trainer),
-            game=_game_figures(verdicts(real_logits), targets, verdicts(fake_logits), n),
+            game=_game_figures(cells.real_verdicts, cells.real_targets, cells.fake_verdicts, n),
             samples=self._samples(trainer),
             inspection=self._inspection(real_logits, targets, fakes, fake_logits),
             features=self._features(trainer.step_count, real_features, targets,
                                     fake_features),
-            cells=self._cells(real_logits, targets, fakes, fake_logits),
+            cells=cells,
         )
 
-    def _cells(self, real_logits, targets, fakes, fake_logits) -> CellMembers:
+    def _cells(self, real_logits, fakes, fake_logits) -> CellMembers:
         real_probabilities = class_probabilities(real_logits)  # (M, N+1)
         fake_probabilities = class_probabilities(fake_logits)  # (F, N+1)
         real_p, real_verdicts = real_probabilities.max(dim=1)

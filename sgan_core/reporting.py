@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sgan_core.evaluation import Evaluation, Evaluator
+from sgan_core.evaluation import Accuracies, Evaluation, Evaluator
 
 
 def progress_fields(trainer, elapsed_s: float) -> dict:
@@ -29,11 +29,15 @@ def progress_fields(trainer, elapsed_s: float) -> dict:
 
 def accuracies(result: Evaluation) -> dict:
     """The four accuracies of an evaluation (None where there is no baseline)."""
+    return _accuracy_fields(result.test, result.validation)
+
+
+def _accuracy_fields(test: Accuracies, validation: Accuracies) -> dict:
     return {
-        "test_accuracy": result.test.sgan,
-        "baseline_test_accuracy": result.test.baseline,
-        "validation_accuracy": result.validation.sgan,
-        "baseline_validation_accuracy": result.validation.baseline,
+        "test_accuracy": test.sgan,
+        "baseline_test_accuracy": test.baseline,
+        "validation_accuracy": validation.sgan,
+        "baseline_validation_accuracy": validation.baseline,
     }
 
 
@@ -61,14 +65,10 @@ def evaluation_fields(result: Evaluation, trainer) -> dict:
 def final_figures(evaluator: Evaluator, trainer) -> dict:
     """Accuracies on the validation slice and the whole official test set, and the
     game's figures on the whole test set, for metrics.json; each says which model."""
-    test = evaluator.test_accuracies(trainer, full=True)
-    validation = evaluator.validation_accuracies(trainer)
     game = evaluator.final_game_figures(trainer)
     return {
-        "test_accuracy": test.sgan,
-        "baseline_test_accuracy": test.baseline,
-        "validation_accuracy": validation.sgan,
-        "baseline_validation_accuracy": validation.baseline,
+        **_accuracy_fields(evaluator.test_accuracies(trainer, full=True),
+                           evaluator.validation_accuracies(trainer)),
         "accuracy_model": trainer.accuracy_model_name,
         "fake_rejection_rate": game.fake_rejection_rate,
         "false_rejection_rate": game.false_rejection_rate,
