@@ -174,8 +174,9 @@ class Trainer:
         self._apply_schedule()
         labeled, targets, unlabeled = self._batches()
         with autocast(self.precision, self.device):
-            sup, real, fake = self._update_discriminator(labeled, targets, unlabeled)
-            g_loss = self._update_generator()
+            sup, real, fake, unlabeled_features = self._update_discriminator(
+                labeled, targets, unlabeled)
+            g_loss = self._update_generator(unlabeled_features)
             b_loss = self._update_baseline(labeled, targets) if self.cfg.train_baseline else 0.0
         self.step_count += 1
         return StepLosses(sup.item(), real.item(), fake.item(), g_loss.item(),
@@ -191,10 +192,8 @@ class Trainer:
         logits, features = self.discriminator(torch.cat([labeled, unlabeled, fake]))
         logits_labeled, logits_unlabeled, logits_fake = split_batches(
             logits, len(labeled), len(unlabeled))
-        # The feature-matching target for feature_matching_target="same_batch" (the
-        # default; bench/README.md compares it with "fresh" on validation).
-        self._same_batch_features = split_batches(features, len(labeled),
-                                                  len(unlabeled))[1].detach()
+        # D's features of the unlabeled batch: feature matching's "same_batch" target.
+        unlabeled_features = split_batches(features, len(labeled), len(unlabeled))[1]
         sup = losses.supervised_loss(logits_labeled, targets)
         real = losses.real_unsupervised_loss(logits_unlabeled)
         fake_loss = losses.fake_unsupervised_loss(logits_fake)
@@ -203,16 +202,19 @@ class Trainer:
         d_loss.backward()
         self.d_optimizer.step()
         self.d_average.update(self.discriminator)
-        return sup.detach(), real.detach(), fake_loss.detach()
+        return sup.detach(), real.detach(), fake_loss.detach(), unlabeled_features.detach()
 
-    def _update_generator(self) -> torch.Tensor:
+    def _update_generator(self, unlabeled_features: torch.Tensor) -> torch.Tensor:
+        """G's step; `unlabeled_features`: D's features of the unlabeled batch it just
+        trained on (before its update), the default feature-matching target."""
         self.discriminator.requires_grad_(False)  # G's step must not touch D's grads
         try:
             # (No parametrize.cached() around these two passes: its cache is process-wide,
             # so another run's thread would read stale weights from it.)
             logits_fake, features_fake = self.discriminator(self._fakes(self.cfg.batch_size))
             if self.cfg.generator_loss == "feature_matching":
-                g_loss = losses.feature_matching_loss(self._feature_target(), features_fake)
+                g_loss = losses.feature_matching_loss(self._feature_target(unlabeled_features),
+                                                      features_fake)
             else:
                 g_loss = losses.non_saturating_loss(logits_fake)
             self.g_optimizer.zero_grad(set_to_none=True)
@@ -223,14 +225,14 @@ class Trainer:
         return g_loss.detach()
 
     @torch.no_grad()
-    def _feature_target(self) -> torch.Tensor:
+    def _feature_target(self, unlabeled_features: torch.Tensor) -> torch.Tensor:
         """Real features for feature matching: D's features of the unlabeled batch it
         just trained on (taken before its update), or with "fresh" a new unlabeled batch
         through the updated D (Salimans et al.'s reference code; here it let D run away
         from G in 2 of the 4 seeds compared under a slow learning-rate decay,
         bench/README.md)."""
         if self.cfg.feature_matching_target == "same_batch":
-            return self._same_batch_features
+            return unlabeled_features
         _, features = self.discriminator(self._real_batch(self.feature_targets))
         return features
 

@@ -194,7 +194,10 @@ def test_generator_step_leaves_the_discriminator_unchanged(cfg_split):
     ema_before = state_tensors(trainer.d_average.model)
     g_before = state_tensors(trainer.generator)
 
-    trainer._update_generator()
+    labeled, targets, unlabeled = trainer._batches()
+    with torch.no_grad():
+        _, features_unlabeled = trainer.discriminator(unlabeled)
+    trainer._update_generator(features_unlabeled)
 
     assert same_tensors(d_before, state_tensors(trainer.discriminator))
     assert all(torch.equal(before, p.grad)
