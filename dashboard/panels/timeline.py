@@ -74,12 +74,13 @@ def _bar(run: RunHandle) -> None:
     if playing():
         choice = _advance(kept, choice)
     state.set_widget_values({CHOICE_KEY: choice}, overwrite=True)
-    slider, live, play, speed = st.columns([4.5, 1, 1.3, 1.4], vertical_alignment="bottom")
-    with slider:
-        st.select_slider("Timeline", moment.options(kept), key=CHOICE_KEY,
-                         format_func=lambda stop: moment.label(kept, stop),
-                         help="Drag back to see every panel as it was at that moment; "
-                              "training goes on meanwhile. The right end is Live.")
+    # The slider gets the whole row and the controls a row below: side by side, at
+    # 1024 px the Live button, the Play label and the speed were cut off.
+    st.select_slider("Timeline", moment.options(kept), key=CHOICE_KEY,
+                     format_func=lambda stop: moment.label(kept, stop),
+                     help="Drag back to see every panel as it was at that moment; "
+                          "training goes on meanwhile. The right end is Live.")
+    live, play, speed = st.columns(3, vertical_alignment="bottom")
     live.button("Live", key="timeline_live", on_click=_go_live, disabled=choice == LIVE,
                 help="Show the newest evaluation again, as it arrives.")
     play.toggle("Play", key=PLAY_KEY, help="Replay the run from the chosen moment.")
