@@ -177,8 +177,14 @@ def test_one_failed_fit_is_drawn_with_pca_and_umap_carries_on(make_service):
     service = make_service("fails_after_warm_up")
     assert wait_for(lambda: service.umap_phase is UmapPhase.READY, CHILD_TIMEOUT)
     service.submit("r", make_features(step=5))
-    frame = frame_at(service, 5, Method.PCA)
-    assert frame.problem == "UMAP failed at step 5 (ValueError('umap blew up'))"
+    frame_at(service, 5, Method.PCA)
+    # The first frame of a run is drawn with PCA at once, before UMAP's answer; the
+    # failed fit then redraws the same step with PCA and says why.
+    problem = "UMAP failed at step 5 (ValueError('umap blew up'))"
+    assert wait_for(lambda: service.latest("r").problem == problem, CHILD_TIMEOUT), \
+        service.latest("r")
+    frame = service.latest("r")
+    assert (frame.projection.step, frame.projection.method) == (5, Method.PCA)
     assert frame.umap_phase is UmapPhase.READY
 
 
