@@ -11,9 +11,9 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from sgan_core.embedding_service import MapFrame, UmapPhase
-from sgan_core.projection import Method, Projection, pca_2d, standardise
+from sgan_core.projection import Method, Projection
 from sgan_core.snapshot import Snapshot
-from sgan_core.timeline import Moment
+from sgan_core.timeline import Moment, map_of
 
 LIVE = "live"
 Choice = Union[int, str]  # an evaluation_version, or LIVE
@@ -70,14 +70,12 @@ def label(moments: Sequence[Moment], choice: Choice) -> str:
 
 
 def past_frame(snapshot: Snapshot) -> Optional[MapFrame]:
-    """A PCA feature map of a past moment's features (milliseconds; UMAP frames are
-    computed for the live run only, by the server's embedding service)."""
-    features = snapshot.features
+    """The feature map of a past moment: the moment keeps its PCA coordinates, aligned
+    to the moment before (sgan_core.timeline.map_of), so this only wraps them (UMAP
+    frames are computed for the live run only, by the server's embedding service)."""
+    features = map_of(snapshot.features)  # a no-op on a moment's 2-D coordinates
     if features is None or len(features.real) + len(features.fake) < 3:
         return None
-    stacked = np.concatenate([features.real, features.fake]).astype(np.float32)
-    coords = pca_2d(standardise(stacked))
-    n_real = len(features.real)
-    projection = Projection(features.step, Method.PCA, coords[:n_real],
-                            features.real_labels, coords[n_real:], 0.0)
+    projection = Projection(features.step, Method.PCA, features.real,
+                            features.real_labels, features.fake, 0.0)
     return MapFrame(projection, UmapPhase.OFF, problem=PAST_MAP_NOTE)

@@ -9,7 +9,8 @@ import pytest
 
 from sgan_core import snapshot as snap
 from sgan_core.run import TrainingRun
-from sgan_core.timeline import Moment, Timeline
+from sgan_core.projection import pca_2d, standardise
+from sgan_core.timeline import Moment, Timeline, map_of
 from tests import fakes
 from tiny_config import tiny_cfg
 
@@ -73,8 +74,33 @@ def test_moment_replays_onto_the_latest_snapshot():
     assert shown.step == 10 and shown.test_accuracy == 0.25
     assert shown.confusion.sum() == 0 and shown.evaluation_version == 1
     assert shown.history is latest.history  # curves still show the whole run
-    assert shown.features.real.dtype == np.float16  # stored at half precision
-    np.testing.assert_allclose(shown.features.real, early.features.real, rtol=1e-2, atol=1e-2)
+    # A moment keeps the map it draws: the features' PCA coordinates, not the features.
+    stacked = np.concatenate([early.features.real, early.features.fake])
+    expected = pca_2d(standardise(stacked))
+    assert shown.features.real.shape == (len(early.features.real), 2)
+    np.testing.assert_allclose(np.concatenate([shown.features.real, shown.features.fake]),
+                               expected, rtol=1e-4, atol=1e-4)
+
+
+def test_past_maps_line_up_with_the_moment_before():
+    """A moment's map is turned, mirrored, scaled and shifted onto the moment before's
+    (same test images, same order), so scrubbing does not flip or spin the map."""
+    features = evaluated(1).features
+    plain = map_of(features).real
+    mirror_turn = np.array([[0.0, 1.0], [1.0, 0.0]])  # a quarter turn and a mirror
+    previous = plain @ mirror_turn * 2.0 + 3.0
+    aligned = map_of(features, previous).real
+    np.testing.assert_allclose(aligned, previous, rtol=1e-4, atol=1e-4)
+    assert np.abs(plain - previous).max() > 1.0  # without the alignment it would jump
+
+    timeline = Timeline(capacity=5)
+    timeline.add(evaluated(1))
+    timeline.add(evaluated(2))
+    one, two = (moment.features for moment in timeline.moments())
+    expected = map_of(evaluated(2).features, one.real)
+    np.testing.assert_allclose(two.real, expected.real, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(two.fake, expected.fake, rtol=1e-5, atol=1e-5)
+    assert np.abs(map_of(evaluated(2).features).real - two.real).max() > 1e-3
 
 
 def test_memory_is_measured_and_bounded():
