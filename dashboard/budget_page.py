@@ -7,17 +7,14 @@ fragment rereads the folder every second; nothing here trains or imports torch.
 """
 from __future__ import annotations
 
-import json
 import signal
 import sys
 from typing import Any, Optional
 
 import streamlit as st
 
-from dashboard import controls, navigation, state, studies
-from dashboard.budget_figures import study_figure
+from dashboard import budget_results, budget_shipped, controls, shipped, state, studies
 from dashboard.inputs import InputError
-from sgan_core.study_results import results_document, summarize, table_rows, to_csv
 
 REFRESH_S = 1.0
 DEFAULT_LABELS = (1, 5, 10, 50, 100)
@@ -103,10 +100,10 @@ def _start(request: Optional[studies.StudyRequest], base: Any) -> None:
         return
     study_id = studies.new_study_id(request)
     out = studies.studies_root() / study_id
-    _launch(study_id, studies.study_command(request, base, out), request)
+    launch(study_id, studies.study_command(request, base, out), request)
 
 
-def _launch(study_id: str, command: list[str],
+def launch(study_id: str, command: list[str],
             request: Optional[studies.StudyRequest]) -> None:
     out = studies.studies_root() / study_id
     try:
@@ -119,16 +116,25 @@ def _launch(study_id: str, command: list[str],
 
 
 def _choose_study() -> Optional[str]:
-    found = studies.list_studies()
+    """The study to show: this tab's choice, else the running one, else the shipped
+    one (a class sees a real curve at once), else the newest on disk."""
+    own = studies.list_studies()
+    found = own + shipped.shipped_ids()
     if not found:
         st.caption("No studies yet: choose the settings above and press Start study.")
         return None
     if state.widget_value("wb_study") not in found:
-        state.set_widget_values({"wb_study": found[0]}, overwrite=True)
-    return st.selectbox("Study", found, key="wb_study",
-                        format_func=lambda sid: studies.read_study(
-                            studies.studies_root() / sid).summary_line(),
-                        help="Every study under the runs folder, newest first.")
+        first = _running_study() or next(iter(shipped.shipped_ids()), None) or found[0]
+        state.set_widget_values({"wb_study": first}, overwrite=True)
+    return st.selectbox("Study", found, key="wb_study", format_func=_study_label,
+                        help="Every study under the runs folder, newest first, then the "
+                             "ones measured earlier that ship with SGAN Studio.")
+
+
+def _study_label(study_id: str) -> str:
+    if shipped.is_shipped(study_id):
+        return budget_shipped.label(study_id)
+    return studies.read_study(studies.studies_root() / study_id).summary_line()
 
 
 def _status_text(study: studies.StudyState, proc: Optional[Any]) -> tuple[str, str]:
@@ -157,6 +163,9 @@ def _status_text(study: studies.StudyState, proc: Optional[Any]) -> tuple[str, s
 # --- the chosen study ---------------------------------------------------------------------------
 
 def _study_view(study_id: str) -> None:
+    if shipped.is_shipped(study_id):
+        budget_shipped.render(study_id, launch, busy=_running_study() is not None)
+        return
     proc = _process(study_id)
     moving = proc is not None and proc.poll() is None
 
@@ -167,7 +176,7 @@ def _study_view(study_id: str) -> None:
         _draw_study(studies.read_study(studies.studies_root() / study_id), proc)
 
     part()
-    _train_live(studies.read_study(studies.studies_root() / study_id))
+    budget_results.train_live(studies.read_study(studies.studies_root() / study_id))
 
 
 def _draw_study(study: studies.StudyState, proc: Optional[Any]) -> None:
@@ -178,46 +187,7 @@ def _draw_study(study: studies.StudyState, proc: Optional[Any]) -> None:
                   on_click=proc.send_signal, args=(signal.SIGTERM,))
     elif kind == "stopped" and _resume_command(study) and not _running_study():
         st.button("Resume study", key="b_study_resume", on_click=_resume, args=(study,))
-    summary = summarize(table_rows(study.rows))
-    left, right = st.columns([3, 2])
-    with left:
-        highlight = state.widget_value("w_labels")
-        st.plotly_chart(study_figure(summary, highlight, title=_dataset_title(study)),
-                        key="budget_chart", config={"displaylogo": False})
-    with right:
-        _table(summary)
-    if study.rows:
-        _downloads(study)
-
-
-def _dataset_title(study: studies.StudyState) -> str:
-    from sgan_core.datasets import DATASETS
-
-    spec = DATASETS.get(study.dataset)
-    return spec.title if spec is not None else study.dataset
-
-
-def _table(summary: list[dict[str, Any]]) -> None:
-    if not summary:
-        st.caption("The table fills in as cells finish.")
-        return
-    rows = [{"labels/class": e["labels_per_class"], "seeds": e["scored_cells"],
-             "SGAN": e["sgan"]["mean"], "baseline": e["baseline"]["mean"],
-             "gap": e["gap"]["mean"]} for e in summary]
-    percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(rows, hide_index=True, column_config={
-        "SGAN": percent, "baseline": percent, "gap": percent})
-    st.caption("Mean test accuracy over seeds; the gap is SGAN minus baseline, per seed.")
-
-
-def _downloads(study: studies.StudyState) -> None:
-    document = results_document(study.path, study.record)
-    left, right = st.columns(2)
-    left.download_button("Results (CSV)", to_csv(document["cells"]), key="b_study_csv",
-                         file_name=f"{study.study_id}.csv", mime="text/csv")
-    right.download_button("Results (JSON)", json.dumps(document, indent=2),
-                          key="b_study_json", file_name=f"{study.study_id}.json",
-                          mime="application/json")
+    budget_results.draw_results(study)
 
 
 def _resume_command(study: studies.StudyState) -> Optional[list[str]]:
@@ -229,20 +199,4 @@ def _resume_command(study: studies.StudyState) -> Optional[list[str]]:
 
 
 def _resume(study: studies.StudyState) -> None:
-    _launch(study.study_id, _resume_command(study), None)  # launch.json stays as it was
-
-
-def _train_live(study: studies.StudyState) -> None:
-    """Open the live page with one of the study's label counts on the slider."""
-    counts = sorted({row["labels_per_class"] for row in study.rows})
-    if not counts:
-        return
-    mine = state.widget_value("w_labels")
-    left, right = st.columns([1, 2], vertical_alignment="bottom")
-    chosen = left.selectbox("Labels per class", counts, key="wb_live_labels",
-                            index=counts.index(mine) if mine in counts else 0)
-    if right.button(f"Train {chosen} labels per class live", key="b_train_live",
-                    icon=":material/monitoring:"):
-        state.set_widget_values({"w_dataset": study.dataset, "w_labels": chosen},
-                                overwrite=True)
-        navigation.open_live_page()
+    launch(study.study_id, _resume_command(study), None)  # launch.json stays as it was

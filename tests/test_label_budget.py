@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import budget_figures, controls, state, studies
+from dashboard import budget_figures, controls, shipped, state, studies
 from dashboard.inputs import InputError
 from sgan_core.study_results import summarize
 from tests import fakes
@@ -24,8 +24,9 @@ PAGE = "label_budget.py"
 @pytest.fixture
 def page_env(monkeypatch, tmp_path, idx_dataset):
     """A fresh server whose default config is the engine tests' tiny one on a tiny
-    dataset (30 images a class), studies under tmp_path."""
+    dataset (30 images a class), studies under tmp_path, no shipped studies."""
     st.cache_resource.clear()
+    monkeypatch.setattr(shipped, "SHIPPED_ROOT", tmp_path / "shipped")
     monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")
     monkeypatch.setenv(studies.STUDIES_ENV, str(tmp_path / "studies"))
     monkeypatch.delenv(studies.RAY_ENV, raising=False)

@@ -1,0 +1,83 @@
+"""How soon the Label budget page draws the shipped study's chart.
+
+    python bench/bench_budget_page.py [--study DIR] [--opens 5]
+
+Starts `streamlit run dashboard/app.py` on a loopback port with headless Chromium (as
+the end-to-end tests do) and opens /label-budget `--opens` times, each in a fresh
+browser context. Each figure is the time from `page.goto` to the shipped study's
+plotly chart having drawn its curves (an SVG trace inside `.st-key-budget_chart`). The
+first open is also the server's first script run (cold imports); the rest are warm.
+`--study` is a shipped-study folder (study.json + results.json) to serve instead of
+assets/studies/ (through SGAN_SHIPPED_STUDIES_DIR). Prints figures, asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from anywhere
+
+from testkit.browser import DashboardServer, launch_chromium  # noqa: E402
+
+TRACE = ".st-key-budget_chart .js-plotly-plot .scatterlayer .trace"
+TITLE = "h1:has-text('Label budget')"  # the page script's first element
+
+
+def _shipped_folder(study: Path | None, tmp: Path) -> dict[str, str]:
+    if study is None:
+        return {}
+    target = tmp / "shipped" / study.name
+    target.mkdir(parents=True)
+    for name in ("study.json", "results.json"):
+        shutil.copy(study / name, target / name)
+    return {"SGAN_SHIPPED_STUDIES_DIR": str(tmp / "shipped")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", type=Path, default=None)
+    parser.add_argument("--opens", type=int, default=5)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="sgan-bench-budget-") as tmp:
+        env = {"SGAN_PREWARM_UMAP": "0", "SGAN_STUDIES_DIR": str(Path(tmp) / "studies"),
+               **_shipped_folder(args.study, Path(tmp))}
+        server = DashboardServer(Path(tmp) / "data", Path(tmp) / "server.log", env).start()
+        times = []
+        try:
+            with sync_playwright() as playwright:
+                browser = launch_chromium(playwright)
+                for _ in range(args.opens):
+                    context = browser.new_context(viewport={"width": 1366, "height": 900})
+                    page = context.new_page()
+                    started = time.perf_counter()
+                    page.goto(f"{server.url}/label-budget")
+                    page.wait_for_selector(TITLE, timeout=60_000)
+                    titled = time.perf_counter() - started
+                    page.wait_for_selector(TRACE, timeout=60_000)
+                    times.append((time.perf_counter() - started, titled))
+                    context.close()
+                browser.close()
+        finally:
+            server.stop()
+    load = os.getloadavg()[0]
+    print(f"shipped chart drawn after opening /label-budget ({os.cpu_count()} cores, "
+          f"load average {load:.1f} at the end):")
+    print(f"  first open (server's first run): chart {times[0][0]:.2f} s "
+          f"(title {times[0][1]:.2f} s)")
+    warm = times[1:] or times
+    charts, titles = [t[0] for t in warm], [t[1] for t in warm]
+    print(f"  warm opens ({len(warm)}): chart median {statistics.median(charts):.2f} s, "
+          f"max {max(charts):.2f} s; title median {statistics.median(titles):.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""A study's results on the Label budget page: the chart, the table, the downloads and
+"train this one live". Shared by the page's own studies and the shipped ones."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+
+from dashboard import navigation, state, studies
+from dashboard.budget_figures import study_figure
+from sgan_core.study_results import summarize, table_rows, to_csv
+
+
+def draw_results(study: studies.StudyState, title_note: str = "") -> None:
+    """Chart and table side by side, then the downloads (once a cell has landed)."""
+    rows = table_rows(study.rows)
+    summary = summarize(rows)
+    left, right = st.columns([3, 2])
+    with left:
+        title = dataset_title(study) + (f": {title_note}" if title_note else "")
+        st.plotly_chart(study_figure(summary, state.widget_value("w_labels"), title=title),
+                        key="budget_chart", config={"displaylogo": False})
+    with right:
+        _table(summary)
+    if rows:
+        _downloads(study, {"study": study.record, "cells": rows, "summary": summary})
+
+
+def dataset_title(study: studies.StudyState) -> str:
+    from sgan_core.datasets import DATASETS
+
+    spec = DATASETS.get(study.dataset)
+    return spec.title if spec is not None else study.dataset
+
+
+def _table(summary: list[dict[str, Any]]) -> None:
+    if not summary:
+        st.caption("The table fills in as cells finish.")
+        return
+    rows = [{"labels/class": e["labels_per_class"], "seeds": e["scored_cells"],
+             "SGAN": e["sgan"]["mean"], "baseline": e["baseline"]["mean"],
+             "gap": e["gap"]["mean"]} for e in summary]
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(rows, hide_index=True, column_config={
+        "SGAN": percent, "baseline": percent, "gap": percent})
+    st.caption("Mean test accuracy over seeds; the gap is SGAN minus baseline, per seed.")
+
+
+def _downloads(study: studies.StudyState, document: dict[str, Any]) -> None:
+    name = study.study_id.replace(":", "-")
+    left, right = st.columns(2)
+    left.download_button("Results (CSV)", to_csv(document["cells"]), key="b_study_csv",
+                         file_name=f"{name}.csv", mime="text/csv")
+    right.download_button("Results (JSON)", json.dumps(document, indent=2),
+                          key="b_study_json", file_name=f"{name}.json",
+                          mime="application/json")
+
+
+def train_live(study: studies.StudyState) -> None:
+    """Open the live page with one of the study's label counts on the slider."""
+    counts = sorted({row["labels_per_class"] for row in study.rows})
+    if not counts:
+        return
+    mine = state.widget_value("w_labels")
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    chosen = left.selectbox("Labels per class", counts, key="wb_live_labels",
+                            index=counts.index(mine) if mine in counts else 0)
+    if right.button(f"Train {chosen} labels per class live", key="b_train_live",
+                    icon=":material/monitoring:"):
+        state.set_widget_values({"w_dataset": study.dataset, "w_labels": chosen},
+                                overwrite=True)
+        navigation.open_live_page()

@@ -1,0 +1,76 @@
+"""A shipped study on the Label budget page: its curve at once, labelled as measured
+earlier with its command, date, machine and versions, and "Re-run it here" (the same
+study command, into the runs folder, as one of the page's own studies)."""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import streamlit as st
+
+from dashboard import budget_results, controls, shipped, studies
+
+
+def label(study_id: str) -> str:
+    """The study in the page's list."""
+    study = shipped.read_shipped(study_id)
+    record = study.record
+    steps = (record.get("base_config") or {}).get("max_steps")
+    counts = ", ".join(map(str, record.get("labels_per_class", ())))
+    return (f"Measured earlier: {budget_results.dataset_title(study)}, labels/class "
+            f"{counts or '?'}; {len(record.get('seeds', ()))} seed(s); "
+            f"{f'{steps} steps' if steps else 'timed'}")
+
+
+def render(study_id: str, launch: Callable[..., None], busy: bool) -> None:
+    """The shipped study: where it was measured, its results, and the re-run button."""
+    study = shipped.read_shipped(study_id)
+    if not study.rows:
+        st.warning(f"The shipped study in {study.path} has no readable results.json: "
+                   "copy it again from the study's output folder.")
+        return
+    st.info(f"**{shipped.provenance(study.record)}** Not run on this machine: press "
+            "Re-run it here to measure it again.", icon=":material/history:")
+    budget_results.draw_results(study, title_note="measured earlier")
+    with st.expander("Exact command"):
+        st.code(shipped.command_text(study.record), language="bash", wrap_lines=True)
+    _rerun(study, launch, busy)
+    budget_results.train_live(study)
+
+
+def _rerun(study: studies.StudyState, launch: Callable[..., None], busy: bool) -> None:
+    request = _request(study)
+    minutes = shipped.measured_minutes(study)
+    took = f" It took about {minutes:.0f} min where it was measured." if minutes else ""
+    st.caption("Re-run it here runs the same command on this server's data folder, "
+               f"into the runs folder; finished cells survive a restart.{took}")
+    st.button("Re-run it here", key="b_study_rerun", icon=":material/replay:",
+              on_click=_start, args=(study, request, launch),
+              disabled=busy or request is None,
+              help="Another study is running: wait for it or cancel it." if busy else None)
+
+
+def _request(study: studies.StudyState) -> Optional[studies.StudyRequest]:
+    """The study's grid as the page's own request (for launch.json and the list)."""
+    record = study.record
+    base = record.get("base_config") or {}
+    try:
+        return studies.StudyRequest(
+            str(base["dataset"]), tuple(int(c) for c in record["labels_per_class"]),
+            tuple(int(s) for s in record["seeds"]), max_steps=int(base.get("max_steps") or 0),
+            time_budget_s=float(base.get("time_budget_s") or 0.0))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _start(study: studies.StudyState, request: Optional[studies.StudyRequest],
+           launch: Callable[..., None]) -> None:
+    if request is None:
+        return
+    study_id = studies.new_study_id(request)
+    out = studies.studies_root() / study_id
+    command = shipped.rerun_command(study.record, controls.default_config().data_dir, out)
+    if command is None:
+        st.error("The shipped study does not record a study command, so it cannot be "
+                 "re-run from here.")
+        return
+    launch(study_id, command, request)

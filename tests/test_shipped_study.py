@@ -1,0 +1,105 @@
+"""The shipped study on the Label budget page: drawn at once, labelled as measured
+earlier with its command, date, machine and versions; "Re-run it here" starts the same
+study command into the runs folder. The shipped study is a real (tiny) one, made here
+with the study CLI on the bundled MNIST subset."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dashboard import shipped, state, studies
+from tests.test_label_budget import budget_page, page_env, progress_text  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory) -> Path:
+    """A 2-cell study from the CLI itself (3 steps a cell, bundled subset)."""
+    out = tmp_path_factory.mktemp("made") / "study"
+    done = subprocess.run(
+        [sys.executable, "-m", "sgan_core", "study", "--dataset", "mnist",
+         "--labels-per-class", "1", "2", "--seeds", "0", "--max-steps", "3",
+         "--workers", "1", "--eval-every-s", "30", "--batch-size", "16",
+         "--eval-test-subset", "40", "--validation-size", "20", "--no-progress",
+         "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.fixture
+def with_shipped(page_env, tiny_study, monkeypatch):  # noqa: F811
+    """The tiny study copied as the lead copies the real one: study.json + results.json."""
+    root = shipped.SHIPPED_ROOT  # page_env pointed it into tmp_path
+    target = root / "mnist-tiny"
+    target.mkdir(parents=True)
+    for name in ("study.json", "results.json"):
+        shutil.copy(tiny_study / name, target / name)
+    return target
+
+
+def test_shipped_study_is_drawn_at_once_and_says_where_it_was_measured(with_shipped):
+    at = budget_page()
+    assert not at.exception
+    assert at.selectbox(key="wb_study").value == "measured:mnist-tiny"
+    note = at.info[0].value
+    record = json.loads((with_shipped / "study.json").read_text())
+    assert "Measured earlier" in note and record["date"][:10] in note
+    assert record["versions"]["torch"] in note and record["machine"]["platform"] in note
+    assert "measured earlier" in at.get("plotly_chart")[0].proto.spec
+    assert list(at.dataframe[0].value["labels/class"]) == [1, 2]
+    assert "--labels-per-class 1 2" in at.code[0].value
+    assert not at.get("progress")  # nothing runs: no progress bar, no cancel
+    assert at.button(key="b_study_rerun").disabled is False
+
+
+def test_rerun_it_here_starts_the_same_command_into_the_runs_folder(with_shipped):
+    at = budget_page()
+    at.button(key="b_study_rerun").click().run()
+    assert not at.exception
+    study_id = at.selectbox(key="wb_study").value
+    assert not shipped.is_shipped(study_id)
+    proc = state.study_processes()[study_id]
+    recorded = json.loads((with_shipped / "study.json").read_text())["command"]
+    command = proc.args
+    assert command[0] == sys.executable and command[1:4] == recorded[1:4]
+    for name in ("--labels-per-class", "--seeds", "--max-steps", "--batch-size"):
+        at_ = recorded.index(name)
+        assert command[command.index(name):command.index(name) + 3] == recorded[at_:at_ + 3]
+    assert command[command.index("--out") + 1] == str(studies.studies_root() / study_id)
+    deadline = time.monotonic() + 120
+    while "Finished" not in progress_text(at.run()):
+        assert proc.poll() in (None, 0), (studies.studies_root() / study_id / "driver.log").read_text()
+        assert time.monotonic() < deadline, "the re-run's cells did not land in time"
+        time.sleep(0.5)
+    assert "Finished: all 2 cells" in progress_text(at)
+    assert not at.info  # the view is the re-run's own study now, not the shipped one
+    assert studies.read_study(studies.studies_root() / study_id).total == 2
+
+
+def test_a_broken_shipped_study_is_a_message(page_env):  # noqa: F811
+    broken = shipped.SHIPPED_ROOT / "broken"
+    broken.mkdir(parents=True)
+    (broken / "results.json").write_text("{not json")
+    at = budget_page()
+    assert not at.exception
+    assert "no readable results.json" in at.warning[0].value
+
+
+def test_rerun_command_replaces_only_where_it_runs(monkeypatch, tmp_path):
+    monkeypatch.delenv(studies.RAY_ENV, raising=False)
+    record = {"command": ["python", "-m", "sgan_core", "study", "--data-dir", "data",
+                          "--seeds", "1", "--out", "runs/x"]}
+    command = shipped.rerun_command(record, "/d", tmp_path / "o")
+    assert command == [sys.executable, "-m", "sgan_core", "study", "--data-dir", "/d",
+                       "--seeds", "1", "--out", str(tmp_path / "o"), "--no-progress"]
+    monkeypatch.setenv(studies.RAY_ENV, "h:1")
+    assert shipped.rerun_command(record, "/d", tmp_path)[-4:] == [
+        "--backend", "ray", "--ray-address", "h:1"]
+    assert shipped.rerun_command({"command": ["rm", "-rf"]}, "/d", tmp_path) is None
