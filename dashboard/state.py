@@ -37,15 +37,17 @@ def new_embedding_service() -> Any:
 
 def new_registry(run_factory: Optional[Callable[..., "RunHandle"]] = None,
                  background: bool = True) -> "RunRegistry":
-    """The server's RunRegistry (of TrainingRuns unless `run_factory` says otherwise:
+    """The server's RunRegistry (of TrainingRuns that keep their folder under the runs
+    folder, sgan_core/run_folder.py, unless `run_factory` says otherwise:
     tests replace this function to hand the page fake runs). With `background`, its
     runs are stopped when the server exits (a live training thread would otherwise keep
     `streamlit run` from quitting) and a janitor pauses runs no tab shows."""
     from sgan_core.registry import RunRegistry
+    from sgan_core.run_folder import recording_run  # each run keeps a folder on disk
 
     runs = RunRegistry(max_active=_env_number("SGAN_MAX_ACTIVE_RUNS", 2, int),
                        idle_pause_s=_env_number("SGAN_IDLE_PAUSE_S", 180.0, float),
-                       run_factory=run_factory)
+                       run_factory=run_factory or recording_run)
     if background:
         runs.stop_all_at_exit()
         runs.start_janitor()  # pauses runs whose tabs were all closed (frees their slot)

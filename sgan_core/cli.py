@@ -16,6 +16,7 @@ from sgan_core.cli_common import (EXIT_BAD_INPUT, EXIT_RUN_FAILED,
                                   config_from_args, flag, given_fields)
 from sgan_core.config import ConfigError
 from sgan_core.follow import run_followed
+from sgan_core.run_folder import disk_message, final_metrics, write_finished
 from sgan_core.snapshot import ErrorKind
 from sgan_core.study_cli import add_study_parser, run_study_command
 
@@ -94,10 +95,14 @@ def _train(args: argparse.Namespace) -> int:
     if final.error is not None:
         print(f"error: {_cli_message(final)}", file=sys.stderr)
         return EXIT_BAD_INPUT if final.error_kind == ErrorKind.BAD_INPUT else EXIT_RUN_FAILED
-    metrics = _final_metrics(run, final)
+    metrics = final_metrics(run, final)
     print(json.dumps(metrics, indent=2))
     if args.out is not None:
-        _write_outputs(args.out, run, metrics)
+        try:
+            write_finished(args.out, run, final, metrics)
+        except OSError as error:
+            print(f"error: {disk_message(error, args.out)}", file=sys.stderr)
+            return EXIT_RUN_FAILED
     return 0
 
 
@@ -118,28 +123,3 @@ def _cli_message(final) -> str:
     if final.error_kind == ErrorKind.STEP_FAILED:
         return f"a training step failed at step {final.step}: {final.error.splitlines()[0]}"
     return final.error
-
-
-def _final_metrics(run, final) -> dict:
-    cfg = run.config
-    elapsed = max(final.elapsed_s, 1e-9)
-    return {
-        "dataset": cfg.dataset,
-        "labels_per_class": cfg.labels_per_class,
-        "seed": cfg.seed,
-        "steps": final.step,
-        "seconds": round(final.elapsed_s, 2),
-        "steps_per_second": round(final.step / elapsed, 2),
-        "images_per_second": round(final.step * cfg.batch_size / elapsed, 1),  # unlabeled
-        "labeled_images_per_second": round(final.step * cfg.labeled_batch_size / elapsed, 1),
-        **run.final_figures(),
-        "status": final.run_status.value,
-        "data_source": final.data_source,
-        "config": cfg.to_dict(),
-    }
-
-
-def _write_outputs(out: Path, run, metrics: dict) -> None:
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    run.history.to_csv(out / "history.csv")
-    run.save_checkpoint(out / "checkpoint.pt")

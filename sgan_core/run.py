@@ -36,8 +36,9 @@ class TrainingRun:
     """Owns one Trainer and the thread that drives it."""
 
     def __init__(self, cfg: TrainConfig, run_id: Optional[str] = None,
-                 restore: Optional[dict] = None) -> None:
+                 restore: Optional[dict] = None, recorder=None) -> None:
         self.config = cfg
+        self.recorder = recorder  # e.g. run_folder.RunRecorder: keeps the run on disk
         self.run_id = run_id or secrets.token_urlsafe(16)
         self._restore = restore  # checkpoint contents to continue from
         self._state_lock = threading.Lock()  # commands and the published snapshot
@@ -245,6 +246,8 @@ class TrainingRun:
             self._snapshot = published = _replace(self._snapshot, version=version, **fields)
         if evaluate and self.trainer is not None:
             self._timeline.add(published)  # outside the lock: it copies features
+            if self.recorder is not None:  # between steps, on this thread; never raises
+                self.recorder.record(self, published)
 
     def _progress_fields(self) -> dict:
         return reporting.progress_fields(self.trainer, self._elapsed)

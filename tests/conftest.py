@@ -59,6 +59,15 @@ def idx_dataset(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+@pytest.fixture(autouse=True)
+def runs_folder(tmp_path_factory, monkeypatch) -> Path:
+    """Runs a test makes keep their folders (sgan_core/run_folder.py) in a temporary
+    runs folder, never in the repository's runs/."""
+    folder = tmp_path_factory.mktemp("runs")
+    monkeypatch.setenv("SGAN_RUNS_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """The machine is shared: one intra-op thread, as the runs themselves use."""
