@@ -1,5 +1,5 @@
 """The app's pages (st.navigation): "Live training", the default, at `/` (also
-`/live`), and "Label budget" at `/label-budget`.
+`/live`), "Label budget" at `/label-budget` and "Compare runs" at `/compare`.
 
 Streamlit's own page menu drops the query string, and the live page finds its run
 through `?run=<id>`; so the menu is hidden and the sidebar draws page links instead, the
@@ -17,9 +17,12 @@ from dashboard import state
 LIVE_PATH = "live"
 BUDGET_PATH = "label-budget"
 BUDGET_SCRIPT = "label_budget.py"  # a file page: AppTest can switch to it by path
+COMPARE_PATH = "compare"
+COMPARE_SCRIPT = "compare_runs.py"
 # Absolute: Streamlit resolves a page path against the *entry* script's folder, which is
 # not dashboard/ when another script runs main() (bench/bench_dashboard.py's wrapper).
 _BUDGET_PATH = Path(__file__).resolve().parent / BUDGET_SCRIPT
+_COMPARE_PATH = Path(__file__).resolve().parent / COMPARE_SCRIPT
 _PAGES: dict[str, st.Page] = {}  # this script run's pages, for st.switch_page
 
 
@@ -29,9 +32,12 @@ def run(live_page: Callable[[], None]) -> None:
                              url_path=LIVE_PATH, default=True)
     _PAGES["budget"] = st.Page(_BUDGET_PATH, title="Label budget",
                                icon=":material/stacked_line_chart:", url_path=BUDGET_PATH)
+    _PAGES["compare"] = st.Page(_COMPARE_PATH, title="Compare runs",
+                                icon=":material/compare:", url_path=COMPARE_PATH)
     page = st.navigation(list(_PAGES.values()), position="hidden")
     st.sidebar.page_link(_PAGES["live"], query_params=state.live_link_params())
     st.sidebar.page_link(_PAGES["budget"])
+    st.sidebar.page_link(_PAGES["compare"])
     page.run()
 
 

@@ -8,9 +8,6 @@ subset; the others use tests/fakes.py for exact, instant control of the run.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import controls, figures, state
 from sgan_core.config import TrainConfig
 from tests import fakes
+from tests.first_paint import heavy_modules_after_paint
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "dashboard" / "app.py")
@@ -79,15 +77,7 @@ def wait_for(condition, timeout: float = 30.0) -> None:
 
 
 def test_first_paint_builds_no_model_and_imports_no_umap_nor_torch():
-    script = ("from streamlit.testing.v1 import AppTest; import sys; "
-              f"at = AppTest.from_file({APP!r}, default_timeout=30).run(); "
-              "assert not at.exception, at.exception; "
-              "print(sorted(m for m in ('umap', 'torch', 'sgan_core.run', 'sgan_core.models') "
-              "if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            cwd=ROOT, timeout=60, env={**os.environ, "SGAN_PREWARM_UMAP": "0"})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith("[]")
+    assert heavy_modules_after_paint() == []
 
 
 def test_sidebar_builds_the_config_of_the_run(fake_engine):

@@ -1,0 +1,79 @@
+"""The Compare page's overlays, pure functions of (name, snapshot) pairs (tested without
+streamlit): each run one colour, the SGAN a solid line and its baseline a dashed one of
+the same colour; and the final figures as table rows."""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dashboard.figures import ACCURACY_CURVES, LOSS_CURVES, _layout, _thin, ema
+from sgan_core.snapshot import Snapshot
+
+# Okabe-Ito, colour-blind safe, one per run (at most six runs are compared).
+RUN_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+LOSSES = {"baseline_loss": "baseline (labeled CE)",
+          **{column: name for column, name, _, _ in LOSS_CURVES}}
+Compared = Sequence[tuple[str, Snapshot]]  # (short name, latest snapshot) per run
+
+
+def run_color(index: int) -> str:
+    return RUN_COLORS[index % len(RUN_COLORS)]
+
+
+def _line(fig: go.Figure, history: Any, column: str, name: str, colour: str, dash: str,
+          smoothing: float = 0.0, scale: float = 1.0) -> None:
+    steps = np.asarray(history.get("step", ()), dtype=float)
+    values = np.asarray(history.get(column, ()), dtype=float)
+    if len(steps) == 0 or len(values) != len(steps):
+        return
+    x, y = _thin(steps, scale * ema(values, smoothing))
+    fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", legendgroup=name,
+                             line=dict(color=colour, dash=dash, width=2.5)))
+
+
+def accuracy_overlay(runs: Compared) -> go.Figure:
+    """Test accuracy (%) against step: SGAN solid, baseline dashed, a colour per run."""
+    fig = go.Figure()
+    for index, (name, snapshot) in enumerate(runs):
+        for column, which, _, dash in ACCURACY_CURVES:
+            _line(fig, snapshot.history, column, f"{name}: {which}", run_color(index), dash,
+                  scale=100.0)
+    fig.update_xaxes(title_text="training step")
+    fig.update_yaxes(title_text="test accuracy (%)", rangemode="tozero")
+    fig.update_layout(title="Test accuracy: SGAN (solid) and baseline (dashed)")
+    return _layout(fig, 420, legend_below=True)
+
+
+def loss_overlay(runs: Compared, column: str, smoothing: float = 0.0) -> go.Figure:
+    """One loss of every run against step (smoothed as on the live page)."""
+    fig = go.Figure()
+    for index, (name, snapshot) in enumerate(runs):
+        _line(fig, snapshot.history, column, name, run_color(index), "solid", smoothing)
+    fig.update_xaxes(title_text="training step")
+    fig.update_yaxes(title_text=LOSSES.get(column, column))
+    fig.update_layout(title=f"Loss: {LOSSES.get(column, column)}")
+    return _layout(fig, 420, legend_below=True)
+
+
+def _percent(value: Optional[float]) -> Optional[float]:
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def final_rows(runs: Compared) -> list[dict[str, Any]]:
+    """One row per run: what it trained on and its latest figures (fractions)."""
+    rows = []
+    for name, snapshot in runs:
+        cfg = snapshot.config
+        rows.append({
+            "run": name, "status": str(getattr(snapshot.run_status, "value",
+                                              snapshot.run_status)),
+            "labels/class": cfg.labels_per_class, "seed": cfg.seed,
+            "generator loss": cfg.generator_loss, "steps": snapshot.step,
+            "SGAN": _percent(snapshot.test_accuracy),
+            "baseline": _percent(snapshot.baseline_test_accuracy),
+            "gap": _percent(snapshot.accuracy_gap),
+            "fakes caught": _percent(snapshot.fake_rejection_rate),
+        })
+    return rows

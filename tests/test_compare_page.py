@@ -1,0 +1,145 @@
+"""The Compare runs page: runs from the runs folder (kept across a server restart) and
+this tab's live runs, 2 to 6 of them overlaid and side by side; two live runs started
+from the page; bad folders and a full server are messages."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard import compare_figures, compare_page, controls, state
+from sgan_core import run_folder
+from sgan_core.config import TrainConfig
+from tests import fakes
+from tests.first_paint import heavy_modules_after_paint
+from tests.tiny_config import tiny_cfg
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+PAGE = "compare_runs.py"
+
+
+@pytest.fixture
+def compare_env(monkeypatch, runs_folder, idx_dataset):
+    """A fresh server with fake live runs, a tiny default config, an empty runs folder."""
+    st.cache_resource.clear()
+    monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")
+    monkeypatch.setattr(state, "new_registry", fakes.new_fake_registry)
+    monkeypatch.setattr(state, "new_embedding_service", fakes.FakeEmbeddingService)
+    tiny = tiny_cfg(idx_dataset(), eval_every_s=30.0)
+    monkeypatch.setattr(controls, "default_config", lambda: tiny)
+    yield runs_folder
+    state.shutdown_all()
+
+
+def saved_run(root: Path, name: str, labels: int, accuracy: float) -> str:
+    """A run folder as the page's recorder writes it; returns its option key."""
+    cfg = TrainConfig(download=False, labels_per_class=labels)
+    snapshot = fakes.make_snapshot(cfg, status="finished", step=500, test_accuracy=accuracy)
+    run_folder.write_snapshot_files(root / "page" / name, snapshot)
+    return compare_page.DISK + f"page/{name}"
+
+
+def listed(at: AppTest) -> list[str]:
+    """The runs the picker offers, by folder name (its options are the labels)."""
+    return [label.split(":")[0] for label in at.multiselect(key="wc_runs").options]
+
+
+def compare_page_at() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    return at.switch_page(PAGE).run()
+
+
+def test_two_saved_runs_are_overlaid_and_drawn_side_by_side(compare_env):
+    one = saved_run(compare_env, "r1", labels=1, accuracy=0.4)
+    ten = saved_run(compare_env, "r10", labels=10, accuracy=0.9)
+    at = compare_page_at()
+    assert not at.exception
+    assert sorted(listed(at)) == ["page/r1", "page/r10"]
+    assert "Pick 2 to 6 runs" in at.info[-1].value
+    at.multiselect(key="wc_runs").set_value([one, ten]).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["labels/class"]) == [1, 10] and list(table["SGAN"]) == [0.4, 0.9]
+    charts = {chart.proto.id: chart for chart in at.get("plotly_chart")}
+    assert len(charts) == 4  # accuracy, loss, and one confusion matrix per run
+    assert [s.value for s in at.subheader] == ["Run A: 1 labels/class",
+                                               "Run B: 10 labels/class"]
+    assert len(at.get("image")) == 2  # the two sample grids
+
+
+def test_saved_runs_are_listed_after_a_server_restart(compare_env):
+    keys = [saved_run(compare_env, f"r{i}", labels=i, accuracy=0.5) for i in (1, 2)]
+    compare_page_at()
+    st.cache_resource.clear()  # the server's memory is gone; the runs folder is not
+    at = compare_page_at()
+    assert sorted(listed(at)) == [key[len(compare_page.DISK):] for key in keys]
+
+
+def test_start_two_live_runs_and_watch_them_side_by_side(compare_env):
+    at = compare_page_at()
+    at.selectbox(key="wc_labels_a").set_value(1)
+    at.selectbox(key="wc_labels_b").set_value(10)
+    at.button(key="b_compare_start").click().run()
+    assert not at.exception
+    chosen = at.multiselect(key="wc_runs").value
+    assert len(chosen) == 2 and all(key.startswith(compare_page.LIVE) for key in chosen)
+    table = at.dataframe[0].value
+    assert list(table["labels/class"]) == [1, 10] and set(table["status"]) == {"running"}
+    runs = [state.registry().get(key[len(compare_page.LIVE):]) for key in chosen]
+    assert [run.config.labels_per_class for run in runs] == [1, 10]
+    at.button(key="b_compare_stop").click().run()
+    assert all(run.snapshot().run_status == "stopped" for run in runs)
+
+
+def test_a_full_server_starts_what_fits_and_says_so(compare_env, monkeypatch):
+    monkeypatch.setenv("SGAN_MAX_ACTIVE_RUNS", "1")
+    at = compare_page_at()
+    at.button(key="b_compare_start").click().run()
+    assert not at.exception
+    assert "1 of the 2 runs started" in at.warning[0].value
+    assert len(state.registry()) == 1
+
+
+def test_an_unreadable_folder_is_listed_as_a_problem(compare_env):
+    good = saved_run(compare_env, "good", labels=5, accuracy=0.7)
+    broken = compare_env / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    at = compare_page_at()
+    assert not at.exception
+    assert listed(at) == [good[len(compare_page.DISK):]]
+    assert "could not be read" in at.expander[-1].proto.label
+
+
+def test_no_runs_says_how_to_get_some(compare_env):
+    at = compare_page_at()
+    assert not at.exception
+    assert "No runs yet" in at.info[0].value
+
+
+# --- pure figures ---------------------------------------------------------------------------
+
+def test_overlays_give_each_run_one_colour_sgan_solid_baseline_dashed():
+    runs = [("A", fakes.make_snapshot()), ("B", fakes.make_snapshot())]
+    fig = compare_figures.accuracy_overlay(runs)
+    assert [t.name for t in fig.data] == ["A: SGAN", "A: baseline (labels only)",
+                                          "B: SGAN", "B: baseline (labels only)"]
+    assert [t.line.dash for t in fig.data] == ["solid", "dash"] * 2
+    assert fig.data[0].line.color == fig.data[1].line.color != fig.data[2].line.color
+    assert max(fig.data[0].y) <= 100.0 and max(fig.data[0].y) > 1.0  # percent
+    loss = compare_figures.loss_overlay(runs, "generator_loss")
+    assert [t.name for t in loss.data] == ["A", "B"]
+
+
+def test_final_rows_leave_missing_figures_empty():
+    snapshot = fakes.make_snapshot(test_accuracy=None, baseline_test_accuracy=None)
+    row = compare_figures.final_rows([("A", snapshot)])[0]
+    assert row["SGAN"] is None and row["gap"] is None and row["status"] == "running"
+
+
+@pytest.mark.parametrize("page", [PAGE, "label_budget.py"])
+def test_the_study_and_compare_pages_import_no_torch(page, runs_folder):
+    saved_run(runs_folder, "r1", labels=1, accuracy=0.4)  # the list reads its folder
+    assert heavy_modules_after_paint(page) == []
