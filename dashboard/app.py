@@ -25,8 +25,8 @@ import streamlit as st  # noqa: E402
 
 from dashboard import controls, layout, navigation, presenter, state  # noqa: E402
 from dashboard.inputs import format_number  # noqa: E402
-from dashboard.panels import (admin, confusion, curves, embedding, inspector, samples,  # noqa: E402
-                              status, timeline, upload)
+from dashboard.panels import (admin, confusion, curves, draw, embedding, inspector,  # noqa: E402
+                              samples, status, timeline, upload)
 from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING, Snapshot  # noqa: E402
 
 REFRESH_S = 1.0
@@ -77,7 +77,11 @@ def draw_page() -> None:
         st.markdown(INTRO)
         return
     live_panels(run_id, run)
-    guarded("upload", upload.render, run, run.snapshot())
+    left, right = layout.pair("try")  # a student's own digit: uploaded or drawn
+    with left:
+        guarded("upload", upload.render, run, run.snapshot())
+    with right:
+        guarded("drawing", draw.render, run)
 
 
 

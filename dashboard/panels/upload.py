@@ -102,13 +102,13 @@ def render(run: Any, snapshot: Snapshot) -> None:
     explain(EXPLANATION)
     if upload is None:
         return
-    if snapshot.samples is None or not snapshot.class_names:
+    shape = image_shape(snapshot)
+    if shape is None:
         st.warning("The model is not ready yet: wait for the first samples, then upload.")
         return
-    _, height, width, channels = snapshot.samples.images.shape
     try:
-        pixels, inverted = prepare_upload(upload.getvalue(), height, width, channels)
-        probabilities = _classify(run, pixels)
+        pixels, inverted = prepare_upload(upload.getvalue(), *shape)
+        probabilities = classify_pixels(run, pixels)
     except UploadError as error:
         st.error(str(error))
         return
@@ -119,7 +119,16 @@ def render(run: Any, snapshot: Snapshot) -> None:
         plot(figures.probability_bars(probabilities, snapshot.class_names), key="upload_chart")
 
 
-def _classify(run: Any, pixels: np.ndarray) -> Optional[np.ndarray]:
+def image_shape(snapshot: Snapshot) -> Optional[tuple[int, int, int]]:
+    """(height, width, channels) of the dataset's images; None before the first samples."""
+    if snapshot.samples is None or not snapshot.class_names:
+        return None
+    _, height, width, channels = snapshot.samples.images.shape
+    return height, width, channels
+
+
+def classify_pixels(run: Any, pixels: np.ndarray) -> Optional[np.ndarray]:
+    """The live D's (N+1,) probabilities for one uint8 (H, W, C) image."""
     try:
         return np.asarray(run.classify(pixels))[0]  # (N+1,)
     except RuntimeError as error:  # models not built yet

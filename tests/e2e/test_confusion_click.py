@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser import (APP_IDLE, FIRST_SNAPSHOT_TIMEOUT_MS, RUN_IN_URL, chart,
-                                    metric_value, no_exceptions, shoot, sidebar_button,
-                                    wait_until)
+from tests.e2e.scenario import in_a_tab, start_and_pause
+from tests.e2e.test_browser import no_exceptions, shoot, sidebar_button
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -26,31 +25,11 @@ CENTRE_JS = """([el, row, column]) => { const box = el.getBoundingClientRect();
 
 
 def test_clicking_a_cell_shows_its_images(browser, dashboard_server, artifacts_dir: Path):
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=30_000)
-    context = browser.new_context(viewport={"width": 1366, "height": 2000})
-    page = context.new_page()
-    try:
-        _click_a_cell(page, dashboard_server, artifacts_dir, expect)
-    except BaseException:
-        shoot(page, artifacts_dir, "confusion_click_failure")
-        print(f"--- server output (tail) ---\n{dashboard_server.log_tail()}")
-        raise
-    finally:
-        context.close()
+    in_a_tab(browser, dashboard_server, artifacts_dir, "confusion_click", _click_a_cell)
 
 
 def _click_a_cell(page, server, shots: Path, expect) -> None:
-    page.goto(server.url)
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
-    sidebar_button(page, "Start").click()
-    page.wait_for_url(RUN_IN_URL, timeout=30_000)
-    confusion = chart(page, "confusion_chart")
-    expect(confusion).to_be_visible(timeout=FIRST_SNAPSHOT_TIMEOUT_MS)
-    sidebar_button(page, "Pause").click()  # the matrix stops changing under the mouse
-    wait_until(lambda: metric_value(page, "State") == "paused", 20, "the state 'paused'")
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    confusion = start_and_pause(page, server, expect)  # the matrix stops changing
 
     counts = json.loads(confusion.evaluate(COUNTS_JS))
     labels = [str(d) for d in range(len(counts) - 1)] + ["fake"]
