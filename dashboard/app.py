@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from dashboard import controls, layout, navigation, presenter, state  # noqa: E402
+from dashboard import controls, layout, navigation, presenter, runfiles, state  # noqa: E402
 from dashboard.inputs import format_number  # noqa: E402
 from dashboard.panels import (admin, confusion, curves, draw, embedding, inspector,  # noqa: E402
                               samples, status, timeline, upload)
@@ -56,6 +56,7 @@ def live_page() -> None:
 
 def draw_page() -> None:
     st.title("SGAN Studio")  # first, so messages from a pressed button appear below it
+    runfiles.follow_url()  # ?demo=1 opens the shipped recording
     run_id, run, notice = state.current_run()
     if run is not None and state.needs_widget_sync(run_id):
         _load_run_settings(run)
@@ -64,17 +65,21 @@ def draw_page() -> None:
     buttons = st.sidebar.container()  # drawn last, shown first: reflects the action taken
     settings = controls.render_settings(run.config if run is not None else None)
     presenter.render()  # its sidebar switch under the settings; its Leave button on top
-    action = state.pop_action()
+    action = runfiles.handle_action(state.pop_action())  # "open the demo" is its own
     if action:
         run_id, run = handle_action(action, settings, run_id, run)
+    runfiles.render_sidebar(run)  # save, open, share
     controls.render_buttons(buttons, run_status(run), settings,
                             confirm_reset=state.confirmation_pending("reset", run_id))
     _apply_learning_rates(settings, run)
     if notice:
         st.warning(notice)
+    if runfiles.is_recorded(run):
+        runfiles.banner(run)  # not training: the page says so
     guarded("runs list", admin.render, state.admin_access())
     if run is None:
         st.markdown(INTRO)
+        runfiles.demo_button("demo_intro")  # a whole run at once, no waiting
         return
     live_panels(run_id, run)
     left, right = layout.pair("try")  # a student's own digit: uploaded or drawn

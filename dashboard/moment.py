@@ -35,6 +35,19 @@ def valid(moments: Sequence[Moment], choice: Optional[Choice]) -> Choice:
     return int(versions[np.abs(versions - int(choice)).argmin()])
 
 
+def at_step(moments: Sequence[Moment], step: Optional[str]) -> Optional[Choice]:
+    """The kept moment nearest a training step given as text (a share link's
+    ?moment=); None (Live) for no step, a malformed one, or nothing kept."""
+    try:
+        wanted = int(str(step))
+    except ValueError:
+        return None
+    if not moments:
+        return None
+    steps = np.array([moment.step for moment in moments])
+    return moments[int(np.abs(steps - wanted).argmin())].evaluation_version
+
+
 def find(moments: Sequence[Moment], choice: Choice) -> Optional[Moment]:
     for moment in moments:
         if moment.evaluation_version == choice:

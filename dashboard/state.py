@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 QUERY_KEY = "run"
 ADMIN_KEY = "admin"  # ?admin=<SGAN_ADMIN_TOKEN>: the server owner's list of every run
 PRESENT_KEY = "present"  # ?present=1: the presenter view (dashboard/presenter.py)
+MOMENT_KEY = "moment"  # ?moment=<step>: the timeline moment a share link opens at
 STEP_WAIT_S = 30.0  # keep refreshing this long after Step while its snapshot is due
 
 
@@ -128,6 +129,34 @@ def forget_run(run_id: str) -> None:
         del st.query_params[QUERY_KEY]
     for key in ("figures", "frozen", "step_pending"):
         _session().pop(key, None)
+
+
+def show_run(run_id: str) -> None:
+    """Put an existing run (e.g. one opened from a file) on this tab's page: its id in
+    the URL, and nothing cached from the run shown before."""
+    st.query_params[QUERY_KEY] = run_id
+    for key in ("figures", "frozen", "step_pending"):
+        _session().pop(key, None)
+
+
+def query_value(key: str) -> Optional[str]:
+    return st.query_params.get(key)
+
+
+def set_query_value(key: str, value: Optional[str]) -> None:
+    """Set a URL parameter, or remove it with None (a no-op when already so: every
+    change of the URL is a message to the browser)."""
+    if value is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
+def page_url() -> str:
+    """This page's address as the browser sees it, without its query ("" where
+    Streamlit cannot tell, e.g. in tests: the link is then relative)."""
+    return (getattr(st.context, "url", None) or "").split("?")[0]
 
 
 def presenting() -> bool:

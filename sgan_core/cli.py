@@ -15,6 +15,7 @@ from sgan_core.cli_common import (EXIT_BAD_INPUT, EXIT_RUN_FAILED,
                                   RESUMABLE_FIELDS, OneLineParser, add_config_flags,
                                   config_from_args, flag, given_fields)
 from sgan_core.config import ConfigError
+from sgan_core.export_cli import add_export_flags, check_export_target, write_export
 from sgan_core.follow import run_followed
 from sgan_core.run_folder import disk_message, final_metrics, write_finished
 from sgan_core.snapshot import ErrorKind
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
                             f"only {', '.join(flag(n) for n in RESUMABLE_FIELDS)} may "
                             "change, everything else comes from the checkpoint")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_export_flags(train)
     add_study_parser(commands)
     return parser
 
@@ -43,7 +45,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     try:
-        return run_study_command(args, argv) if args.command == "study" else _train(args)
+        return run_study_command(args, argv) if args.command == "study" else _train(args, argv)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -83,13 +85,14 @@ def _resumed_run(args: argparse.Namespace):
     return TrainingRun(cfg.replace(**given), restore=restore)
 
 
-def _train(args: argparse.Namespace) -> int:
+def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     import torch
 
     run = _make_run(args)
     torch.set_num_threads(run.config.num_threads)
     if args.out is not None:
         _prepare_out(args.out)
+    check_export_target(args)  # before training: a bad path must not cost the run
     # Train in this (the main) thread; the progress bar only reads snapshots.
     final = run_followed(run, show_progress=not args.no_progress)
     if final.error is not None:
@@ -103,6 +106,7 @@ def _train(args: argparse.Namespace) -> int:
         except OSError as error:
             print(f"error: {disk_message(error, args.out)}", file=sys.stderr)
             return EXIT_RUN_FAILED
+    write_export(args, run, argv)
     return 0
 
 

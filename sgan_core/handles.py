@@ -1,6 +1,7 @@
 """`RunHandle`: what the dashboard and the registry may use of a run.
 
-`sgan_core.run.TrainingRun` is the real one; tests hand the page a fake with the same
+`sgan_core.run.TrainingRun` is the real one, `sgan_core.recorded.RecordedRun` a run
+opened from a run file (read-only: its training commands raise); tests hand the page a fake with the same
 surface (tests/fakes.py), injected through `dashboard.state.new_registry`, never by
 swapping modules. Reading is through frozen snapshots; everything else is a command.
 """
@@ -40,3 +41,6 @@ class RunHandle(Protocol):
                            g_lr: Optional[float] = None) -> None: ...
 
     def classify(self, images: np.ndarray) -> np.ndarray: ...  # (B, N+1) probabilities
+
+    # The live D's weights as numpy arrays, for a run file; None when there are none.
+    def discriminator_weights(self) -> Optional[dict[str, np.ndarray]]: ...

@@ -283,6 +283,15 @@ class TrainingRun:
                 "elapsed_s": float(self._elapsed),
             }
 
+    def discriminator_weights(self) -> Optional[dict[str, np.ndarray]]:
+        """A copy of the live D's weights (what a run file keeps for verdicts on new
+        images), taken between steps; None before the models are built."""
+        with self._model_lock:
+            if self.trainer is None:
+                return None
+            return {name: value.detach().cpu().numpy().copy()
+                    for name, value in self.trainer.discriminator.state_dict().items()}
+
     def save_checkpoint(self, path) -> None:
         save_state(path, self.checkpoint_state())
 

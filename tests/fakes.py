@@ -178,6 +178,9 @@ class FakeRun:
         probs[:, -1] = 0.25
         return probs
 
+    def discriminator_weights(self) -> Optional[dict[str, np.ndarray]]:
+        return None  # no model: a run file of a fake run holds no weights
+
     @property
     def is_alive(self) -> bool:
         return self.started and self._snapshot.is_active

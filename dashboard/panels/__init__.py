@@ -13,8 +13,20 @@ import streamlit as st
 
 from dashboard.presenter import enlarged
 
-# Plotly's mode bar is clutter on a projector; zoom and pan still work with the mouse.
-PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": "hover"}
+# Plotly's mode bar is clutter on a projector, so it shows on hover only; zoom and pan
+# still work with the mouse, and its camera button saves the chart as a PNG (drawn in
+# the browser, at twice the shown size for slides: no server-side image library).
+PNG_SCALE = 2
+
+
+def chart_config(name: str) -> dict:
+    """Plotly's config for a chart whose PNG download is called sgan-<name>.png."""
+    return {"displaylogo": False, "displayModeBar": "hover",
+            "toImageButtonOptions": {"format": "png", "filename": f"sgan-{name}",
+                                     "scale": PNG_SCALE}}
+
+
+PLOTLY_CONFIG = chart_config("chart")
 
 
 def explain(text: str) -> None:
@@ -24,7 +36,8 @@ def explain(text: str) -> None:
 
 
 def plot(figure: Any, key: str) -> None:
-    st.plotly_chart(enlarged(figure), key=key, width="stretch", config=PLOTLY_CONFIG)
+    st.plotly_chart(enlarged(figure), key=key, width="stretch",
+                    config=chart_config(key.removesuffix("_chart")))
 
 
 def png(image: np.ndarray) -> bytes:

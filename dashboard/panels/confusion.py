@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import figures, presenter, state
-from dashboard.panels import PLOTLY_CONFIG, cell, explain, waiting
+from dashboard.panels import cell, chart_config, explain, waiting
 from sgan_core.snapshot import Snapshot
 
 EXPLANATION = """
@@ -28,7 +28,7 @@ def render(snapshot: Snapshot) -> None:
                               lambda: figures.confusion_figure(snapshot.confusion,
                                                                snapshot.class_names))
         event = st.plotly_chart(presenter.enlarged(figure), key="confusion_chart", width="stretch",
-                                config=PLOTLY_CONFIG, on_select="rerun",
+                                config=chart_config("confusion"), on_select="rerun",
                                 selection_mode="points")
         cell.take_click(event, snapshot)
         cell.render(snapshot)

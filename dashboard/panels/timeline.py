@@ -70,10 +70,11 @@ def _bar(run: RunHandle) -> None:
         st.caption("Timeline: the first evaluation starts it; then drag back through "
                    "the run while it trains.")
         return
-    choice = moment.valid(kept, state.widget_value(CHOICE_KEY))
+    choice = moment.valid(kept, _chosen(kept))
     if playing():
         choice = _advance(kept, choice)
     state.set_widget_values({CHOICE_KEY: choice}, overwrite=True)
+    _share_in_url(kept, choice)
     # The slider gets the whole row and the controls a row below: side by side, at
     # 1024 px the Live button, the Play label and the speed were cut off.
     st.select_slider("Timeline", moment.options(kept), key=CHOICE_KEY,
@@ -89,6 +90,35 @@ def _bar(run: RunHandle) -> None:
                     help="Moments shown per second while playing.")
     st.caption(_words(kept, state.widget_value(CHOICE_KEY), run.snapshot()))
     _rerun_page_on_change()
+
+
+def _chosen(kept: tuple) -> Any:
+    """This tab's choice; on a tab's first view of a run, the URL's ?moment=<step>."""
+    chosen = state.widget_value(CHOICE_KEY)
+    if chosen is None:
+        return moment.at_step(kept, state.query_value(state.MOMENT_KEY))
+    return chosen
+
+
+def chosen_step(run: RunHandle) -> Optional[int]:
+    """The training step of the moment this tab shows; None when Live."""
+    kept = moments(run)
+    shown_moment = moment.find(kept, moment.valid(kept, _chosen(kept)))
+    return None if shown_moment is None else shown_moment.step
+
+
+def _share_in_url(kept: tuple, choice: Any) -> None:
+    """The URL names the moment shown (?moment=<step>), so the address bar (and the
+    share link) reopen the page there; Live has no parameter."""
+    shown = moment.find(kept, choice)
+    state.set_query_value(state.MOMENT_KEY, None if shown is None else str(shown.step))
+
+
+def start_over(keep_url_moment: bool) -> None:
+    """Another run on the page: its timeline starts Live, or at the URL's ?moment=."""
+    state.set_widget_values({CHOICE_KEY: None, PLAY_KEY: False, SEEN: None}, overwrite=True)
+    if not keep_url_moment:
+        state.set_query_value(state.MOMENT_KEY, None)
 
 
 def _advance(kept: tuple, choice: Any) -> Any:

@@ -1,0 +1,199 @@
+"""Save, open and share runs on the live page.
+
+* "Download this run": the run on the page as one run file (sgan_core/run_file.py),
+  built when the button is pressed (Streamlit's deferred download), small enough for the
+  page to open again.
+* "Open a run file" and "Open the recorded demo run": a RecordedRun (read-only: it does
+  not train) joins the server's registry under a fresh id, so the page draws it with
+  every panel and the timeline like any run, and the URL leads back to it.
+* The share link: this page, run and timeline moment as query parameters; the demo's
+  link says ?demo=1 instead of a run id, so it works on any server, after a restart too.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any, Optional
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.panels import timeline
+
+DEMO_KEY = "demo"  # ?demo=1: the shipped recording
+UPLOAD_KEY = "w_run_file"
+OPENED = "run_file_opened"  # session: the upload last opened (a rerun must not reopen it)
+REFUSED = "run_file_refused"  # session: (upload id, why it was refused)
+EXPORT_BUDGET_BYTES = 30 * 2**20  # a page export stays well inside the page's 50 MB cap
+EXPORT_FAKES = 100  # fakes kept per moment behind the confusion matrix's fake row
+EXPLANATION = """
+**Download this run** saves everything the page shows (settings, curves, every kept
+moment of the timeline with its samples, confusion matrix and map, and the
+discriminator's weights) in one `.sganrun` file: train at home the night before, open it
+in class with **Open a run file**. A run file is plain data (JSON and number arrays,
+never a pickle), so opening one cannot run code. An opened run does not train; Start
+begins a live one. The **share link** opens this page at the moment the timeline shows.
+"""
+
+
+def is_recorded(run: Any) -> bool:
+    from sgan_core.recorded import RecordedRun  # torch-free
+
+    return isinstance(run, RecordedRun)
+
+
+def is_demo(run: Any) -> bool:
+    from sgan_core.recorded import DEMO_FILE
+
+    return is_recorded(run) and run.source_name == DEMO_FILE.name
+
+
+def follow_url() -> None:
+    """Before the page reads its run: ?demo=1 with no (or an unknown) run opens the demo;
+    beside a run that is not the demo, the flag is dropped."""
+    if not state.query_value(DEMO_KEY):
+        return
+    run = state.registry().get(state.query_value(state.QUERY_KEY))
+    if run is None:
+        _say(_open(_demo, keep_moment=True))
+    elif not is_demo(run):
+        state.set_query_value(DEMO_KEY, None)
+
+
+def render_sidebar(run: Optional[Any]) -> None:
+    """The sidebar's "Save, open, share" box (drawn after the buttons' actions: a Start
+    that replaced the demo also drops ?demo=1)."""
+    if state.query_value(DEMO_KEY) and not is_demo(run):
+        state.set_query_value(DEMO_KEY, None)
+    with st.sidebar.expander("Save, open, share", expanded=run is None or is_recorded(run)):
+        demo_button("demo_sidebar")
+        upload = st.file_uploader("Open a run file (.sganrun)", type=["sganrun"],
+                                  key=UPLOAD_KEY, max_upload_size=50,
+                                  help="A run saved with Download this run, or recorded "
+                                       "by `python -m sgan_core train ... --export FILE`.")
+        if upload is not None and state.changed_since_last(OPENED, upload.file_id):
+            problem = _open(lambda: _uploaded(upload))
+            state.set_widget_values({REFUSED: (upload.file_id, problem)}, overwrite=True)
+        refused = state.widget_value(REFUSED)
+        if upload is not None and refused and refused[0] == upload.file_id:
+            st.error(refused[1], icon="⛔")  # while the refused file stays in the box
+        if run is not None:
+            _download(run)
+            st.caption("Share link (opens this page, run and moment):")
+            st.code(share_link(run), language=None, wrap_lines=True)
+        st.markdown(EXPLANATION)
+
+
+def demo_button(key: str) -> None:
+    from sgan_core.recorded import DEMO_FILE
+
+    if DEMO_FILE.is_file():
+        st.button("Open the recorded demo run", key=key, icon="🎬", width="stretch",
+                  on_click=state.queue_action, args=("open_demo",),
+                  help="A run recorded earlier: every panel and the whole timeline at "
+                       "once, no waiting. Start a live run afterwards.")
+
+
+def handle_action(action: Optional[str]) -> Optional[str]:
+    """The demo buttons' press (queued like the sidebar's buttons); other actions pass."""
+    if action != "open_demo":
+        return action
+    _say(_open(_demo))
+    return None
+
+
+def banner(run: Any) -> None:
+    """Above the panels of a recorded run: what it is, and that it does not train."""
+    manifest = run.manifest
+    when = str(manifest.get("created_utc") or "")[:16].replace("T", " ")
+    command = manifest.get("command")
+    st.info(
+        f"**Recorded run** from `{run.source_name}`" + (f", saved {when} UTC" if when else "")
+        + f": {run.snapshot().step:,} steps. It is not training: every panel and the "
+        "timeline show what it recorded. Press **Start** for a live run with the "
+        "sidebar's settings." + (f"\n\nRecorded with `{' '.join(command)}`" if command else ""),
+        icon="🎞️")
+
+
+def share_link(run: Any) -> str:
+    """This page's URL with the run (or ?demo=1), the timeline moment and presenter view."""
+    params = {DEMO_KEY: "1"} if is_demo(run) else {state.QUERY_KEY: run.run_id}
+    step = timeline.chosen_step(run)
+    if step is not None:
+        params[state.MOMENT_KEY] = str(step)
+    if state.presenting():
+        params[state.PRESENT_KEY] = "1"
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return f"{state.page_url()}?{query}"
+
+
+def _download(run: Any) -> None:
+    step = run.snapshot().step
+    st.download_button("Download this run", data=lambda: export_bytes(run), icon="💾",
+                       file_name=f"sgan-{run.config.dataset}-{run.config.labels_per_class}"
+                                 f"x-step{step}.sganrun",
+                       mime="application/zip", key="download_run", width="stretch",
+                       on_click="ignore", disabled=run.snapshot().confusion is None,
+                       help="The whole run in one file (built when you press it).")
+
+
+def export_bytes(run: Any) -> bytes:
+    """The run file of `run` as the page offers it (no Streamlit call: this runs when
+    the button is pressed, outside the script)."""
+    from sgan_core.run_file import ExportOptions, export_run
+
+    buffer = io.BytesIO()
+    export_run(run, buffer, ExportOptions(max_moments=page_moments(run),
+                                          fakes_per_moment=EXPORT_FAKES))
+    return buffer.getvalue()
+
+
+def page_moments(run: Any) -> int:
+    """How many timeline moments fit EXPORT_BUDGET_BYTES (all 120 of an MNIST run;
+    fewer for larger images), judged by the newest moment's size."""
+    from sgan_core.timeline import DEFAULT_CAPACITY
+
+    kept = run.timeline().moments()
+    if not kept:
+        return DEFAULT_CAPACITY
+    newest = kept[-1]
+    shared = newest.cells.real_images.nbytes if newest.cells is not None else 0
+    fakes = newest.cells.fake_images if newest.cells is not None else ()
+    extra_fakes = max(0, len(fakes) - EXPORT_FAKES) * (fakes[0].nbytes if len(fakes) else 0)
+    per_moment = max(1, newest.nbytes() - shared - extra_fakes)
+    return max(2, min(DEFAULT_CAPACITY, EXPORT_BUDGET_BYTES // per_moment))
+
+
+def _demo() -> Any:
+    from sgan_core.recorded import open_demo
+
+    return open_demo()
+
+
+def _uploaded(upload: Any) -> Any:
+    from sgan_core.recorded import open_run_file
+
+    return open_run_file(upload, upload.name)
+
+
+def _open(load: Any, keep_moment: bool = False) -> Optional[str]:
+    """Load a recorded run and show it (the page reruns); a refused file changes nothing
+    (the page keeps its run; a live run keeps training at its link): returns why."""
+    from sgan_core.run_file import RunFileError
+
+    try:
+        run = load()
+    except RunFileError as error:
+        return f"Could not open it: {error}"
+    except OSError as error:  # the shipped file missing or unreadable
+        return f"Could not open the run file: {error.strerror or error}."
+    state.show_run(state.registry().add(run))
+    timeline.start_over(keep_url_moment=keep_moment)
+    if is_demo(run):
+        state.set_query_value(DEMO_KEY, "1")
+    st.rerun()
+    return None
+
+
+def _say(problem: Optional[str]) -> None:
+    if problem:
+        st.error(problem, icon="⛔")
