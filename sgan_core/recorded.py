@@ -129,9 +129,12 @@ class RecordedRun:
 
 def _at_rest(snapshot: Snapshot) -> Snapshot:
     """The stored snapshot as a run that no longer moves: finished stays finished;
-    anything else (it was saved while training or paused) shows as stopped."""
+    anything else (it was saved while training or paused) shows as stopped. The data
+    notice (e.g. "MNIST was not found in <folder>: point the data folder at ...") spoke
+    of the recording machine, so it goes; `data_source` still says what it trained on."""
     status = STATUS_FINISHED if snapshot.run_status == STATUS_FINISHED else STATUS_STOPPED
-    return dataclasses.replace(snapshot, run_status=status, error=None, error_kind=None)
+    return dataclasses.replace(snapshot, run_status=status, error=None, error_kind=None,
+                               data_notice=None)
 
 
 def open_run_file(source: Any, name: str) -> RecordedRun:

@@ -78,6 +78,8 @@ def test_export_options_thin_the_timeline_and_halve_the_weights():
 def test_recorded_run_is_read_only_and_at_rest():
     run = open_run_file(file_bytes(4), "lesson.sganrun")
     assert run.snapshot().run_status == STATUS_STOPPED and not run.is_alive
+    assert run.snapshot().data_notice is None  # it spoke of the recording machine
+    assert run.snapshot().data_source == "fake"
     assert len(run.timeline()) == 4
     for command in (run.pause, run.resume, run.step, run.start, run.set_learning_rates):
         with pytest.raises(RecordedRunError, match="does not train"):
