@@ -25,14 +25,10 @@ OPENED = "run_file_opened"  # session: the upload last opened (a rerun must not 
 REFUSED = "run_file_refused"  # session: (upload id, why it was refused)
 EXPORT_BUDGET_BYTES = 30 * 2**20  # a page export stays well inside the page's 50 MB cap
 EXPORT_FAKES = 100  # fakes kept per moment behind the confusion matrix's fake row
-EXPLANATION = """
-**Download this run** saves everything the page shows (settings, curves, every kept
-moment of the timeline with its samples, confusion matrix and map, and the
-discriminator's weights) in one `.sganrun` file: train at home the night before, open it
-in class with **Open a run file**. A run file is plain data (JSON and number arrays,
-never a pickle), so opening one cannot run code. An opened run does not train; Start
-begins a live one. The **share link** opens this page at the moment the timeline shows.
-"""
+EXPLANATION = ("A run file holds what the page shows (settings, curves, the timeline's "
+               "moments, the discriminator's weights): train at home, open it in class. "
+               "It is plain data, never a pickle, so opening one cannot run code. An "
+               "opened run does not train; Start begins a live one.")
 
 
 def is_recorded(run: Any) -> bool:
@@ -75,19 +71,20 @@ def render_sidebar(run: Optional[Any]) -> None:
             state.set_widget_values({REFUSED: (upload.file_id, problem)}, overwrite=True)
         refused = state.widget_value(REFUSED)
         if upload is not None and refused and refused[0] == upload.file_id:
-            st.error(refused[1], icon="⛔")  # while the refused file stays in the box
+            st.error(refused[1], icon=":material/block:")  # while that file stays in the box
         if run is not None:
             _download(run)
             st.caption("Share link (opens this page, run and moment):")
             st.code(share_link(run), language=None, wrap_lines=True)
-        st.markdown(EXPLANATION)
+        st.caption(EXPLANATION)
 
 
 def demo_button(key: str) -> None:
     from sgan_core.recorded import DEMO_FILE
 
     if DEMO_FILE.is_file():
-        st.button("Open the recorded demo run", key=key, icon="🎬", width="stretch",
+        st.button("Open the recorded demo run", key=key, icon=":material/movie:",
+                  width="stretch",
                   on_click=state.queue_action, args=("open_demo",),
                   help="A run recorded earlier: every panel and the whole timeline at "
                        "once, no waiting. Start a live run afterwards.")
@@ -111,7 +108,7 @@ def banner(run: Any) -> None:
         + f": {run.snapshot().step:,} steps. It is not training: every panel and the "
         "timeline show what it recorded. Press **Start** for a live run with the "
         "sidebar's settings." + (f"\n\nRecorded with `{' '.join(command)}`" if command else ""),
-        icon="🎞️")
+        icon=":material/history:")
 
 
 def share_link(run: Any) -> str:
@@ -128,7 +125,8 @@ def share_link(run: Any) -> str:
 
 def _download(run: Any) -> None:
     step = run.snapshot().step
-    st.download_button("Download this run", data=lambda: export_bytes(run), icon="💾",
+    st.download_button("Download this run", data=lambda: export_bytes(run),
+                       icon=":material/download:",
                        file_name=f"sgan-{run.config.dataset}-{run.config.labels_per_class}"
                                  f"x-step{step}.sganrun",
                        mime="application/zip", key="download_run", width="stretch",
@@ -196,4 +194,4 @@ def _open(load: Any, keep_moment: bool = False) -> Optional[str]:
 
 def _say(problem: Optional[str]) -> None:
     if problem:
-        st.error(problem, icon="⛔")
+        st.error(problem, icon=":material/block:")

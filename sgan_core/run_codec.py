@@ -104,7 +104,8 @@ def pack_snapshot(snapshot: Snapshot, store: ArrayStore) -> dict:
     """Every Snapshot field but the config (the file keeps it in config.json)."""
     packed: dict[str, Any] = {
         "run_status": RunStatus(snapshot.run_status).value,
-        "error_kind": None if snapshot.error_kind is None else ErrorKind(snapshot.error_kind).value,
+        "error_kind": (None if snapshot.error_kind is None
+                       else ErrorKind(snapshot.error_kind).value),
         "history": {name: store.put(values, f"history/{name}", exact=True)
                     for name, values in snapshot.history.items()}}
     for field in dataclasses.fields(Snapshot):

@@ -145,7 +145,8 @@ def _weights(weights: Optional[Mapping[str, Any]], options: ExportOptions) -> di
     arrays = {}
     for name, value in (weights or {}).items():
         array = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-        arrays[name] = array.astype(np.float16) if options.half and array.dtype.kind == "f" else array
+        half = options.half and array.dtype.kind == "f"
+        arrays[name] = array.astype(np.float16) if half else array
     return arrays
 
 
@@ -257,9 +258,9 @@ def _manifest(archive: zipfile.ZipFile, name: str) -> dict:
     except (ValueError, zipfile.BadZipFile, EOFError) as error:
         raise RunFileError(RunFileProblem.DAMAGED, _damaged(name, error)) from error
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise RunFileError(RunFileProblem.NOT_A_RUN_FILE,
-                           f"{name} is not an SGAN Studio run file (its manifest says "
-                           f"format {manifest.get('format') if isinstance(manifest, dict) else '?'!r}).")
+        said = manifest.get("format") if isinstance(manifest, dict) else None
+        raise RunFileError(RunFileProblem.NOT_A_RUN_FILE, f"{name} is not an SGAN Studio "
+                           f"run file (its manifest says format {said!r}).")
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         newer = isinstance(version, int) and version > FORMAT_VERSION

@@ -50,7 +50,8 @@ def test_round_trip_keeps_the_figures():
     assert record.snapshot.class_names == latest.class_names
     for name, values in latest.history.items():
         np.testing.assert_array_equal(record.snapshot.history[name], values)
-    assert [m.evaluation_version for m in record.moments] == [m.evaluation_version for m in moments]
+    assert ([m.evaluation_version for m in record.moments]
+            == [m.evaluation_version for m in moments])
     for stored, original in zip(record.moments, moments):
         np.testing.assert_array_equal(stored.confusion, original.confusion)
         assert stored.confusion.dtype == original.confusion.dtype
