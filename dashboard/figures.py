@@ -3,13 +3,22 @@
 No streamlit import here: every function takes plain values (arrays, snapshot parts) and
 returns a figure or an image, so it is unit-tested without a page. Sizes and fonts are
 chosen for a projector at the back of a classroom.
+
+Figures are built the cheap way (`_figure`): a layout made once through plotly's checked
+API and kept, plus traces written as the plain dicts plotly.js reads. Built through
+checked objects, the charts of one evaluation (confusion matrix, curves) cost 90-120 ms
+of the server's thread, most of it copying the template and checking every property:
+GIL time taken from training on each refresh (bench/README.md). tests/test_figures.py
+puts every figure through plotly's checks and requires them to change nothing.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+import functools
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import make_colorscale, sequential
 from plotly.subplots import make_subplots
 
 from sgan_core.snapshot import Inspection
@@ -35,6 +44,7 @@ REJECT_COLOR, REJECT_COLOR_NAME = "#D55E00", "orange"
 # P(fake) >= 0.5 makes fake the most probable of the N+1 classes.
 CALLED_FAKE_AT = 0.5
 FONT_SIZE = 16
+BLUES = make_colorscale(sequential.Blues)  # plotly.py's "Blues" (plotly.js has another)
 MAX_CURVE_POINTS = 1500  # enough for a smooth line, small enough to send every second
 
 # (history column, legend name, colour, dash) for the loss panel.
@@ -68,6 +78,19 @@ def _layout(fig: go.Figure, height: int, legend_below: bool = False) -> go.Figur
         margin=dict(l=10, r=10, t=50, b=10),
     )
     return fig
+
+
+def _checked_layout(fig: go.Figure, height: int, legend_below: bool = False) -> dict:
+    """The layout of `fig` with the shared look, as plain values (checked by plotly as
+    it was built); the figure functions build these once and keep them."""
+    return _layout(fig, height, legend_below).to_dict()["layout"]
+
+
+def _figure(traces: list[dict], layout: dict, **changes: Any) -> go.Figure:
+    """A figure of plain trace dicts on a kept layout, without plotly's property checks
+    (see the module's docstring: the tests run them instead). plotly builds its own
+    objects from the dicts, so later edits of the figure never reach the kept layout."""
+    return go.Figure(data=traces, layout={**layout, **changes}, _validate=False)
 
 
 # --- curves -------------------------------------------------------------------------
@@ -104,35 +127,47 @@ def _thin(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def curves_figure(history: Mapping[str, np.ndarray], smoothing: float = 0.0) -> go.Figure:
-    """D's losses, G's loss (its own scale: feature matching dwarfs the others) and
-    SGAN vs baseline test accuracy, side by side; losses smoothed, accuracy not."""
+@functools.cache
+def _curves_layout() -> dict:
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07, subplot_titles=(
         "Discriminator losses", "Generator loss", "Test accuracy (%)"))
-    steps = np.asarray(history.get("step", []), dtype=float)
-    if len(steps) == 0:
-        return _layout(fig, 400, legend_below=True)
-    for column, name, color, dash in LOSS_CURVES:
-        if column in history:
-            x, y = _thin(steps, ema(history[column], smoothing))
-            fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines",
-                                     line=dict(color=color, dash=dash, width=2.5)),
-                          1, 2 if column == "generator_loss" else 1)
-    for column, name, color, dash in ACCURACY_CURVES:
-        if column in history:
-            x, y = _thin(steps, 100.0 * np.asarray(history[column], dtype=float))
-            fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines+markers",
-                                     line=dict(color=color, dash=dash, width=3)), 1, 3)
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, 400, legend_below=True)
+    return _checked_layout(fig, 400, legend_below=True)
 
 
-def mark_step(fig: go.Figure, step: float) -> go.Figure:
-    """A dotted line on every curve panel at the timeline's chosen step."""
-    fig.add_vline(x=float(step), line=dict(color=FAKE_COLOR, dash="dot", width=2),
-                  row="all", col="all")
-    return fig
+def _line(x: np.ndarray, y: np.ndarray, name: str, color: str, dash: str, width: float,
+          panel: int, mode: str = "lines") -> dict:
+    axis = "" if panel == 1 else str(panel)  # plotly names the subplots' axes x, x2, x3
+    return dict(type="scatter", x=x, y=y, name=name, mode=mode, xaxis="x" + axis,
+                yaxis="y" + axis, line=dict(color=color, dash=dash, width=width))
+
+
+def curves_figure(history: Mapping[str, np.ndarray], smoothing: float = 0.0,
+                  mark_step: Optional[float] = None) -> go.Figure:
+    """D's losses, G's loss (its own scale: feature matching dwarfs the others) and
+    SGAN vs baseline test accuracy, side by side; losses smoothed, accuracy not.
+    `mark_step` (the timeline's chosen moment) gets a dotted line on every panel."""
+    steps = np.asarray(history.get("step", []), dtype=float)
+    traces = []
+    for column, name, color, dash in LOSS_CURVES if len(steps) else ():
+        if column in history:
+            x, y = _thin(steps, ema(history[column], smoothing))
+            traces.append(_line(x, y, name, color, dash, 2.5,
+                                panel=2 if column == "generator_loss" else 1))
+    for column, name, color, dash in ACCURACY_CURVES if len(steps) else ():
+        if column in history:
+            x, y = _thin(steps, 100.0 * np.asarray(history[column], dtype=float))
+            traces.append(_line(x, y, name, color, dash, 3, panel=3, mode="lines+markers"))
+    marks = {} if mark_step is None else {"shapes": _step_lines(float(mark_step))}
+    return _figure(traces, _curves_layout(), **marks)
+
+
+def _step_lines(step: float) -> list[dict]:
+    """One dotted vertical line per curve panel, the full height of the panel."""
+    return [dict(type="line", x0=step, x1=step, xref=f"x{axis}", y0=0, y1=1,
+                 yref=f"y{axis} domain", line=dict(color=FAKE_COLOR, dash="dot", width=2))
+            for axis in ("", "2", "3")]
 
 
 # --- confusion ----------------------------------------------------------------------
@@ -144,6 +179,19 @@ def row_rates(confusion: np.ndarray) -> np.ndarray:
     return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
 
 
+@functools.lru_cache(maxsize=8)
+def _confusion_layout(n_labels: int) -> dict:
+    fig = go.Figure()
+    # fixed ranges: autorange would pad the axes for the click targets' markers and
+    # leave the heatmap short of the plot's edges
+    fig.update_xaxes(title_text="discriminator says", side="top", type="category",
+                     range=[-0.5, n_labels - 0.5])
+    fig.update_yaxes(title_text="truth", type="category", range=[n_labels - 0.5, -0.5])
+    # a click selects the nearest centre; cells are ~35 px, so any spot of a cell hits
+    fig.update_layout(clickmode="event+select", hoverdistance=40, showlegend=False)
+    return _checked_layout(fig, 460)
+
+
 def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> go.Figure:
     """(N+1)x(N+1) heatmap: rows = truth (classes, then fake), columns = D's verdict.
 
@@ -153,29 +201,22 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> go.Fi
     """
     labels = axis_labels(class_names)
     counts = np.asarray(confusion)
-    heatmap = go.Heatmap(
-        z=row_rates(counts), x=labels, y=labels, text=counts, zmin=0.0, zmax=1.0,
-        colorscale="Blues", showscale=False, texttemplate="%{text}",
+    heatmap = dict(
+        type="heatmap", z=row_rates(counts), x=labels, y=labels, text=counts, zmin=0.0,
+        zmax=1.0, colorscale=BLUES, showscale=False, texttemplate="%{text}",
         textfont=dict(size=FONT_SIZE - 5), xgap=1, ygap=1, hoverinfo="skip",
     )
-    fig = go.Figure([heatmap, cell_targets(counts, labels)])
-    # fixed ranges: autorange would pad the axes for the click targets' markers and
-    # leave the heatmap short of the plot's edges
-    fig.update_xaxes(title_text="discriminator says", side="top", type="category",
-                     range=[-0.5, len(labels) - 0.5])
-    fig.update_yaxes(title_text="truth", type="category", range=[len(labels) - 0.5, -0.5])
-    # a click selects the nearest centre; cells are ~35 px, so any spot of a cell hits
-    fig.update_layout(clickmode="event+select", hoverdistance=40, showlegend=False)
-    return _layout(fig, 460)
+    return _figure([heatmap, cell_targets(counts, labels)], _confusion_layout(len(labels)))
 
 
-def cell_targets(counts: np.ndarray, labels: Sequence[str]) -> go.Scatter:
+def cell_targets(counts: np.ndarray, labels: Sequence[str]) -> dict:
     """One invisible marker per cell centre, customdata (truth, verdict, share of the
     row): plotly heatmaps emit no selection points, scatter markers do, so a click on a
     cell reaches the page (st.plotly_chart on_select) through the marker at its centre."""
     truth, verdict = np.indices(counts.shape)
     rates = row_rates(counts)
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=[labels[j] for j in verdict.ravel()], y=[labels[i] for i in truth.ravel()],
         mode="markers", text=counts.ravel(),
         # a plain list: a numpy array travels as a typed array, which the browser's
@@ -190,43 +231,60 @@ def cell_targets(counts: np.ndarray, labels: Sequence[str]) -> go.Scatter:
 
 # --- embedding ----------------------------------------------------------------------
 
-def embedding_figure(projection: Any, class_names: Sequence[str]) -> go.Figure:
-    """Test points coloured by class, fakes as dark crosses; WebGL for thousands."""
+@functools.cache
+def _embedding_layout() -> dict:
     fig = go.Figure()
-    coords = np.asarray(projection.coords_real)
-    labels = np.asarray(projection.real_labels)
-    for k, name in enumerate(class_names):
-        mask = labels == k
-        fig.add_trace(go.Scattergl(
-            x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=str(name),
-            marker=dict(color=class_color(k), size=6, opacity=0.75)))
-    fakes = np.asarray(projection.coords_fake)
-    if len(fakes):
-        fig.add_trace(go.Scattergl(
-            x=fakes[:, 0], y=fakes[:, 1], mode="markers", name="fake",
-            marker=dict(color=FAKE_COLOR, symbol=FAKE_SYMBOL, size=8)))
     fig.update_xaxes(showticklabels=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, zeroline=False)
     # uirevision keeps zoom across updates where the element survives.
     fig.update_layout(uirevision="embedding")
-    return _layout(fig, 480)
+    return _checked_layout(fig, 480)
+
+
+def embedding_figure(projection: Any, class_names: Sequence[str]) -> go.Figure:
+    """Test points coloured by class, fakes as dark crosses; WebGL for thousands."""
+    coords = np.asarray(projection.coords_real)
+    labels = np.asarray(projection.real_labels)
+    traces = [dict(type="scattergl", x=coords[labels == k, 0], y=coords[labels == k, 1],
+                   mode="markers", name=str(name),
+                   marker=dict(color=class_color(k), size=6, opacity=0.75))
+              for k, name in enumerate(class_names)]
+    fakes = np.asarray(projection.coords_fake)
+    if len(fakes):
+        traces.append(dict(type="scattergl", x=fakes[:, 0], y=fakes[:, 1], mode="markers",
+                           name="fake",
+                           marker=dict(color=FAKE_COLOR, symbol=FAKE_SYMBOL, size=8)))
+    return _figure(traces, _embedding_layout())
 
 
 # --- inspector ----------------------------------------------------------------------
 
-def p_fake_histogram(inspection: Inspection) -> go.Figure:
-    """Overlaid P(fake) distributions: real test images vs generated ones."""
+@functools.cache
+def _histogram_layout() -> dict:
     fig = go.Figure()
-    bins = dict(start=0.0, end=1.0, size=0.05)
-    for values, name, color in ((inspection.p_fake_real, "real test images", "#3969AC"),
-                                (inspection.p_fake_generated, "generated images",
-                                 FAKE_COLOR)):
-        fig.add_trace(go.Histogram(x=np.asarray(values), name=name, xbins=bins,
-                                   histnorm="percent", marker_color=color, opacity=0.6))
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title_text="P(fake)", range=[0, 1], automargin=True)
     fig.update_yaxes(title_text="% of images", automargin=True)
-    return _layout(fig, 340)
+    return _checked_layout(fig, 340)
+
+
+def p_fake_histogram(inspection: Inspection) -> go.Figure:
+    """Overlaid P(fake) distributions: real test images vs generated ones."""
+    bins = dict(start=0.0, end=1.0, size=0.05)
+    traces = [dict(type="histogram", x=np.asarray(values), name=name, xbins=bins,
+                   histnorm="percent", marker=dict(color=color), opacity=0.6)
+              for values, name, color in (
+                  (inspection.p_fake_real, "real test images", "#3969AC"),
+                  (inspection.p_fake_generated, "generated images", FAKE_COLOR))]
+    return _figure(traces, _histogram_layout())
+
+
+@functools.cache
+def _bars_layout() -> dict:
+    fig = go.Figure()
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(range=[0, 1.15], tickformat=".0%")
+    return _checked_layout(fig, 320)
 
 
 def probability_bars(probabilities: Sequence[float], class_names: Sequence[str]) -> go.Figure:
@@ -234,8 +292,6 @@ def probability_bars(probabilities: Sequence[float], class_names: Sequence[str])
     labels = axis_labels(class_names)
     colors = [class_color(k) for k in range(len(class_names))] + [FAKE_COLOR]
     probs = np.asarray(probabilities, dtype=float)
-    fig = go.Figure(go.Bar(x=labels, y=probs, marker_color=colors,
-                           text=[f"{p:.0%}" for p in probs], textposition="outside"))
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(range=[0, 1.15], tickformat=".0%")
-    return _layout(fig, 320)
+    bars = dict(type="bar", x=labels, y=probs, marker=dict(color=colors),
+                text=[f"{p:.0%}" for p in probs], textposition="outside")
+    return _figure([bars], _bars_layout())

@@ -140,3 +140,54 @@ def test_every_confusion_cell_has_a_click_target_at_its_centre():
     index = 4 * confusion.shape[1] + 9  # truth 4, verdict 9
     assert (targets.y[index], targets.x[index]) == ("4", "9")
     assert list(targets.customdata[index][:2]) == [4, 9]
+
+
+def _every_figure() -> dict:
+    history = fakes.make_history(rows=30)
+    return {
+        "curves": figures.curves_figure(history, 0.6),
+        "curves marked": figures.curves_figure(history, 0.6, mark_step=150),
+        "curves empty": figures.curves_figure({}),
+        "confusion": figures.confusion_figure(fakes.make_confusion(), fakes.CLASS_NAMES),
+        "embedding": figures.embedding_figure(_projection(), fakes.CLASS_NAMES),
+        "histogram": figures.p_fake_histogram(fakes.make_inspection(k=3)),
+        "bars": figures.probability_bars([0.1] * 10 + [0.0], fakes.CLASS_NAMES),
+    }
+
+
+@pytest.mark.parametrize("name", list(_every_figure()))
+def test_figures_built_without_plotly_checks_pass_them_unchanged(name):
+    # figures skip plotly's per-property checks for speed (figures.py); a misspelt or
+    # invalid property would raise here, and a value plotly would rewrite would differ
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    figure = _every_figure()[name]
+    checked = go.Figure(figure.to_dict())  # validates every property
+    sent = json.loads(pio.to_json(figure.to_dict(), validate=False))
+    assert json.loads(pio.to_json(checked.to_dict(), validate=False)) == sent
+    assert sent["layout"]["template"]["layout"]  # the look travels with the figure
+
+
+def test_editing_one_figure_leaves_the_next_alone():
+    # layouts are built once and kept: the presenter view and the compare page edit
+    # their figures afterwards
+    first = figures.confusion_figure(fakes.make_confusion(), fakes.CLASS_NAMES)
+    first.update_layout(height=100, font=dict(size=5))
+    first.layout.xaxis.title.text = "changed"
+    first.layout.template.layout.font.color = "red"
+    second = figures.confusion_figure(fakes.make_confusion(), fakes.CLASS_NAMES)
+    assert second.layout.height == 460 and second.layout.font.size == figures.FONT_SIZE
+    assert second.layout.xaxis.title.text == "discriminator says"
+    assert second.layout.template.layout.font.color != "red"
+
+
+def test_the_timeline_step_is_a_dotted_line_on_every_curve_panel():
+    history = fakes.make_history(rows=30)
+    lines = figures.curves_figure(history, mark_step=150).layout.shapes
+    assert not figures.curves_figure(history).layout.shapes  # the line stays on its figure
+    assert [(line.xref, line.yref) for line in lines] == [
+        ("x", "y domain"), ("x2", "y2 domain"), ("x3", "y3 domain")]
+    assert all(line.x0 == line.x1 == 150 and line.line.dash == "dot" for line in lines)

@@ -31,11 +31,7 @@ def render(snapshot: Snapshot, mark_step: Optional[int] = None) -> None:
     else:
         token = (snapshot.evaluation_version, len(snapshot.history["step"]), smoothing,
                  mark_step)  # a past moment keeps the newest history: count its rows
-        figure = state.cached("curves", token, lambda: _figure(snapshot, smoothing, mark_step))
+        figure = state.cached("curves", token, lambda: figures.curves_figure(
+            snapshot.history, smoothing, mark_step))
         plot(figure, key="curves_chart")
     explain(EXPLANATION)
-
-
-def _figure(snapshot: Snapshot, smoothing: float, mark_step: Optional[int]):
-    figure = figures.curves_figure(snapshot.history, smoothing)
-    return figure if mark_step is None else figures.mark_step(figure, mark_step)
