@@ -90,10 +90,9 @@ def _options() -> tuple[list[str], dict[str, str], list[str]]:
 
 
 def _live_label(run: Any) -> str:
-    snapshot = run.snapshot()
-    status = getattr(snapshot.run_status, "value", snapshot.run_status)
+    # Nothing that changes while it trains: the picker is drawn once, not refreshed.
     return (f"Live: {run.config.labels_per_class} labels/class, seed {run.config.seed}, "
-            f"{run.config.generator_loss}; {status} at step {snapshot.step:,}")
+            f"{run.config.generator_loss}")
 
 
 # --- the comparison ----------------------------------------------------------------------
@@ -130,14 +129,17 @@ def _comparison(chosen: list[str]) -> None:
 
     @st.fragment(run_every=REFRESH_S if moving else None)
     def part() -> None:
-        runs, keys = [], []
+        runs, keys, moving_now = [], [], False
         for index, key in enumerate(chosen):
-            snapshot, problem, _ = _snapshot(key)
+            snapshot, problem, active = _snapshot(key)
+            moving_now = moving_now or active
             if problem:
                 st.warning(problem)
             if snapshot is not None:
                 runs.append((chr(65 + index), snapshot))  # A, B, ... in the chosen order
                 keys.append(key)
+        if moving and not moving_now:
+            st.rerun(scope="app")  # all stopped: the timer and the Stop button go
         if len(runs) < MIN_RUNS:
             st.info("Fewer than two of the chosen runs can be drawn: pick others.")
             return

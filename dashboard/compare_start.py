@@ -84,4 +84,4 @@ def stop_started() -> None:
     for run_id in started_ids():
         run = state.registry().get(run_id)
         if run is not None:
-            run.stop(timeout=0.0)
+            run.stop()  # waits for its thread (a few seconds), so the page redraws it stopped

@@ -105,8 +105,11 @@ def study_command(request: StudyRequest, base: TrainConfig, out: Path) -> list[s
     """The exact command line the page runs (recorded in study.json by the CLI)."""
     budget = (["--max-steps", str(request.max_steps)] if request.max_steps
               else ["--time-budget-s", f"{request.time_budget_s:g}"])
+    # The fallback flag is always explicit: the CLI turns it off for an explicit
+    # --data-dir, and an offline page trains on the bundled subset.
     command = [sys.executable, "-m", "sgan_core", "study", "--dataset", request.dataset,
                "--data-dir", str(base.data_dir),
+               "--bundled-fallback", str(base.bundled_fallback).lower(),
                "--labels-per-class", *map(str, request.labels_per_class),
                "--seeds", *map(str, request.seeds), *budget, *config_flags(base),
                "--no-progress", "--out", str(out)]

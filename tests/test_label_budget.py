@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import budget_figures, controls, shipped, state, studies
 from dashboard.inputs import InputError
+from sgan_core.config import TrainConfig
 from sgan_core.study_results import summarize
 from tests import fakes
 from tests.tiny_config import tiny_cfg
@@ -199,3 +200,14 @@ def test_chart_is_log_x_with_bands_gap_and_highlight():
 def test_chart_of_an_empty_study_draws_axes_only():
     fig = budget_figures.study_figure([], highlight=None)
     assert not fig.data and fig.layout.xaxis.type == "log"
+
+
+def test_an_offline_page_study_may_fall_back_to_the_bundled_subset(tmp_path):
+    """The CLI turns the fallback off for an explicit --data-dir; the page's studies say
+    what the page's config says, so an offline classroom can run one."""
+    request = studies.StudyRequest("mnist", (1,), (0,), max_steps=3)
+    for fallback in (True, False):
+        command = studies.study_command(
+            request, TrainConfig(data_dir=str(tmp_path), bundled_fallback=fallback), tmp_path)
+        at = command.index("--bundled-fallback")
+        assert command[at + 1] == str(fallback).lower()

@@ -11,10 +11,11 @@ scripts/.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pytest
 
@@ -45,11 +46,13 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def dashboard_server(artifacts_dir: Path) -> Iterator[DashboardServer]:
+@contextlib.contextmanager
+def running_server(log_path: Path, extra_env: Optional[dict[str, str]] = None
+                   ) -> Iterator[DashboardServer]:
+    """A dashboard server on an empty data folder (offline: the bundled subset)."""
     require_browser()
     with tempfile.TemporaryDirectory(prefix="sgan-e2e-data-") as data_dir:
-        server = DashboardServer(Path(data_dir), artifacts_dir / "server.log")
+        server = DashboardServer(Path(data_dir), log_path, extra_env)
         try:
             server.start()
         except RuntimeError as error:
@@ -58,6 +61,12 @@ def dashboard_server(artifacts_dir: Path) -> Iterator[DashboardServer]:
             yield server
         finally:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def dashboard_server(artifacts_dir: Path) -> Iterator[DashboardServer]:
+    with running_server(artifacts_dir / "server.log") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -73,8 +82,8 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, dashboard_server: DashboardServer) -> Iterator[object]:
+@contextlib.contextmanager
+def open_tab(browser) -> Iterator[object]:
     # Tall: Streamlit scrolls inside its own container, so a "full page" screenshot is
     # only the viewport; this height shows every panel in one picture.
     context = browser.new_context(viewport={"width": 1600, "height": 2800})
@@ -84,3 +93,9 @@ def page(browser, dashboard_server: DashboardServer) -> Iterator[object]:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser, dashboard_server: DashboardServer) -> Iterator[object]:
+    with open_tab(browser) as page:
+        yield page

@@ -1,0 +1,129 @@
+"""End-to-end: the Label budget and Compare runs pages in headless Chromium.
+
+Label budget: a tiny steps-based study (2 label counts, 1 seed, 3 steps a cell) started
+with the page's own inputs; its points appear on the chart. Compare runs: two live runs
+started side by side (1 and 10 labels per class), both drawn: table, accuracy overlay,
+a sample grid and a confusion matrix each. The pages get their own server, with studies
+and runs in a temporary folder and the cap of two runs to themselves.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from testkit.browser import DashboardServer
+from tests.e2e.conftest import open_tab, running_server
+from tests.e2e.test_browser import APP_IDLE, FIRST_SNAPSHOT_TIMEOUT_MS, shoot, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+STUDY_TIMEOUT_S = 180  # two cells of 3 steps each, worker start-up on 2 busy cores
+
+
+@pytest.fixture(scope="module")
+def pages_server(artifacts_dir: Path) -> Iterator[DashboardServer]:
+    with tempfile.TemporaryDirectory(prefix="sgan-e2e-pages-") as folder:
+        env = {"SGAN_STUDIES_DIR": str(Path(folder) / "studies"),
+               "SGAN_RUNS_DIR": str(Path(folder) / "runs"),
+               "SGAN_MAX_ACTIVE_RUNS": "2", "SGAN_PREWARM_UMAP": "0"}
+        with running_server(artifacts_dir / "pages-server.log", env) as server:
+            yield server
+
+
+@contextlib.contextmanager
+def shots_on_failure(page, server: DashboardServer, folder: Path, name: str):
+    """A screenshot and the server's last words when the test fails."""
+    try:
+        yield
+    except BaseException:
+        shoot(page, folder, f"pages_failure_{name}")
+        print(f"--- server output (tail) ---\n{server.log_tail()}")
+        raise
+
+
+@pytest.fixture
+def tab(browser) -> Iterator[object]:
+    with open_tab(browser) as page:
+        yield page
+
+
+def open_page(page, server: DashboardServer, path: str, heading: str) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)  # plotly's script loads lazily; 2 busy cores
+    page.goto(f"{server.url}/{path}")
+    page.wait_for_selector(APP_IDLE)
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+
+
+def plotted(page, key: str) -> list[dict]:
+    """Name and point count of each trace of the chart st.plotly_chart(key=key) drew."""
+    figure = page.locator(f".st-key-{key} .js-plotly-plot").first
+    # _fullData: plotly.js's decoded traces (numpy arrays arrive base64-packed in .data)
+    return figure.evaluate("el => (el._fullData || []).map(t => ({name: t.name, "
+                           "points: t._length || 0}))")
+
+
+def type_into(page, label: str, text: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(text)
+    box.press("Enter")
+    page.wait_for_selector(APP_IDLE)
+
+
+def remove_labels(page, values: tuple[str, ...]) -> None:
+    """Take label counts off the multiselect (each chip has a "Remove N" button)."""
+    for value in values:
+        page.locator(".st-key-wb_labels").get_by_role("button", name=f"Remove {value}",
+                                                      exact=True).click()
+        page.wait_for_selector(APP_IDLE)
+
+
+def test_a_tiny_study_from_the_page_fills_the_chart(tab, pages_server, artifacts_dir):
+    page = tab
+    from playwright.sync_api import expect
+
+    with shots_on_failure(page, pages_server, artifacts_dir, "study"):
+        open_page(page, pages_server, "label-budget", "Label budget")
+        remove_labels(page, ("10", "50", "100"))  # keeps 1 and 5
+        type_into(page, "Seeds", "0")
+        type_into(page, "Steps per cell", "3")
+        expect(page.get_by_text("= 2 cells")).to_be_visible()
+        page.get_by_role("button", name="Start study").click()
+        expect(page.get_by_text(re.compile(r"Finished: all 2 cells"))).to_be_visible(
+            timeout=STUDY_TIMEOUT_S * 1000)
+        wait_until(lambda: {t["name"]: t["points"] for t in plotted(page, "budget_chart")}
+                   .get("SGAN") == 2, 30, "the study's two SGAN points on the chart")
+        counts = {t["name"]: t["points"] for t in plotted(page, "budget_chart")}
+        assert counts["baseline (labels only)"] == 2
+        assert page.locator("[data-testid='stException']").count() == 0
+        shoot(page, artifacts_dir, "pages_01_study_done")
+
+
+def test_two_live_runs_side_by_side_on_the_compare_page(tab, pages_server, artifacts_dir):
+    page = tab
+    from playwright.sync_api import expect
+
+    with shots_on_failure(page, pages_server, artifacts_dir, "compare"):
+        open_page(page, pages_server, "compare", "Compare runs")
+        page.get_by_role("button", name="Start both").click()
+        expect(page.get_by_role("heading", name="Run A: 1 labels/class")).to_be_visible(
+            timeout=FIRST_SNAPSHOT_TIMEOUT_MS)  # the first Start imports torch
+        expect(page.get_by_role("heading", name="Run B: 10 labels/class")).to_be_visible()
+        wait_until(lambda: len([t for t in plotted(page, "compare_accuracy")
+                                if t["points"] > 0]) == 4, FIRST_SNAPSHOT_TIMEOUT_MS / 1000,
+                   "SGAN and baseline accuracy of both runs")
+        for name in ("A", "B"):
+            expect(page.locator(f".st-key-compare_confusion_{name} .js-plotly-plot")
+                   ).to_be_visible()
+        expect(page.get_by_text(re.compile(r"\d+ of \d+ samples rejected as fake"))
+               ).to_have_count(2)
+        assert page.locator("[data-testid='stException']").count() == 0
+        shoot(page, artifacts_dir, "pages_02_compare_live")
+        page.get_by_role("button", name="Stop the runs started here").click()
+        expect(page.get_by_role("button", name="Stop the runs started here")).to_have_count(
+            0, timeout=30_000)
