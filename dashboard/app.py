@@ -74,6 +74,9 @@ def draw_page() -> None:
     _apply_learning_rates(settings, run)
     if notice:
         st.warning(notice)
+    saving = getattr(getattr(run, "recorder", None), "problem", None)  # run_folder.py
+    if saving:
+        st.warning(saving)  # e.g. a full disk: the run trains on, unsaved
     if runfiles.is_recorded(run):
         runfiles.banner(run)  # not training: the page says so
     guarded("runs list", admin.render, state.admin_access())

@@ -143,3 +143,19 @@ def test_final_rows_leave_missing_figures_empty():
 def test_the_study_and_compare_pages_import_no_torch(page, runs_folder):
     saved_run(runs_folder, "r1", labels=1, accuracy=0.4)  # the list reads its folder
     assert heavy_modules_after_paint(page) == []
+
+
+def test_a_run_that_cannot_be_saved_says_so_on_the_live_and_compare_pages(compare_env):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.button(key="b_start").click().run()
+    run = state.registry().get(at.query_params["run"])
+    problem = "The disk holding /x is full: free some space. This run is not being saved."
+    run.recorder = type("Recorder", (), {"problem": problem, "folder": "/x"})()
+    at.run()
+    assert problem in [box.value for box in at.warning]
+    at.switch_page(PAGE).run()
+    other = saved_run(compare_env, "r1", labels=1, accuracy=0.5)
+    at.run()
+    at.multiselect(key="wc_runs").set_value([compare_page.LIVE + run.run_id, other]).run()
+    assert not at.exception
+    assert problem in [box.value for box in at.warning]

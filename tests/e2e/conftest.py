@@ -49,10 +49,13 @@ def artifacts_dir() -> Path:
 @contextlib.contextmanager
 def running_server(log_path: Path, extra_env: Optional[dict[str, str]] = None
                    ) -> Iterator[DashboardServer]:
-    """A dashboard server on an empty data folder (offline: the bundled subset)."""
+    """A dashboard server on an empty data folder (offline: the bundled subset), its
+    runs and studies kept in temporary folders, never the repository's runs/."""
     require_browser()
     with tempfile.TemporaryDirectory(prefix="sgan-e2e-data-") as data_dir:
-        server = DashboardServer(Path(data_dir), log_path, extra_env)
+        env = {"SGAN_RUNS_DIR": f"{data_dir}/runs", "SGAN_STUDIES_DIR": f"{data_dir}/studies",
+               **(extra_env or {})}
+        server = DashboardServer(Path(data_dir), log_path, env)
         try:
             server.start()
         except RuntimeError as error:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -26,12 +25,9 @@ STUDY_TIMEOUT_S = 180  # two cells of 3 steps each, worker start-up on 2 busy co
 
 @pytest.fixture(scope="module")
 def pages_server(artifacts_dir: Path) -> Iterator[DashboardServer]:
-    with tempfile.TemporaryDirectory(prefix="sgan-e2e-pages-") as folder:
-        env = {"SGAN_STUDIES_DIR": str(Path(folder) / "studies"),
-               "SGAN_RUNS_DIR": str(Path(folder) / "runs"),
-               "SGAN_MAX_ACTIVE_RUNS": "2", "SGAN_PREWARM_UMAP": "0"}
-        with running_server(artifacts_dir / "pages-server.log", env) as server:
-            yield server
+    env = {"SGAN_MAX_ACTIVE_RUNS": "2", "SGAN_PREWARM_UMAP": "0"}
+    with running_server(artifacts_dir / "pages-server.log", env) as server:
+        yield server
 
 
 @contextlib.contextmanager
