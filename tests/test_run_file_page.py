@@ -10,6 +10,7 @@ import pytest
 
 from dashboard import runfiles
 from sgan_core.recorded import DEMO_FILE
+from tests import fakes
 from tests import test_run_file as files
 from tests.test_app import fake_engine, new_page, server, the_run  # noqa: F401 (fixtures)
 from tests.test_timeline_page import captions, started_page_with_timeline
@@ -128,3 +129,21 @@ def test_charts_download_as_png(fake_engine):
     assert configs and all(c["toImageButtonOptions"]["format"] == "png" for c in configs)
     names = {c["toImageButtonOptions"]["filename"] for c in configs}
     assert {"sgan-confusion", "sgan-curves"} <= names
+
+
+def test_page_download_keeps_what_fits_the_budget(monkeypatch):
+    """The page's download keeps every moment that fits (all 120 of an MNIST run) and
+    fewer, evenly spread, when a moment is large, so the page can open it again."""
+    from sgan_core.run_file import read_run_file
+
+    timeline = files.recorded_timeline(12)
+    run = type("Run", (), {"timeline": lambda self: timeline,
+                           "snapshot": lambda self: fakes.make_snapshot(step=120, version=12),
+                           "discriminator_weights": lambda self: None})()
+    assert runfiles.page_moments(run) == 120  # the fakes' moments are small
+    newest = timeline.moments()[-1]
+    per_moment = newest.nbytes() - newest.cells.real_images.nbytes
+    monkeypatch.setattr(runfiles, "EXPORT_BUDGET_BYTES", 5 * per_moment)
+    assert runfiles.page_moments(run) == 5
+    record = read_run_file(runfiles.export_bytes(run))
+    assert [m.evaluation_version for m in record.moments] == [1, 4, 7, 9, 12]
