@@ -103,3 +103,16 @@ def test_rerun_command_replaces_only_where_it_runs(monkeypatch, tmp_path):
     assert shipped.rerun_command(record, "/d", tmp_path)[-4:] == [
         "--backend", "ray", "--ray-address", "h:1"]
     assert shipped.rerun_command({"command": ["rm", "-rf"]}, "/d", tmp_path) is None
+
+
+def test_provenance_and_duration_in_words():
+    record = {"date": "2026-12-01T17:25:52+00:00", "command": ["python", "--workers", "2"],
+              "machine": {"platform": "Linux-x", "cpu_count": 2, "python": "3.11.7"},
+              "versions": {"torch": "2.14.1", "numpy": None, "sgan_studio_commit": "a" * 40}}
+    words = shipped.provenance(record)
+    assert words == ("Measured earlier, on 2026-12-01 17:25:52 UTC, on Linux-x, 2 CPU cores, "
+                     "Python 3.11.7; torch 2.14.1; SGAN Studio commit aaaaaaaaaa.")
+    study = studies.StudyState("measured:x", Path("."), {}, record,
+                               [{"wall_s": 60.0}, {"wall_s": 180.0}])
+    assert shipped.measured_minutes(study) == 2.0  # 240 s of cells over 2 workers
+    assert shipped.provenance({}).startswith("Measured earlier, on an unknown date")
