@@ -26,7 +26,7 @@ import streamlit as st  # noqa: E402
 from dashboard import controls, layout, navigation, presenter, runfiles, state  # noqa: E402
 from dashboard.inputs import format_number  # noqa: E402
 from dashboard.panels import (admin, confusion, curves, draw, embedding, inspector,  # noqa: E402
-                              samples, status, timeline, upload)
+                              samples, slow_motion, status, timeline, upload)
 from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING, Snapshot  # noqa: E402
 
 REFRESH_S = 1.0
@@ -243,6 +243,7 @@ def live_panels(run_id: str, run: Any) -> None:
     layout.install()
     status_part()
     timeline.render(run, charts_every)
+    guarded("slow motion", slow_motion.render, run)  # one step at a time, when on
     charts_part()
     left, right = layout.pair("map")
     with left:

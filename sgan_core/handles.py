@@ -24,6 +24,8 @@ class RunHandle(Protocol):
 
     def timeline(self) -> Any: ...  # every evaluation, thinned (sgan_core.timeline)
 
+    def step_trace(self) -> Any: ...  # the latest slow-motion StepTrace, or None
+
     @property
     def is_alive(self) -> bool: ...
 
@@ -33,7 +35,8 @@ class RunHandle(Protocol):
 
     def resume(self) -> None: ...
 
-    def step(self, n: int = 1) -> None: ...
+    # traced: slow motion, the same steps watched (sgan_core/slow_motion.py)
+    def step(self, n: int = 1, traced: bool = False) -> None: ...
 
     def stop(self, timeout: float = 10.0) -> None: ...
 

@@ -83,8 +83,11 @@ class RecordedRun:
     def resume(self) -> None:
         raise RecordedRunError(READ_ONLY)
 
-    def step(self, n: int = 1) -> None:
+    def step(self, n: int = 1, traced: bool = False) -> None:
         raise RecordedRunError(READ_ONLY)
+
+    def step_trace(self) -> None:
+        return None  # a recording keeps no slow-motion step
 
     def set_learning_rates(self, d_lr: Optional[float] = None,
                            g_lr: Optional[float] = None) -> None:

@@ -25,6 +25,7 @@ from sgan_core.data import DataError, load_split
 from sgan_core.evaluation import Evaluator, verdict_probabilities
 from sgan_core.history import History, LossAverager
 from sgan_core.run_commands import Action, Mailbox
+from sgan_core.slow_motion import SlowMotion, StepTrace
 from sgan_core.timeline import Timeline
 from sgan_core.trainer import Trainer
 
@@ -50,6 +51,7 @@ class TrainingRun:
         self.evaluator: Optional[Evaluator] = None
         self.history = History((restore or {}).get("history"))
         self._timeline = Timeline()  # every evaluation, thinned: for scrubbing back
+        self._slow = SlowMotion()  # steps traced on request (slow motion), the latest kept
         self._elapsed = float((restore or {}).get("elapsed_s", 0.0))
 
     # ----- commands (any thread) -----
@@ -80,9 +82,9 @@ class TrainingRun:
     def resume(self) -> None:
         self._command(paused=False)
 
-    def step(self, n: int = 1) -> None:
-        """Do n steps while paused (the run stays paused), then publish."""
-        self._mail.step(n)
+    def step(self, n: int = 1, traced: bool = False) -> None:
+        """Do n steps while paused (the run stays paused), then publish; traced: watched."""
+        self._mail.step(n, traced)
 
     def set_learning_rates(self, d_lr: Optional[float] = None,
                            g_lr: Optional[float] = None) -> None:
@@ -112,6 +114,9 @@ class TrainingRun:
 
     def timeline(self) -> Timeline:
         return self._timeline
+
+    def step_trace(self) -> Optional[StepTrace]:
+        return self._slow.latest()  # the latest traced step (slow motion); None before
 
     @property
     def is_alive(self) -> bool:
@@ -182,9 +187,9 @@ class TrainingRun:
             if progress >= 1.0:
                 self._publish(status=snap.STATUS_FINISHED, evaluate=True, averager=averager)
                 return
-            if not self._train_one(averager):
+            if not self._train_one(averager, traced=action is Action.TRACED):
                 continue
-            single, now = action is Action.SINGLE, time.monotonic()
+            single, now = action in (Action.SINGLE, Action.TRACED), time.monotonic()
             if single or now - last_publish >= self.config.eval_every_s:
                 paused = single and self._mail.paused
                 status = snap.STATUS_PAUSED if paused else snap.STATUS_RUNNING
@@ -197,12 +202,12 @@ class TrainingRun:
                 self._publish(status=snap.STATUS_RUNNING)
                 last_progress = now
 
-    def _train_one(self, averager: LossAverager) -> bool:
-        """One step; on an exception or a non-finite loss, pause and report."""
+    def _train_one(self, averager: LossAverager, traced: bool = False) -> bool:
+        """One step (traced: for slow motion); on an exception or a NaN loss, pause, report."""
         started = time.monotonic()
         try:
             with self._model_lock:
-                step_losses = self.trainer.train_step()
+                step_losses = self._slow.step(self.trainer, traced)
         except Exception as error:
             log.exception("training step failed in run %s", self.run_id)
             self._fail_soft(messages.step_failed(error), snap.ErrorKind.STEP_FAILED)

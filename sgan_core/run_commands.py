@@ -19,6 +19,7 @@ class Action(enum.Enum):
     JUST_PAUSED = "just_paused"  # paused since the last look: publish the paused state
     WAIT = "wait"  # paused: nothing to do (the wait already happened)
     SINGLE = "single"  # one requested step while paused
+    TRACED = "traced"  # the same, watched: slow motion (sgan_core/slow_motion.py)
     TRAIN = "train"
 
 
@@ -30,12 +31,14 @@ class Mailbox:
         self.stop_requested = False
         self.paused = False
         self.pending_steps = 0
+        self.trace_steps = False  # the pending steps are slow motion's
         self.pending_lrs: Optional[tuple[Optional[float], Optional[float]]] = None
 
-    def step(self, n: int) -> None:
+    def step(self, n: int, traced: bool = False) -> None:
         with self.wake:
             self.paused = True
             self.pending_steps += max(1, int(n))
+            self.trace_steps = traced
             self.wake.notify_all()
 
     def set_learning_rates(self, d_lr: Optional[float], g_lr: Optional[float]) -> None:
@@ -72,5 +75,5 @@ class Mailbox:
                 return Action.WAIT
             if self.pending_steps > 0:
                 self.pending_steps -= 1
-                return Action.SINGLE
+                return Action.TRACED if self.trace_steps else Action.SINGLE
             return Action.TRAIN

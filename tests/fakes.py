@@ -156,9 +156,12 @@ class FakeRun:
         self.calls.append(("resume",))
         self._publish(snap.STATUS_RUNNING)
 
-    def step(self, n: int = 1) -> None:
-        self.calls.append(("step", n))
+    def step(self, n: int = 1, traced: bool = False) -> None:
+        self.calls.append(("step", n) + (("traced",) if traced else ()))
         self._publish(snap.STATUS_PAUSED, step=self._snapshot.step + n)
+
+    def step_trace(self) -> None:
+        return None  # slow motion needs the real trainer (tests/test_slow_motion_page.py)
 
     def stop(self, timeout: float = 10.0) -> None:
         self.calls.append(("stop",))

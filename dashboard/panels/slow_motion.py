@@ -1,0 +1,172 @@
+"""Slow motion: the run paused, one real training step at a time, explained.
+
+Switching it on pauses the run; "Next step" asks the run's thread for one traced step
+(`run.step(1, traced=True)`: the very step the run would take next, watched by
+sgan_core/slow_motion.py), waits for its evaluation and redraws the page, so every panel
+and the step counter move by exactly one step. The trace is drawn from numpy arrays
+and floats only.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import streamlit as st
+
+from dashboard import state
+from dashboard.panels import explain
+
+TOGGLE_KEY, NEXT_KEY = "w_slow_motion", "b_next_step"
+STEP_WAIT_S = 20.0  # a step plus its evaluation takes well under a second on 2 cores
+THUMB_PX = 64
+CHANGE_LABELS = {  # Change.key -> what the row is, for a student
+    "supervised": "Supervised loss on the labeled batch",
+    "unsupervised_real": "−log D(x) on the unlabeled batch",
+    "unsupervised_fake": "−log(1 − D(G(z))) on the fakes D saw",
+    "p_real_unlabeled": "P(real), unlabeled batch (mean)",
+    "p_real_d_fakes": "P(real), the fakes D saw (mean)",
+    "p_real_g_fakes": "P(real), G's own batch of fakes (mean)",
+    "generator": "G's loss on its batch",
+}
+EXPLANATION = """
+One training step has two moves. **(1) D's update**: the discriminator sees a small
+*labeled* batch (it must name the class), an *unlabeled* batch (it must call them real;
+their labels are never used) and a batch of *fakes* from G (it must call them fake).
+Its loss is the supervised term plus w times the two unsupervised terms, and one
+optimiser step lowers it. **(2) G's update**: the generator makes a fresh batch of
+fakes and changes its weights so that D finds them more like the real images (feature
+matching: D's inner features of fakes and reals should agree; non-saturating: D
+should call them real).
+
+The verdicts under the thumbnails are the ones the losses were computed from (with D's
+noise and dropout switched on, as in training). The table "what each update changed"
+measures the same images before the step, after D's update and after G's update with
+noise and dropout off, so its "before" can differ a little from the step's own
+numbers. One step changes little: the point is the direction.
+"""
+
+
+def render(run: Any) -> None:
+    """Off: one switch. On: the run is paused and Next step walks it one step."""
+    on = st.toggle("Slow motion: one training step at a time", key=TOGGLE_KEY,
+                   on_change=_switched, args=(run,))
+    if not on:
+        return
+    snapshot = run.snapshot()
+    if snapshot.is_active:
+        if st.button("Next step", key=NEXT_KEY, type="primary"):
+            _step(run)  # reruns the page once the step is in
+        if snapshot.run_status != "paused":
+            st.caption("The run is training again: Next step pauses it and takes one step.")
+    else:
+        st.info("Slow motion steps a run that can still train; this one does not. "
+                "Start a run, then switch slow motion on.")
+    trace = run.step_trace()
+    if trace is None:
+        st.info("Press **Next step**: the run takes its next training step and this panel "
+                "shows what went into it and what it changed.")
+    else:
+        draw_trace(trace, snapshot.class_names)
+    explain(EXPLANATION)
+
+
+def _switched(run: Any) -> None:
+    """Switching on pauses the run (switching off leaves it paused: press Resume)."""
+    if state.widget_value(TOGGLE_KEY) and run.snapshot().run_status == "running":
+        try:
+            run.pause()
+        except Exception:  # a run that cannot pause has nothing to step either
+            pass
+
+
+def _step(run: Any) -> None:
+    before = run.snapshot()
+    try:
+        run.step(1, traced=True)
+    except Exception as error:  # a run that refuses: say why
+        st.error(f"Could not take a step: {error}")
+        return
+    deadline = time.monotonic() + STEP_WAIT_S
+    while time.monotonic() < deadline:
+        now = run.snapshot()
+        if now.version > before.version and (
+                now.evaluation_version > before.evaluation_version or now.error):
+            st.rerun()  # every panel, the step counter included, shows the new step
+        time.sleep(0.05)
+    state.mark_step_pending(before.version)  # the panels refresh when it arrives
+    st.warning("The step is taking longer than usual; it appears here when it is done.")
+
+
+def draw_trace(trace: Any, class_names: Sequence[str]) -> None:
+    n_labeled, n_unlabeled, n_d_fakes, n_g_fakes = trace.batch_sizes
+    st.markdown(f"#### Step {trace.step:,}: (1) D's update, then (2) G's update")
+    columns = st.columns(3)
+    batches = ((f"Labeled batch ({n_labeled} images)", trace.labeled),
+               (f"Unlabeled batch ({n_unlabeled}; labels never used)", trace.unlabeled),
+               (f"Fakes for D's update ({n_d_fakes})", trace.d_fakes))
+    for column, (title, thumbnails) in zip(columns, batches):
+        with column:
+            st.markdown(f"**{title}**")
+            _thumbnails(thumbnails, class_names)
+    st.caption("Under each image: D's verdict · P(real), as the step computed them; on "
+               "the labeled batch the true class comes first (3→5: a real 3 called 5).")
+    st.markdown("**The step's loss terms**")
+    st.table(loss_rows(trace))
+    st.markdown("**What each update changed** (the same images, noise and dropout off)")
+    st.table(change_rows(trace))
+    st.markdown(f"**G's own batch ({n_g_fakes} fresh fakes), before and after G's update** "
+                "(the same noise; P(real) from D after its update)")
+    for when, thumbnails in (("before", trace.g_fakes_before), ("after", trace.g_fakes_after)):
+        st.caption(f"{when} G's update")
+        _thumbnails(thumbnails, class_names)
+
+
+def loss_rows(trace: Any) -> list[dict[str, str]]:
+    step_losses, weight = trace.losses, trace.unsupervised_weight
+    d_loss = step_losses.supervised + weight * step_losses.unsupervised
+    generator = trace.generator_loss.replace("_", " ")
+    rows = [("Supervised: cross-entropy on the labeled batch", step_losses.supervised),
+            ("Unsupervised, real: −log D(x) on the unlabeled batch",
+             step_losses.unsupervised_real),
+            ("Unsupervised, fake: −log(1 − D(G(z))) on the fakes",
+             step_losses.unsupervised_fake),
+            (f"D's loss = supervised + {weight:g} × (real + fake)", d_loss),
+            (f"G's loss ({generator})", step_losses.generator)]
+    return [{"term": term, "value": f"{value:.4f}"} for term, value in rows]
+
+
+def change_rows(trace: Any) -> list[dict[str, str]]:
+    rows = []
+    for change in trace.changes:
+        show = _percent if change.key.startswith("p_real") else _loss
+        rows.append({"figure": CHANGE_LABELS.get(change.key, change.key),
+                     "before the step": show(change.before),
+                     "after D's update": show(change.after_d),
+                     "after G's update": "(G does not change it)" if change.after_g is None
+                     else show(change.after_g)})
+    return rows
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def _loss(value: float) -> str:
+    return f"{value:.4f}"
+
+
+def verdict_name(verdict: int, class_names: Sequence[str]) -> str:
+    return class_names[verdict] if verdict < len(class_names) else "fake"
+
+
+def _thumbnails(thumbnails: Any, class_names: Sequence[str]) -> None:
+    """Captions: "verdict · P(real)", with "truth→" in front on the labeled batch."""
+    captions = []
+    labels: Optional[np.ndarray] = thumbnails.labels
+    for index, (verdict, p_real) in enumerate(zip(thumbnails.verdicts, thumbnails.p_real)):
+        truth = f"{class_names[int(labels[index])]}→" if labels is not None else ""
+        captions.append(f"{truth}{verdict_name(int(verdict), class_names)} · {p_real:.0%}")
+    images = thumbnails.images
+    plain = images[..., 0] if images.shape[-1] == 1 else images  # st.image: (H, W) grey
+    st.image(list(plain), caption=captions, width=THUMB_PX)

@@ -1,0 +1,106 @@
+"""Slow motion is the run's own step, watched: the same losses, weights and random
+draws as a plain step, a trace of what it saw, and through a TrainingRun one step of
+the paused run (its step counter and history move by exactly one)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from sgan_core import slow_motion
+from sgan_core.data import load_split
+from sgan_core.run import TrainingRun
+from sgan_core.trainer import Trainer
+from tiny_config import tiny_cfg
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def weights(trainer: Trainer) -> dict[str, torch.Tensor]:
+    return {f"{name}.{key}": value.clone() for name in ("discriminator", "generator", "baseline")
+            for key, value in getattr(trainer, name).state_dict().items()}
+
+
+@pytest.fixture
+def cfg_split(idx_dataset):
+    cfg = tiny_cfg(idx_dataset())
+    return cfg, load_split(cfg)
+
+
+@pytest.mark.parametrize("generator_loss", ["feature_matching", "non_saturating"])
+def test_a_traced_step_is_the_step_the_run_would_take(cfg_split, generator_loss):
+    cfg, split = cfg_split
+    cfg = cfg.replace(generator_loss=generator_loss)
+    plain, watched = Trainer(cfg, split), Trainer(cfg, split)
+    plain_losses = [plain.train_step() for _ in range(3)]
+    watched_losses = [watched.train_step(), slow_motion.traced_step(watched).losses,
+                      watched.train_step()]  # and the step after it is unchanged too
+    assert watched_losses == plain_losses
+    after, expected = weights(watched), weights(plain)
+    assert all(torch.equal(after[key], expected[key]) for key in expected)
+    assert torch.equal(watched.rng.get_state(), plain.rng.get_state())
+    assert torch.equal(watched.layer_rng.get_state(), plain.layer_rng.get_state())
+
+
+def test_watching_leaves_nothing_behind(cfg_split):
+    _, split = cfg_split
+    trainer = Trainer(cfg_split[0], split)
+    slow_motion.traced_step(trainer)
+    assert not trainer.discriminator._forward_hooks
+    assert "sample_noise" not in vars(trainer.generator)
+    assert "next_batch" not in vars(trainer.labeled)
+
+
+def test_the_trace_shows_the_step_s_own_batches_and_figures(cfg_split):
+    cfg, split = cfg_split
+    trainer, twin = Trainer(cfg, split), Trainer(cfg, split)
+    trace = slow_motion.traced_step(trainer)
+    _, drawn_targets = twin.labeled.next_batch()  # the twin draws the step's labeled batch
+    shown = slow_motion.SHOWN
+    assert trace.step == 1 and trace.generator_loss == cfg.generator_loss
+    assert trace.batch_sizes == (cfg.labeled_batch_size, cfg.batch_size, cfg.batch_size,
+                                 cfg.batch_size)
+    assert trace.labeled.labels.tolist() == drawn_targets[:shown].tolist()
+    for thumbnails in (trace.labeled, trace.unlabeled, trace.d_fakes, trace.g_fakes_before,
+                       trace.g_fakes_after):
+        assert thumbnails.images.shape == (shown, 28, 28, 1)
+        assert ((thumbnails.verdicts >= 0) & (thumbnails.verdicts <= 10)).all()
+        assert ((thumbnails.p_real >= 0) & (thumbnails.p_real <= 1)).all()
+    assert not (trace.g_fakes_before.images == trace.g_fakes_after.images).all()  # G moved
+    assert tuple(change.key for change in trace.changes) == slow_motion.CHANGES
+    by_key = {change.key: change for change in trace.changes}
+    assert all(by_key[key].after_g is None for key in slow_motion.CHANGES[:5])  # D alone
+    assert by_key["generator"].after_g != by_key["generator"].after_d
+    assert by_key["supervised"].after_d != by_key["supervised"].before  # D moved
+
+
+def test_a_slow_motion_step_of_a_run_is_its_next_step(idx_dataset):
+    cfg = tiny_cfg(idx_dataset())
+    run = TrainingRun(cfg)
+    try:
+        run.start()
+        wait_for(lambda: run.snapshot().step >= 3, "a few steps")
+        run.pause()
+        wait_for(lambda: run.snapshot().run_status == "paused", "paused")
+        step, rows = run.snapshot().step, len(run.history.rows)
+        run.step(1, traced=True)
+        wait_for(lambda: run.snapshot().step == step + 1 and len(run.history.rows) == rows + 1,
+                 "the traced step's evaluation")
+        trace = run.step_trace()
+        assert trace.step == step + 1 and run.snapshot().run_status == "paused"
+        assert run.history.rows[-1]["step"] == step + 1
+        assert run.history.rows[-1]["supervised_loss"] == pytest.approx(trace.losses.supervised)
+        plain = Trainer(cfg, load_split(cfg))  # the same seed, stepped plainly
+        assert [plain.train_step() for _ in range(step + 1)][-1] == trace.losses
+        time.sleep(0.2)  # a (wrongly) running thread would step on
+        assert run.trainer.step_count == step + 1
+    finally:
+        run.stop()
+
+
+def wait_for(condition, what: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)

@@ -1,0 +1,69 @@
+"""The slow-motion panel through AppTest: switching it on pauses the run, Next step
+moves the real run (the tiny engine) by exactly one step and shows that step's batches,
+loss terms and changes; a run that cannot train gets a message, not a button."""
+from __future__ import annotations
+
+from dashboard.panels import slow_motion
+from tests.test_app import (fake_engine, new_page, server, the_run, tiny_engine,  # noqa: F401
+                            wait_for)
+
+
+def texts(at) -> str:
+    return " ".join(e.value for kind in ("markdown", "info", "caption", "warning")
+                    for e in getattr(at, kind))
+
+
+def metrics(at) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def test_next_step_moves_the_real_run_by_one_step_and_explains_it(tiny_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    run = the_run(at)
+    wait_for(lambda: run.snapshot().step > 0 and run.snapshot().samples is not None)
+    at.toggle(key=slow_motion.TOGGLE_KEY).set_value(True).run()
+    wait_for(lambda: run.snapshot().run_status == "paused")
+    at.run()
+    assert not at.exception, at.exception
+    assert "Press **Next step**" in texts(at)
+    for expected in (1, 2):  # one step per press, each the run's next
+        step = run.snapshot().step
+        at.button(key=slow_motion.NEXT_KEY).click().run()
+        assert not at.exception, at.exception
+        assert run.snapshot().step == step + 1 and run.step_trace().step == step + 1
+        assert run.snapshot().run_status == "paused"
+        assert f"Step {step + 1:,}: (1) D's update, then (2) G's update" in texts(at)
+        assert metrics(at)["Step"] == f"{step + 1:,}" and metrics(at)["State"] == "paused"
+    trace = run.step_trace()
+    losses, changes = (table.value for table in at.table[:2])
+    assert losses["value"].iloc[0] == f"{trace.losses.supervised:.4f}"
+    assert losses["value"].iloc[-1] == f"{trace.losses.generator:.4f}"
+    assert len(changes) == 7 and "after G's update" in changes.columns
+    captions = [caption for image in at.image for caption in image.captions
+                if " · " in caption and caption.endswith("%")]
+    assert len(captions) == 5 * 8  # three batches and G's batch before and after
+    labels = [str(label) for label in trace.labeled.labels]
+    assert [caption.split("→")[0] for caption in captions[:8]] == labels  # truth -> verdict
+    assert f"{trace.g_fakes_after.p_real[0]:.0%}" in captions[-8]
+
+
+def test_the_switch_and_the_button_drive_the_run_s_commands(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    run = the_run(at)
+    at.toggle(key=slow_motion.TOGGLE_KEY).set_value(True).run()
+    assert ("pause",) in run.calls and not at.exception
+    at.button(key=slow_motion.NEXT_KEY).click().run()
+    assert run.calls[-1] == ("step", 1, "traced") and not at.exception
+    at.toggle(key=slow_motion.TOGGLE_KEY).set_value(False).run()
+    assert slow_motion.NEXT_KEY not in [button.key for button in at.button]
+
+
+def test_a_run_that_has_ended_gets_a_message_not_a_button(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    the_run(at).stop()
+    at.toggle(key=slow_motion.TOGGLE_KEY).set_value(True).run()
+    assert not at.exception and "this one does not" in texts(at)
+    assert slow_motion.NEXT_KEY not in [button.key for button in at.button]
