@@ -104,7 +104,8 @@ def _start(request: Optional[studies.StudyRequest], base: Any) -> None:
 
 
 def launch(study_id: str, command: list[str],
-            request: Optional[studies.StudyRequest]) -> None:
+           request: Optional[studies.StudyRequest]) -> None:
+    """Start a study subprocess and show it; an unwritable runs folder is a message."""
     out = studies.studies_root() / study_id
     try:
         state.study_processes()[study_id] = studies.launch(command, out, request)
@@ -118,13 +119,13 @@ def launch(study_id: str, command: list[str],
 def _choose_study() -> Optional[str]:
     """The study to show: this tab's choice, else the running one, else the shipped
     one (a class sees a real curve at once), else the newest on disk."""
-    own = studies.list_studies()
-    found = own + shipped.shipped_ids()
+    measured = shipped.shipped_ids()
+    found = studies.list_studies() + measured
     if not found:
         st.caption("No studies yet: choose the settings above and press Start study.")
         return None
     if state.widget_value("wb_study") not in found:
-        first = _running_study() or next(iter(shipped.shipped_ids()), None) or found[0]
+        first = _running_study() or next(iter(measured), None) or found[0]
         state.set_widget_values({"wb_study": first}, overwrite=True)
     return st.selectbox("Study", found, key="wb_study", format_func=_study_label,
                         help="Every study under the runs folder, newest first, then the "

@@ -42,7 +42,7 @@ class SavedRun:
     status: str
     step: int
     figures: dict[str, Any]  # accuracies and rejection rates (final ones when finished)
-    modified: float  # the folder's newest file time (for sorting)
+    modified: float  # the folder's last change (newest first in lists)
 
     def label(self) -> str:
         cfg = self.config
@@ -90,14 +90,10 @@ def summary(folder: Path, root: Optional[Path] = None) -> SavedRun:
     latest = metrics or status
     figures = {name: latest.get(name) for name in FIGURE_FIELDS if name in latest}
     name = str(folder.relative_to(root)) if root else folder.name
+    # The folder's own time: every write renames a file into it, which updates it.
     return SavedRun(folder, name, config, str(latest.get("status", "unknown")),
                     int(latest.get("steps", latest.get("step", 0)) or 0), figures,
-                    _newest(folder))
-
-
-def _newest(folder: Path) -> float:
-    times = [p.stat().st_mtime for p in folder.iterdir() if p.is_file()]
-    return max(times, default=folder.stat().st_mtime)
+                    folder.stat().st_mtime)
 
 
 def _candidates(root: Path) -> list[Path]:
@@ -119,16 +115,15 @@ def list_runs(root: Optional[Path] = None) -> tuple[list[SavedRun], list[str]]:
     root = root or runs_root()
     runs, problems = [], []
     try:
-        folders = _candidates(root)
+        folders = sorted(_candidates(root), key=lambda p: p.stat().st_mtime, reverse=True)
     except OSError as error:
         return [], [f"cannot list {root}: {error.strerror or error}"]
-    for folder in folders:
+    for folder in folders[:MAX_LISTED]:  # only the newest are read
         try:
             runs.append(summary(folder, root))
         except (SavedRunError, OSError) as error:
             problems.append(str(error))
-    runs.sort(key=lambda run: run.modified, reverse=True)
-    return runs[:MAX_LISTED], problems
+    return runs, problems
 
 
 # --- a run folder as a Snapshot -----------------------------------------------------------

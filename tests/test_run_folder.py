@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -132,3 +133,13 @@ def test_a_confusion_matrix_of_the_wrong_size_is_refused(tmp_path):
     np.savez(folder / "figures.npz", confusion=np.zeros((3, 3), dtype=np.int64))
     with pytest.raises(saved_runs.SavedRunError, match="not 11x11"):
         saved_runs.load_snapshot(folder)
+
+
+def test_only_the_newest_folders_are_read(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    old, new = _folder(root, "old"), _folder(root, "new")
+    os.utime(old, (1_000_000, 1_000_000))  # long ago
+    (old / "config.json").write_text("{broken")  # would be a problem if it were read
+    monkeypatch.setattr(saved_runs, "MAX_LISTED", 1)
+    runs, problems = saved_runs.list_runs(root)
+    assert [r.name for r in runs] == ["new"] and problems == []
