@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import enum
 import logging
-import os
-import select
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Optional
+from dataclasses import dataclass
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
-from sgan_core.projection import (Method, Projection, fit_alignment, pca_2d, standardise,
-                                  umap_start)
+from sgan_core.projection import (Method, Projection, align, clustered_points, pca_2d,
+                                  pca_of, standardise, umap_start)
 from sgan_core.snapshot import Features
-from sgan_core.umap_child import Reply, UmapChild
+from sgan_core.umap_child import UmapChild
 
 log = logging.getLogger(__name__)
 MIN_UMAP_POINTS = 30  # below this a neighbour graph means little: PCA, without failing
@@ -53,19 +51,17 @@ class MapFrame:
 @dataclass
 class _Run:
     pending: Optional[Features] = None  # newest features not yet projected
-    newest: Optional[Features] = None  # last features taken (redrawn when UMAP is ready)
+    taken: Optional[Features] = None  # last features projected or sent to UMAP
     frame: Optional[Projection] = None
     layout: Optional[np.ndarray] = None  # (M, 2) unaligned UMAP reals: the next init
     last_request: float = float("-inf")  # monotonic time of its last UMAP request
     problem: str = ""
 
 
-@dataclass
-class _InFlight:
-    request_id: int
-    run_id: str
-    features: Features
-    sent: float = field(default_factory=time.monotonic)
+class _Fit(NamedTuple):
+    run_id: Optional[str]  # None: the warm-up fit
+    features: Optional[Features]
+    sent: float  # monotonic time
 
 
 class EmbeddingService:
@@ -74,7 +70,7 @@ class EmbeddingService:
     def __init__(self, child_factory: Optional[Callable[[], UmapChild]] = UmapChild,
                  frame_interval_s: float = UMAP_FRAME_INTERVAL_S,
                  request_timeout_s: float = 120.0,  # a fit taking longer: give up on UMAP
-                 poll_s: float = 0.5) -> None:  # how often the idle thread looks around
+                 poll_s: float = 0.5) -> None:  # how long the thread waits for news
         self._child_factory = child_factory
         self._frame_interval_s = frame_interval_s
         self._request_timeout_s = request_timeout_s
@@ -84,11 +80,9 @@ class EmbeddingService:
         self._phase = UmapPhase.WARMING if child_factory else UmapPhase.OFF
         self._problem = ""  # why UMAP is FAILED
         self._child: Optional[UmapChild] = None  # only the thread touches it
-        self._in_flight: Optional[_InFlight] = None
+        self._in_flight: Optional[_Fit] = None  # the fit the child works on
+        self._news = threading.Event()  # set by submit and close
         self._stopping = threading.Event()
-        self._wake_write: Optional[int]
-        self._wake_read, self._wake_write = os.pipe()  # submit() interrupts select()
-        os.set_blocking(self._wake_write, False)
         self._thread = threading.Thread(target=self._loop, name="sgan-embedding", daemon=True)
         self._thread.start()
 
@@ -105,11 +99,11 @@ class EmbeddingService:
         """Queue a run's features, replacing any of that run still waiting."""
         with self._lock:
             run = self._runs.setdefault(run_id, _Run())
-            if run.newest is not None and run.newest.step == features.step:
+            if run.taken is not None and run.taken.step == features.step:
                 return  # another tab of the same run: already taken
             if run.pending is None or run.pending.step != features.step:
                 run.pending = features
-        self._wake()
+        self._news.set()
 
     def latest(self, run_id: str) -> Optional[MapFrame]:
         with self._lock:
@@ -126,25 +120,9 @@ class EmbeddingService:
         """Stop the thread and the child; False if the thread outlived `timeout` (it
         then closes the child itself on its way out). A closed service stays closed."""
         self._stopping.set()
-        self._wake()
+        self._news.set()
         self._thread.join(timeout)
-        if self._thread.is_alive():
-            return False
-        with self._lock:
-            wake_write, self._wake_write = self._wake_write, None
-        if wake_write is not None:
-            os.close(wake_write)
-            os.close(self._wake_read)
-        return True
-
-    def _wake(self) -> None:
-        with self._lock:  # never write to a closed (maybe reused) descriptor
-            if self._wake_write is None:
-                return
-            try:
-                os.write(self._wake_write, b"x")
-            except BlockingIOError:  # the pipe is full of wake-ups already
-                pass
+        return not self._thread.is_alive()
 
     # --- the thread ---------------------------------------------------------------
 
@@ -153,8 +131,7 @@ class EmbeddingService:
             self._start_child()
         try:
             while not self._stopping.is_set():
-                self._wait_and_read()
-                self._check_timeout()
+                self._wait_for_news()
                 self._project_pending()
         finally:
             if self._child is not None:
@@ -163,122 +140,117 @@ class EmbeddingService:
     def _start_child(self) -> None:
         try:
             self._child = self._child_factory()
+            data = clustered_points(200, 16)  # one small fit imports umap, compiles numba
+            self._in_flight = _Fit(None, None, time.monotonic())
+            self._child.request(data, pca_2d(data), 20)
         except Exception as error:
             self._give_up(f"UMAP could not start ({error!r})")
 
-    def _wait_and_read(self) -> None:
-        sources = [self._wake_read] + ([self._child.fileno()] if self._child else [])
-        readable, _, _ = select.select(sources, [], [], self._poll_s)
-        if self._wake_read in readable:
-            os.read(self._wake_read, 4096)
-        if self._child is not None and self._child.fileno() in readable:
-            try:
-                self._on_reply(self._child.receive())
-            except (EOFError, OSError):
-                self._on_child_death()
+    def _wait_for_news(self) -> None:
+        """Up to poll_s for a submit or the child's reply (a reply or a death is seen
+        within poll_s; the page redraws the map every few seconds anyway)."""
+        if self._child is None:
+            self._news.wait(self._poll_s)
+            self._news.clear()
+            return
+        try:
+            reply = self._child.reply(0.0 if self._news.is_set() else self._poll_s)
+        except (EOFError, OSError):
+            code = self._child.exit_code()
+            self._give_up(f"UMAP could not start (its process exited with code {code})"
+                          if self._phase == UmapPhase.WARMING else
+                          f"The UMAP process stopped unexpectedly (exit code {code})")
+            return
+        self._news.clear()
+        fit = self._in_flight
+        if reply is not None and fit is not None:
+            self._in_flight = None
+            self._on_reply(fit, *reply)
+        elif fit is not None and fit.run_id is not None and (
+                time.monotonic() - fit.sent > self._request_timeout_s):
+            self._give_up(f"UMAP took over {self._request_timeout_s:.0f} s for one frame")
 
-    def _on_reply(self, reply: tuple) -> None:
-        kind = reply[0]
-        if kind == Reply.READY:
-            log.info("UMAP is ready (%.0f s to import and compile)", reply[1])
+    def _on_reply(self, fit: _Fit, layout: Optional[np.ndarray], problem: str,
+                  seconds: float) -> None:
+        if fit.features is None and problem:  # the warm-up fit
+            self._give_up(f"UMAP could not start ({problem})")
+        elif fit.features is None:
+            log.info("UMAP is ready (%.0f s to import and compile)", seconds)
             with self._lock:
                 self._phase = UmapPhase.READY
                 for run in self._runs.values():  # redraw PCA frames with UMAP now
                     if run.pending is None and run.frame is not None:
-                        run.pending = run.newest
-        elif kind == Reply.FAILED:
-            self._give_up(f"UMAP could not start ({reply[1]})")
-        elif self._in_flight is not None and reply[1] == self._in_flight.request_id:
-            sent, self._in_flight = self._in_flight, None
-            if kind == Reply.LAYOUT:
-                n_real = len(sent.features.real)
-                self._publish(sent.run_id, sent.features, Method.UMAP, reply[2][:n_real],
-                              reply[2][n_real:], reply[3], umap_layout=True)
-            else:  # this fit failed (odd features?): draw it with PCA, keep UMAP
-                self._pca(sent.run_id, sent.features,
-                          f"UMAP failed at step {sent.features.step} ({reply[2]})")
-
-    def _on_child_death(self) -> None:
-        code = self._child.exit_code() if self._child else None
-        if self._phase == UmapPhase.WARMING:
-            self._give_up(f"UMAP could not start (its process exited with code {code})")
-        else:
-            self._give_up(f"The UMAP process stopped unexpectedly (exit code {code})")
-
-    def _check_timeout(self) -> None:
-        sent = self._in_flight
-        if sent is not None and time.monotonic() - sent.sent > self._request_timeout_s:
-            self._give_up(f"UMAP took over {self._request_timeout_s:.0f} s for one frame")
+                        run.pending = run.taken
+        elif layout is not None:
+            n_real = len(fit.features.real)
+            self._publish(fit.run_id, fit.features, Method.UMAP, layout[:n_real],
+                          layout[n_real:], seconds, umap_layout=True)
+        else:  # this fit failed (odd features?): draw it with PCA, keep UMAP
+            self._pca(fit.run_id, fit.features,
+                      f"UMAP failed at step {fit.features.step} ({problem})")
 
     def _give_up(self, why: str) -> None:
         # PCA for good: a UMAP that failed once would likely fail again, and each try
         # costs a minute of compiling. The page shows the reason.
         log.warning("%s; showing PCA instead", why)
         child, self._child = self._child, None
-        sent, self._in_flight = self._in_flight, None
+        fit, self._in_flight = self._in_flight, None
         with self._lock:
             self._phase, self._problem = UmapPhase.FAILED, f"{why}; showing PCA instead"
-            run = self._runs.get(sent.run_id) if sent else None
+            run = self._runs.get(fit.run_id) if fit and fit.run_id else None
             if run is not None and run.pending is None:
-                run.pending = sent.features  # its UMAP frame never came: draw it with PCA
+                run.pending = fit.features  # its UMAP frame never came: draw it with PCA
         if child is not None:
             child.close()
 
     def _project_pending(self) -> None:
         """PCA what cannot wait for UMAP; send one run's features to the child if idle."""
         with self._lock:
-            work = [(run_id, run.pending, run.frame is None)
-                    for run_id, run in self._runs.items() if run.pending is not None]
-        for run_id, features, first in work:
-            if (self._phase == UmapPhase.READY
-                    and len(features.real) + len(features.fake) >= MIN_UMAP_POINTS):
-                if first:  # something to look at while the UMAP frame is computed
-                    self._pca(run_id, features, keep_pending=True)
-                self._maybe_request(run_id, features)
-            else:  # warming up, failed or off: PCA keeps the map moving
+            work = [(run_id, run, run.pending) for run_id, run in self._runs.items()
+                    if run.pending is not None]
+        for run_id, run, features in work:
+            if (self._phase != UmapPhase.READY
+                    or len(features.real) + len(features.fake) < MIN_UMAP_POINTS):
+                self._pca(run_id, features, take=True)  # PCA keeps the map moving
+                continue
+            if run.frame is None:  # something to look at while UMAP computes the frame
                 self._pca(run_id, features)
+            if (self._in_flight is None
+                    and time.monotonic() - run.last_request >= self._frame_interval_s):
+                self._request_umap(run_id, run, features)
+            # otherwise it waits as `pending`, and a newer submit replaces it
 
-    def _maybe_request(self, run_id: str, features: Features) -> None:
+    def _request_umap(self, run_id: str, run: _Run, features: Features) -> None:
         with self._lock:
-            run = self._runs.get(run_id)
-            if (self._phase != UmapPhase.READY or self._in_flight is not None or run is None
-                    or time.monotonic() - run.last_request < self._frame_interval_s):
-                return  # it waits as `pending`; a newer submit replaces it
-            run.pending, run.newest, run.last_request = None, features, time.monotonic()
-            layout = run.layout
+            if run.pending is not features:
+                return  # replaced by a newer submit meanwhile: that one goes next
+            run.pending, run.taken, run.last_request = None, features, time.monotonic()
         stacked = standardise(np.concatenate([features.real, features.fake]))
-        init, epochs = umap_start(stacked, len(features.real), layout)
+        init, epochs = umap_start(stacked, len(features.real), run.layout)
+        self._in_flight = _Fit(run_id, features, time.monotonic())
         try:
-            request_id = self._child.request(stacked, init, epochs)
-        except OSError:
-            self._in_flight = _InFlight(0, run_id, features)
-            self._on_child_death()
-            return
-        self._in_flight = _InFlight(request_id, run_id, features)
+            self._child.request(stacked, init, epochs)
+        except OSError:  # it died since the last look: the next look says how
+            pass
 
     def _pca(self, run_id: str, features: Features, problem: str = "",
-             keep_pending: bool = False) -> None:
+             take: bool = False) -> None:
+        """Draw `features` with PCA; `take`: they are done with (no UMAP frame follows)."""
         started = time.perf_counter()
         try:
-            coords = pca_2d(standardise(np.concatenate([features.real, features.fake])))
+            real, fake = pca_of(features)
         except Exception as error:  # bad features: say so, keep the last frame
             log.warning("embedding failed at step %s", features.step, exc_info=True)
-            coords, problem = None, f"Embedding failed at step {features.step}: {error!r}"
+            real, problem = None, f"Embedding failed at step {features.step}: {error!r}"
         with self._lock:
             run = self._runs.get(run_id)
-            if run is not None and not keep_pending and run.pending is features:
-                run.pending, run.newest = None, features
-        if coords is None:
-            self._set_problem(run_id, problem)
-            return
-        n_real = len(features.real)
-        self._publish(run_id, features, Method.PCA, coords[:n_real], coords[n_real:],
-                      time.perf_counter() - started, problem=problem)
-
-    def _set_problem(self, run_id: str, problem: str) -> None:
-        with self._lock:
-            if run_id in self._runs:
-                self._runs[run_id].problem = problem
+            if run is not None and take and run.pending is features:
+                run.pending, run.taken = None, features
+            if run is not None and real is None:
+                run.problem = problem
+        if real is not None:
+            self._publish(run_id, features, Method.PCA, real, fake,
+                          time.perf_counter() - started, problem=problem)
 
     def _publish(self, run_id: str, features: Features, method: Method, real: np.ndarray,
                  fake: np.ndarray, seconds: float, problem: str = "",
@@ -288,9 +260,9 @@ class EmbeddingService:
             if run is None:
                 return  # discarded while it was computed
             previous = run.frame.coords_real if run.frame is not None else None
-            alignment = fit_alignment(previous, real)  # reals are the same points each time
-            run.frame = Projection(features.step, method, alignment.apply(real),
-                                   features.real_labels, alignment.apply(fake), seconds)
+            aligned_real, aligned_fake = align(previous, real, fake)  # reals: same points
+            run.frame = Projection(features.step, method, aligned_real,
+                                   features.real_labels, aligned_fake, seconds)
             run.problem = problem
             if umap_layout:
                 run.layout = np.asarray(real, np.float32)

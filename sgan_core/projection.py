@@ -12,7 +12,7 @@ from typing import Optional
 
 import numpy as np
 
-from sgan_core.snapshot import frozen_array
+from sgan_core.snapshot import Features, frozen_array
 
 UMAP_FIRST_EPOCHS = 200  # a fit from a PCA layout has far to move
 UMAP_UPDATE_EPOCHS = 50  # from the previous layout: few epochs, and the frame stays put
@@ -72,56 +72,37 @@ def pca_2d(x: np.ndarray) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
-class Alignment:
-    """Similarity transform x -> scale * (x - source_mean) @ rotation + target_mean."""
-
-    scale: float
-    rotation: np.ndarray  # (2, 2) orthogonal (reflections allowed: a mirrored UMAP
-    source_mean: np.ndarray  # (2,)            frame is the same picture, just flipped)
-    target_mean: np.ndarray  # (2,)
-
-    def apply(self, points: np.ndarray) -> np.ndarray:
-        points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        moved = self.scale * (points - self.source_mean) @ self.rotation + self.target_mean
-        return moved.astype(np.float32)
+def pca_of(features: Features) -> tuple[np.ndarray, np.ndarray]:
+    """2-D PCA of the standardised real and fake rows together: (real, fake) coords."""
+    coords = pca_2d(standardise(np.concatenate([features.real, features.fake])))
+    return coords[: len(features.real)], coords[len(features.real):]
 
 
-IDENTITY = Alignment(1.0, np.eye(2), np.zeros(2), np.zeros(2))
-
-
-def fit_alignment(previous: Optional[np.ndarray], current: np.ndarray) -> Alignment:
-    """Orthogonal Procrustes with scale: the transform that best maps current onto previous.
-
-    Rows must be the same points in the same order; anything else (no previous frame,
-    a different number of points, a degenerate frame) gives the identity.
-    """
-    if previous is None:
-        return IDENTITY
+def align(previous: Optional[np.ndarray], real: np.ndarray,
+          fake: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`real` and `fake` moved together (rotated, scaled, shifted) so that `real` lines up
+    with `previous`: orthogonal Procrustes with scale. Reflections are allowed (a
+    mirrored UMAP frame is the same picture, flipped). Rows of `real` and `previous` must
+    be the same points in the same order; anything else (no previous frame, a different
+    number of points, a degenerate frame) leaves both as they are. float32 out."""
+    real = np.asarray(real, dtype=np.float64)
+    fake = np.asarray(fake, dtype=np.float64).reshape(-1, 2)
+    unchanged = real.astype(np.float32), fake.astype(np.float32)
+    if previous is None or np.shape(previous) != real.shape or real.ndim != 2 \
+            or real.shape[1] != 2 or len(real) < 2:
+        return unchanged
     prev = np.asarray(previous, dtype=np.float64)
-    cur = np.asarray(current, dtype=np.float64)
-    if prev.shape != cur.shape or prev.ndim != 2 or prev.shape[1] != 2 or len(prev) < 2:
-        return IDENTITY
-    prev_mean, cur_mean = prev.mean(axis=0), cur.mean(axis=0)
-    prev_c, cur_c = prev - prev_mean, cur - cur_mean
-    norm = float((cur_c**2).sum())
+    prev_mean, real_mean = prev.mean(axis=0), real.mean(axis=0)
+    centred = real - real_mean
+    norm = float((centred**2).sum())
     if norm < 1e-12 or not np.isfinite(norm):
-        return IDENTITY
-    u, s, vt = np.linalg.svd(cur_c.T @ prev_c)  # (2, 2) cross-covariance
-    return Alignment(float(s.sum() / norm), u @ vt, cur_mean, prev_mean)
+        return unchanged
+    u, s, vt = np.linalg.svd(centred.T @ (prev - prev_mean))  # (2, 2) cross-covariance
+    scale, rotation = s.sum() / norm, u @ vt
 
-
-def align_to(previous: Optional[np.ndarray], current: np.ndarray) -> np.ndarray:
-    """`current` moved (rotated, scaled, shifted) to line up with `previous`."""
-    return fit_alignment(previous, current).apply(current)
-
-
-def nearest_rows(queries: np.ndarray, references: np.ndarray) -> np.ndarray:
-    """Index of the nearest reference row (Euclidean) for each query row."""
-    if len(queries) == 0 or len(references) == 0:
-        return np.zeros(len(queries), dtype=np.int64)
-    sq = (queries**2).sum(1)[:, None] - 2 * queries @ references.T + (references**2).sum(1)
-    return sq.argmin(axis=1)  # (Q,)
+    def move(points: np.ndarray) -> np.ndarray:
+        return (scale * (points - real_mean) @ rotation + prev_mean).astype(np.float32)
+    return move(real), move(fake)
 
 
 def umap_start(stacked: np.ndarray, n_real: int,
@@ -134,7 +115,9 @@ def umap_start(stacked: np.ndarray, n_real: int,
     """
     if previous_real is None or len(previous_real) != n_real:
         return pca_2d(stacked), UMAP_FIRST_EPOCHS
-    nearest = nearest_rows(stacked[n_real:], stacked[:n_real])
+    real, fake = stacked[:n_real], stacked[n_real:]
+    squared = (fake**2).sum(1)[:, None] - 2 * fake @ real.T + (real**2).sum(1)  # (F, M)
+    nearest = squared.argmin(axis=1)  # each fake's nearest real
     init = np.concatenate([previous_real, previous_real[nearest]]).astype(np.float32)
     return init, UMAP_UPDATE_EPOCHS
 

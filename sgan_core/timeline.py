@@ -37,7 +37,7 @@ from typing import Optional
 
 import numpy as np
 
-from sgan_core.projection import fit_alignment, pca_2d, standardise
+from sgan_core.projection import align, pca_of
 from sgan_core.snapshot import (CellMembers, Features, Inspection, Samples, Snapshot,
                                 frozen_array)
 
@@ -166,11 +166,7 @@ def map_of(features: Optional[Features],
     at every evaluation) to line up with `previous_map`. Already 2-D: kept as it is."""
     if features is None or features.real.ndim != 2 or features.real.shape[1] == 2:
         return features
-    stacked = np.concatenate([features.real, features.fake])
-    coords = pca_2d(standardise(stacked))  # (M + F, 2)
-    n_real = len(features.real)
-    move = fit_alignment(previous_map, coords[:n_real])  # the identity when no previous
-    aligned, fakes = move.apply(coords[:n_real]), move.apply(coords[n_real:])
+    aligned, fakes = align(previous_map, *pca_of(features))  # as is when no previous
     return dataclasses.replace(features, real=frozen_array(aligned, np.float32),
                                fake=frozen_array(fakes, np.float32))
 

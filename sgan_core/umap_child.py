@@ -1,35 +1,29 @@
 """The UMAP child process: umap-learn and numba run here, never in the server process.
 
 umap's numba layout code holds the GIL, so a fit in a thread of the server stalled the
-training thread (page open: 0.22x headless throughput). The child is stateless: each
-request carries the standardised features and the initial layout (the previous frame's,
-see projection.umap_start), and the reply is the new layout. Messages are pickles, each
-preceded by its length, over the child's stdin/stdout:
+training thread (page open: 0.22x headless throughput). The child is stateless: it
+answers each request (standardised features, an initial layout, a number of epochs)
+with a reply (the layout or what went wrong, and the seconds it took), over a socket
+pair (multiprocessing's Connection: length-prefixed pickles). The parent's first request
+is a tiny warm-up fit, which imports umap and compiles numba (13-15 s + 30-45 s), so
+the first real frame is quick.
 
-    parent -> child   (request_id, data (n, D) float32, init (n, 2) float32, n_epochs)
-    child -> parent   (Reply.READY, seconds) or (Reply.FAILED, text) once, after warm-up;
-                      then (Reply.LAYOUT, request_id, coords, seconds) or
-                      (Reply.ERROR, request_id, text) per request
-
-The child imports umap and compiles numba once at start (13-15 s + 30-45 s, one thread,
-nice 5), so the first frame after start-up is quick; it then serves at nice 10. It exits when stdin closes or its
-parent dies. A plain subprocess, not multiprocessing's spawn: `streamlit run` installs
-the app script as sys.modules['__main__'], which spawn would re-run in the child, and the
-thread limits must be in the environment before numpy and numba load.
+One thread; nice 5 while warming up, nice 10 after. It exits when the parent closes the
+socket or dies. A plain subprocess, not multiprocessing's spawn: `streamlit run`
+installs the app script as sys.modules['__main__'], which spawn would re-run in the
+child, and the thread limits must be in the environment before numpy and numba load.
 """
 from __future__ import annotations
 
-import enum
 import importlib
 import os
-import pickle
-import struct
 import subprocess
 import sys
 import threading
 import time
+from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -42,36 +36,8 @@ UMAP_FIT = "sgan_core.umap_child:umap_fit"  # module:function the child fits wit
 _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 _ONE_THREAD = {name: "1" for name in (
     "NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-_HEADER = struct.Struct(">Q")  # length of the pickle that follows
-
-
-class Reply(enum.IntEnum):
-    READY = 1
-    FAILED = 2  # the warm-up failed: this child never serves
-    LAYOUT = 3
-    ERROR = 4  # one request failed; the child serves the next
-
-
-def send(stream: BinaryIO, message: Any) -> None:
-    payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(payload)) + payload)
-    stream.flush()
-
-
-def receive(stream: BinaryIO) -> Any:
-    """One message; EOFError when the other side has closed the pipe."""
-    return pickle.loads(_read_exactly(stream, _HEADER.unpack(_read_exactly(stream, 8))[0]))
-
-
-def _read_exactly(stream: BinaryIO, size: int) -> bytes:
-    chunks, left = [], size
-    while left:
-        chunk = stream.read(left)  # an unbuffered pipe may return less than asked
-        if not chunk:
-            raise EOFError("the pipe closed")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+# reply: (layout (n, 2) float32 or None, what went wrong or "", seconds the fit took)
+Reply = tuple[Optional[np.ndarray], str, float]
 
 
 def umap_fit(data: np.ndarray, init: np.ndarray, n_epochs: int) -> np.ndarray:
@@ -87,51 +53,31 @@ def umap_fit(data: np.ndarray, init: np.ndarray, n_epochs: int) -> np.ndarray:
     return np.asarray(model.fit_transform(data), dtype=np.float32)
 
 
-# --- the child ------------------------------------------------------------------------
-
-def child_main(fit_name: str, parent_pid: int) -> None:
-    """Warm up `fit_name` (module:function), then answer requests until stdin closes or
-    `parent_pid` is gone (passed in: a parent that died before this line ran would
-    otherwise go unnoticed, as os.getppid() would already name the adopting process)."""
-    replies = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # a library printing to stdout must not corrupt the replies
-    sys.stdout = sys.stderr
+def child_main(fit_name: str, parent_pid: int, socket_fd: int) -> None:
+    """Answer requests with `fit_name` (module:function) until the parent closes the
+    socket or `parent_pid` is gone (passed in: a parent that died before this line ran
+    would otherwise go unnoticed, as os.getppid() would already name the adopting one)."""
     _exit_when_orphaned(parent_pid)
     _nice(WARM_UP_NICE)
+    module, _, function = fit_name.partition(":")
+    fit = getattr(importlib.import_module(module), function)
+    connection, warm = Connection(socket_fd), False
     try:
-        _serve(_load(fit_name), sys.stdin.buffer, replies)
-    except (EOFError, BrokenPipeError):
-        pass  # the parent closed the pipes or went away
+        while True:
+            data, init, n_epochs = connection.recv()
+            started = time.perf_counter()
+            try:
+                layout, problem = np.asarray(fit(data, init, n_epochs), np.float32), ""
+            except Exception as error:  # this fit failed; the child serves the next
+                layout, problem = None, repr(error)
+            connection.send((layout, problem, time.perf_counter() - started))
+            if not warm:
+                warm = True
+                _nice(UPDATE_NICE - WARM_UP_NICE)
+    except (EOFError, OSError):
+        pass  # the parent closed the socket or went away
     sys.stderr.flush()
     os._exit(0)  # at once: a normal shutdown of umap's and numba's modules takes seconds
-
-
-def _load(fit_name: str) -> Callable[..., np.ndarray]:
-    module, _, function = fit_name.partition(":")
-    return getattr(importlib.import_module(module), function)
-
-
-def _serve(fit: Callable[..., np.ndarray], requests: BinaryIO, replies: BinaryIO) -> None:
-    from sgan_core.projection import clustered_points, pca_2d
-
-    started = time.perf_counter()
-    try:  # one small fit imports umap and compiles every numba function an update needs
-        data = clustered_points(200, 16)
-        fit(data, pca_2d(data), 20)
-    except Exception as error:
-        send(replies, (Reply.FAILED, repr(error)))
-        return
-    send(replies, (Reply.READY, time.perf_counter() - started))
-    _nice(UPDATE_NICE - WARM_UP_NICE)
-    while True:
-        request_id, data, init, n_epochs = receive(requests)
-        started = time.perf_counter()
-        try:
-            coords = np.asarray(fit(data, init, n_epochs), dtype=np.float32)
-        except Exception as error:
-            send(replies, (Reply.ERROR, request_id, repr(error)))
-            continue
-        send(replies, (Reply.LAYOUT, request_id, coords, time.perf_counter() - started))
 
 
 def _nice(increment: int) -> None:
@@ -142,7 +88,8 @@ def _nice(increment: int) -> None:
 
 
 def _exit_when_orphaned(parent_pid: int) -> None:
-    """Stdin EOF is only read between fits; this also ends a 40 s compile within 1 s."""
+    """The socket's EOF is only read between fits; this also ends a 40 s compile
+    within a second of the parent's death."""
     def watch() -> None:
         while os.getppid() == parent_pid:
             time.sleep(1.0)
@@ -151,39 +98,33 @@ def _exit_when_orphaned(parent_pid: int) -> None:
     threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
-# --- the parent's handle --------------------------------------------------------------
-
 class UmapChild:
-    """One UMAP child seen from the server: send requests, receive replies. Not
-    thread-safe: the embedding service's thread is its only user."""
+    """One UMAP child seen from the server. Not thread-safe: the embedding service's
+    thread is its only user."""
 
     def __init__(self, fit_name: str = UMAP_FIT) -> None:
+        self._connection, theirs = Pipe()
         path = os.pathsep.join(p for p in (_REPO_ROOT, os.environ.get("PYTHONPATH")) if p)
         command = ("from sgan_core.umap_child import child_main; "
-                   f"child_main({fit_name!r}, {os.getpid()})")
+                   f"child_main({fit_name!r}, {os.getpid()}, {theirs.fileno()})")
         self._process = subprocess.Popen(
-            [sys.executable, "-c", command], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            bufsize=0, env={**os.environ, **_ONE_THREAD, "PYTHONPATH": path})
-        self._last_id = 0
+            [sys.executable, "-c", command], pass_fds=[theirs.fileno()],
+            env={**os.environ, **_ONE_THREAD, "PYTHONPATH": path})
+        theirs.close()
 
     @property
     def pid(self) -> int:
         return self._process.pid
 
-    def fileno(self) -> int:
-        """The reply pipe, for select(): readable when a reply (or EOF) is waiting."""
-        return self._process.stdout.fileno()
+    def request(self, data: np.ndarray, init: np.ndarray, n_epochs: int) -> None:
+        """Send one fit; OSError if the child is gone."""
+        self._connection.send((np.asarray(data, np.float32), np.asarray(init, np.float32),
+                               n_epochs))
 
-    def request(self, data: np.ndarray, init: np.ndarray, n_epochs: int) -> int:
-        """Send one fit; its request id. OSError if the child is gone."""
-        self._last_id += 1
-        send(self._process.stdin, (self._last_id, np.asarray(data, np.float32),
-                                   np.asarray(init, np.float32), n_epochs))
-        return self._last_id
-
-    def receive(self) -> tuple:
-        """The next reply (blocks until it is complete); EOFError once the child is gone."""
-        return receive(self._process.stdout)
+    def reply(self, timeout: float) -> Optional[Reply]:
+        """The next reply, or None if none came within `timeout` seconds; EOFError
+        (or OSError) once the child is gone."""
+        return self._connection.recv() if self._connection.poll(timeout) else None
 
     def exit_code(self, timeout: float = 2.0) -> Optional[int]:
         try:
@@ -191,17 +132,8 @@ class UmapChild:
         except subprocess.TimeoutExpired:
             return None
 
-    def close(self, timeout: float = 2.0) -> None:
-        """End the child: stdin EOF, then SIGTERM, then SIGKILL."""
-        for stream in (self._process.stdin, self._process.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        if self._process.poll() is None:
-            self._process.terminate()
-        try:
-            self._process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout)
+    def close(self) -> None:
+        """End the child at once: it holds nothing worth a clean exit."""
+        self._connection.close()
+        self._process.kill()
+        self._process.wait()

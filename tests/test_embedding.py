@@ -199,9 +199,10 @@ def test_bad_features_are_reported_and_the_service_survives(make_service):
 
 
 def test_the_child_exits_when_its_parent_dies():
-    script = ("import os, sys; from sgan_core.umap_child import UmapChild; "
+    # the child is busy in a fit (as in the ~1 min compile), so it reads no EOF
+    script = ("import os, numpy as np; from sgan_core.umap_child import UmapChild; "
               "child = UmapChild('tests.umap_stubs:slow_fit'); print(child.pid, flush=True); "
-              "os._exit(0)")
+              "child.request(np.zeros((200, 4)), np.zeros((200, 2)), 20); os._exit(0)")
     parent = subprocess.run([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
                             text=True, timeout=CHILD_TIMEOUT, check=True)
     assert wait_for(lambda: process_gone(int(parent.stdout)), 10.0)

@@ -5,7 +5,11 @@ import numpy as np
 import pytest
 
 from sgan_core.projection import (UMAP_FIRST_EPOCHS, UMAP_UPDATE_EPOCHS, Method, Projection,
-                                  align_to, pca_2d, umap_start)
+                                  align, pca_2d, umap_start)
+
+
+def align_to(previous, current):
+    return align(previous, current, np.zeros((0, 2)))[0]
 
 
 def test_pca_2d_finds_the_known_principal_axis():
@@ -34,8 +38,11 @@ def test_align_to_recovers_a_rotated_scaled_translated_copy(reflect):
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     if reflect:
         rotation = rotation @ np.diag([1.0, -1.0])
-    current = 3.7 * previous @ rotation + np.array([10.0, -4.0])
-    assert np.abs(align_to(previous, current) - previous).max() < 1e-4
+    move = lambda points: 3.7 * points @ rotation + np.array([10.0, -4.0])  # noqa: E731
+    fake = np.random.default_rng(3).normal(size=(20, 2))  # moved with the reals
+    aligned, aligned_fake = align(previous, move(previous), move(fake))
+    assert np.abs(aligned - previous).max() < 1e-4
+    assert np.abs(aligned_fake - fake).max() < 1e-4
 
 
 def test_align_to_without_a_usable_previous_frame_is_the_identity():

@@ -8,7 +8,7 @@ import numpy as np
 
 from sgan_core.projection import pca_2d
 
-WARM_UP_POINTS = 200  # umap_child warms up on this many points
+WARM_UP_POINTS = 200  # the embedding service's warm-up fit has this many points
 
 
 def pca_fit(data: np.ndarray, init: np.ndarray, n_epochs: int) -> np.ndarray:
