@@ -15,7 +15,7 @@ counts only elsewhere; each such answer says where its images come from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -134,3 +134,19 @@ def _rejected_reals(snapshot: Snapshot, truth: int, title: str, count: int) -> C
 def _none(snapshot: Snapshot) -> np.ndarray:
     shape = snapshot.samples.images.shape[1:] if snapshot.samples is not None else (1, 1, 1)
     return np.zeros((0, *shape), dtype=np.uint8)
+
+
+OUTLINE_COLOR = "#D55E00"  # Okabe-Ito vermillion: stands out on every shade of the blues
+
+
+def outlined(figure: Any, truth: int, verdict: int) -> Any:
+    """A copy of the confusion figure with cell (truth, verdict) outlined, so the matrix
+    shows which cell is open below it; the cached figure is left as it was."""
+    import plotly.graph_objects as go
+
+    copy = go.Figure(figure)
+    copy.add_shape(type="rect", xref="x", yref="y", x0=verdict - 0.5, x1=verdict + 0.5,
+                   y0=truth - 0.5, y1=truth + 0.5, layer="above",
+                   line=dict(color=OUTLINE_COLOR, width=4))
+    return copy
+

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -114,3 +115,26 @@ def test_a_click_on_the_matrix_opens_its_cell(fake_engine):
     assert at.selectbox(key="w_cell_verdict").value == "9"
     assert any("real 4 called 9" in m.value for m in at.markdown)
     assert len([t for image in at.image for t in image.captions if t.startswith("P(9) ")]) == 2
+
+
+def outline(at) -> list[dict]:
+    """The rectangles drawn over the page's confusion matrix."""
+    chart = next(c for c in at.get("plotly_chart") if "confusion_chart" in c.proto.id)
+    return [shape for shape in json.loads(chart.proto.spec)["layout"].get("shapes", [])
+            if shape.get("type") == "rect"]
+
+
+def test_the_open_cell_is_outlined_on_the_matrix(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    assert outline(at) == []  # no cell open, no outline
+    at.session_state["confusion_chart"] = click(4, 9)
+    at.run()  # the click's own rerun already shows the outline
+    (shape,) = outline(at)
+    assert (shape["x0"], shape["x1"], shape["y0"], shape["y1"]) == (8.5, 9.5, 3.5, 4.5)
+    assert shape["line"]["color"] == cells.OUTLINE_COLOR
+    at.selectbox(key="w_cell_truth").set_value("fake").run()  # the boxes move it
+    (shape,) = outline(at)
+    assert (shape["x0"], shape["y0"]) == (8.5, 9.5)
+    at.selectbox(key="w_cell_verdict").set_value("-").run()
+    assert outline(at) == []

@@ -53,6 +53,18 @@ def take_click(event: Any, snapshot: Snapshot) -> None:
                             overwrite=True)
 
 
+def chosen(snapshot: Snapshot, chart_key: str) -> Optional[tuple[int, int]]:
+    """(truth, verdict) of the open cell, read before the matrix is drawn so that it can
+    outline it: a new click on the chart (its selection, kept under its key) first
+    becomes the boxes' values."""
+    take_click(state.widget_value(chart_key), snapshot)
+    labels = axis_labels(snapshot.class_names)
+    truth, verdict = state.widget_value(TRUTH_KEY), state.widget_value(VERDICT_KEY)
+    if truth in labels and verdict in labels:
+        return labels.index(truth), labels.index(verdict)
+    return None
+
+
 def render(snapshot: Snapshot) -> None:
     labels = [NOBODY] + axis_labels(snapshot.class_names)
     left, right = st.columns(2)

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import figures, presenter, state
+from dashboard import cells, figures, presenter, state
 from dashboard.panels import cell, chart_config, explain, waiting
 from sgan_core.snapshot import Snapshot
 
+CHART_KEY = "confusion_chart"
 EXPLANATION = """
 Each **row** is what an image really is (a digit class, or **fake** for generated
 images); each **column** is what the discriminator said. A perfect discriminator puts
 everything on the diagonal. Numbers are counts of test images (and fresh fakes); hover
 a cell to see which share of its row it holds, click it (or choose its row and column
-below) to see its images. The bottom row shows how many fakes were caught (last column)
-or mistaken for a class; the last column shows real images wrongly called fake.
+below) to see its images; the open cell is outlined. The bottom row shows how many
+fakes were caught (last column) or mistaken for a class; the last column shows real
+images wrongly called fake.
 """
 
 
@@ -27,10 +29,12 @@ def render(snapshot: Snapshot) -> None:
         figure = state.cached("confusion", snapshot.evaluation_version,
                               lambda: figures.confusion_figure(snapshot.confusion,
                                                                snapshot.class_names))
-        event = st.plotly_chart(presenter.enlarged(figure), key="confusion_chart", width="stretch",
-                                config=chart_config("confusion"), on_select="rerun",
-                                selection_mode="points")
-        cell.take_click(event, snapshot)
+        open_cell = cell.chosen(snapshot, CHART_KEY)  # a click first sets the boxes
+        if open_cell is not None:
+            figure = cells.outlined(figure, *open_cell)
+        st.plotly_chart(presenter.enlarged(figure), key=CHART_KEY, width="stretch",
+                        config=chart_config("confusion"), on_select="rerun",
+                        selection_mode="points")
         cell.render(snapshot)
     explain(EXPLANATION)
 

@@ -2,7 +2,8 @@
 
 Plotly heatmaps emit no selection points, so the page lays an invisible marker on each
 cell's centre (dashboard/figures.py `cell_targets`); this test clicks where a teacher
-would, inside the cell with the most images, and expects the cell's title and images.
+would, inside the cell with the most images, and expects the cell's title and images,
+and the cell outlined on the matrix.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.scenario import in_a_tab, start_and_pause
-from tests.e2e.test_browser import no_exceptions, shoot, sidebar_button
+from tests.e2e.test_browser import chart, no_exceptions, shoot, sidebar_button, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -22,6 +23,10 @@ COUNTS_JS = "el => JSON.stringify(Array.from(el._fullData[0].text, row => Array.
 CENTRE_JS = """([el, row, column]) => { const box = el.getBoundingClientRect();
   const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
   return [box.left + xa._offset + xa.l2p(column), box.top + ya._offset + ya.l2p(row)]; }"""
+
+# (row, column) of each rectangle drawn over the matrix: the open cell's outline
+OUTLINE_JS = """el => JSON.stringify((el.layout.shapes || []).filter(s => s.type === 'rect')
+  .map(s => [Math.round(s.y0 + 0.5), Math.round(s.x0 + 0.5)]))"""
 
 
 def test_clicking_a_cell_shows_its_images(browser, dashboard_server, artifacts_dir: Path):
@@ -46,6 +51,8 @@ def _click_a_cell(page, server, shots: Path, expect) -> None:
     shown = min(32, counts[truth][verdict])
     captions = page.locator("[data-testid='stImageCaption']", has_text="P(")
     expect(captions).to_have_count(shown)
+    wait_until(lambda: json.loads(chart(page, "confusion_chart").evaluate(OUTLINE_JS))
+               == [[truth, verdict]], 20, "the clicked cell's outline on the matrix")
     no_exceptions(page)
     shoot(page, shots, "confusion_click")
     sidebar_button(page, "Stop").click()
