@@ -28,8 +28,10 @@ def render(study_id: str, launch: Callable[..., None], busy: bool) -> None:
         st.warning(f"The shipped study in {study.path} has no readable results.json: "
                    "copy it again from the study's output folder.")
         return
-    st.info(f"**{shipped.provenance(study.record)}** Not run on this machine: press "
-            "Re-run it here to measure it again.", icon=":material/history:")
+    missing = study.total - len(study.rows)
+    partial = f" It holds {len(study.rows)} of its {study.total} cells." if missing > 0 else ""
+    st.info(f"**{shipped.provenance(study.record)}**{partial} Not run on this machine: "
+            "press Re-run it here to measure it again.", icon=":material/history:")
     budget_results.draw_results(study, title_note="measured earlier")
     with st.expander("Exact command"):
         st.code(shipped.command_text(study.record), language="bash", wrap_lines=True)

@@ -116,3 +116,13 @@ def test_provenance_and_duration_in_words():
                                [{"wall_s": 60.0}, {"wall_s": 180.0}])
     assert shipped.measured_minutes(study) == 2.0  # 240 s of cells over 2 workers
     assert shipped.provenance({}).startswith("Measured earlier, on an unknown date")
+
+
+def test_a_shipped_study_copied_before_it_finished_says_how_much_it_holds(with_shipped):
+    results = json.loads((with_shipped / "results.json").read_text())
+    results["cells"] = results["cells"][:1]
+    (with_shipped / "results.json").write_text(json.dumps(results))
+    at = budget_page()
+    assert not at.exception
+    assert "It holds 1 of its 2 cells" in at.info[0].value
+    assert list(at.dataframe[0].value["labels/class"]) == [1]
