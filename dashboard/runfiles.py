@@ -44,15 +44,11 @@ def is_demo(run: Any) -> bool:
 
 
 def follow_url() -> None:
-    """Before the page reads its run: ?demo=1 with no (or an unknown) run opens the demo;
-    beside a run that is not the demo, the flag is dropped."""
-    if not state.query_value(DEMO_KEY):
-        return
-    run = state.registry().get(state.query_value(state.QUERY_KEY))
-    if run is None:
+    """Before the page reads its run: ?demo=1 with no (or an unknown) run opens the demo
+    (render_sidebar drops the flag beside any other run)."""
+    if state.query_value(DEMO_KEY) and state.registry().get(
+            state.query_value(state.QUERY_KEY)) is None:
         _say(_open(_demo, keep_moment=True))
-    elif not is_demo(run):
-        state.set_query_value(DEMO_KEY, None)
 
 
 def render_sidebar(run: Optional[Any]) -> None:
@@ -60,10 +56,12 @@ def render_sidebar(run: Optional[Any]) -> None:
     that replaced the demo also drops ?demo=1)."""
     if state.query_value(DEMO_KEY) and not is_demo(run):
         state.set_query_value(DEMO_KEY, None)
+    from sgan_core.run_file import MAX_FILE_BYTES
+
     with st.sidebar.expander("Save, open, share", expanded=run is None or is_recorded(run)):
         demo_button("demo_sidebar")
         upload = st.file_uploader("Open a run file (.sganrun)", type=["sganrun"],
-                                  key=UPLOAD_KEY, max_upload_size=50,
+                                  key=UPLOAD_KEY, max_upload_size=MAX_FILE_BYTES // 2**20,
                                   help="A run saved with Download this run, or recorded "
                                        "by `python -m sgan_core train ... --export FILE`.")
         if upload is not None and state.changed_since_last(OPENED, upload.file_id):
