@@ -67,3 +67,17 @@ def test_charts_get_larger_text_only_in_the_presenter_view(monkeypatch):
     big = presenter.enlarged(figure)
     assert big.layout.font.size == presenter.PLOT_PX > figure.layout.font.size
     assert big.data[0].textfont.size > figure.data[0].textfont.size
+
+
+def test_enlarging_a_chart_leaves_the_cached_one_alone(monkeypatch):
+    from dashboard import figures, state
+
+    figure = figures.curves_figure(fakes.make_history(rows=10), 0.5, mark_step=30)
+    before = figure.to_json()
+    monkeypatch.setattr(state, "presenting", lambda: True)
+    big = presenter.enlarged(figure)
+    assert big.layout.xaxis2.tickfont.size == presenter.PLOT_PX - 2
+    assert big.layout.yaxis3.title.font.size == presenter.PLOT_PX
+    assert {note.font.size for note in big.layout.annotations} == {presenter.PLOT_PX}
+    assert big.layout.legend.font.size == presenter.PLOT_PX - 2
+    assert figure.to_json() == before  # the normal page's figure is untouched
