@@ -24,7 +24,9 @@ How each figure is taken:
 (b) Start -> first snapshot: click on Start until the sample grid's caption is on the
     page (cold: first run of a fresh server; warm: after Reset, same server).
 (c) server time per refresh: wall time of `draw_status`, `draw_charts`, `draw_map` and
-    `draw_inspector` (the bodies of the live fragments) inside the server; also the
+    `draw_inspector` (the bodies of the live fragments) inside the server, and the CPU
+    time of the script thread meanwhile (time.thread_time: about the time it held the
+    GIL, and unlike wall time not stretched when the machine is busy); also the
     client's view, from the page's script-state attribute (running -> notRunning),
     which adds the websocket and the browser's work.
 (d) peak RSS: VmHWM of the server process (and of the headless child) from /proc.
@@ -75,11 +77,12 @@ if not getattr(app, "_bench_wrapped", False):
         def timed(*args):
             # the Snapshot among the arguments (draw_charts/draw_map also take `past`)
             snapshot = next(a for a in args if hasattr(a, "run_status"))
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 return original(*args)
             finally:
                 record = dict(t=time.time(), part=part, draw_s=time.perf_counter() - started,
+                              cpu_s=time.thread_time() - cpu,
                               status=snapshot.run_status, step=snapshot.step,
                               elapsed_s=snapshot.elapsed_s, ips=snapshot.images_per_second,
                               has_samples=snapshot.samples is not None,
@@ -321,7 +324,8 @@ def _page_session(args: argparse.Namespace, server: Any, page: Any, log_path: Pa
     if rate:
         in_window = [d for d in draws if rate["t0"] <= d["t"] <= rate["t1"]]
         for part in PARTS:
-            result[f"draw_s_{part}"] = [d["draw_s"] for d in in_window if d["part"] == part]
+            for key in ("draw_s", "cpu_s"):
+                result[f"{key}_{part}"] = [d[key] for d in in_window if d["part"] == part]
         result["window_s"] = rate["t1"] - rate["t0"]
         states = page.evaluate("window.__scriptStates")
         result["client_refresh_s"] = client_refresh_times(states, rate["t0"], rate["t1"])
@@ -389,15 +393,19 @@ def report(args: argparse.Namespace, headless: list[dict], paged: list[dict]) ->
           f"{fmt(median([r['first_paint_s'] for r in paged]), '.2f', ' s')}")
     client = [d for r in paged for d in r.get("client_refresh_s", [])]
     print("(c) per refresh of the live fragments (one tab, during the window)")
-    busy = 0.0
+    busy = busy_cpu = 0.0
     for part in PARTS:
         draws = [d for r in paged for d in r.get(f"draw_s_{part}", [])]
-        busy += sum(draws)
+        cpus = [c for r in paged for c in r.get(f"cpu_s_{part}", [])]
+        busy, busy_cpu = busy + sum(draws), busy_cpu + sum(cpus)
         middle = median(draws) and 1000 * median(draws)
+        middle_cpu = median(cpus) and 1000 * median(cpus)
         print(f"    server, draw_{part:<9} median {fmt(middle, '.0f', ' ms')}"
-              f"  p90 {fmt(_p90(draws), '.0f', ' ms')}  n={len(draws)}")
+              f"  p90 {fmt(_p90(draws), '.0f', ' ms')}  n={len(draws)}"
+              f"   thread CPU median {fmt(middle_cpu, '.0f', ' ms')}  p90 {fmt(_p90(cpus), '.0f', ' ms')}")
     window = sum(r.get("window_s", 0.0) for r in paged)
-    print(f"    server drawing time per second of training: {fmt(window and busy / window, '.3f', ' s')}")
+    print(f"    server drawing time per second of training: {fmt(window and busy / window, '.3f', ' s')}"
+          f" (thread CPU {fmt(window and busy_cpu / window, '.3f', ' s')})")
     print(f"    client, running->idle median {fmt(median(client) and 1000 * median(client), '.0f', ' ms')}"
           f"  p90 {fmt(_p90(client), '.0f', ' ms')}  n={len(client)}")
     print("(d) peak RSS (VmHWM)")
