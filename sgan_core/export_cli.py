@@ -67,6 +67,9 @@ def write_export(args: argparse.Namespace, run, argv: Sequence[str]) -> None:
         os.umask(mask)
         os.chmod(temporary, 0o666 & ~mask)
         os.replace(temporary, args.export)
+    except OSError as error:  # e.g. the disk filled up: --out's files are written already
+        raise ConfigError(f"could not write --export {args.export}: {error.strerror or error}"
+                          "; free some space or choose another place") from error
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)

@@ -21,6 +21,7 @@ with a `RunFileProblem` for code and a message saying what to do.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import enum
 import io
@@ -136,8 +137,6 @@ def _has_fakes(snapshot: Snapshot) -> bool:
 
 
 def _thinned(moment: Moment, max_bytes: int) -> Moment:
-    import dataclasses
-
     return dataclasses.replace(moment, cells=thin_fakes(moment.cells, max_bytes))
 
 

@@ -47,3 +47,21 @@ def test_bad_export_flags_are_refused_before_training(flags, words, tmp_path, ca
 def test_export_to_a_folder_says_to_name_a_file(tmp_path, capsys, idx_dataset):
     argv = ["train", *tiny_flags(idx_dataset()), "--max-steps", "4", "--export", str(tmp_path)]
     assert "is a folder: give a file name" in bad_input(argv, capsys)
+
+
+def test_a_failed_export_says_why_and_leaves_no_file(tmp_path, capsys, idx_dataset,
+                                                    monkeypatch):
+    import errno
+
+    from sgan_core import run_file
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(run_file, "export_run", disk_full)
+    target = tmp_path / "x.sganrun"
+    argv = ["train", *tiny_flags(idx_dataset()), "--max-steps", "2", "--export", str(target)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "could not write --export" in err and "No space left" in err
+    assert not target.exists() and not list(tmp_path.glob("*.tmp"))
