@@ -1,7 +1,8 @@
 """One server-wide feature-map service: the newest features of each run in, the latest
 frame of each run out; PCA at once, UMAP from one shared child process once it is warm.
 
-One daemon thread does all the work; callers never wait on it. `submit` replaces any
+One daemon thread does all the work (a second one only waits for the UMAP child's
+replies); callers never wait on it. `submit` replaces any
 request of that run still waiting (newest wins), and `latest` returns a frozen
 `MapFrame`. The UMAP child (umap_child.py) is stateless, so every run can share it: the
 service keeps each run's previous layout and sends it as the next fit's start. Every
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -70,7 +72,7 @@ class EmbeddingService:
     def __init__(self, child_factory: Optional[Callable[[], UmapChild]] = UmapChild,
                  frame_interval_s: float = UMAP_FRAME_INTERVAL_S,
                  request_timeout_s: float = 120.0,  # a fit taking longer: give up on UMAP
-                 poll_s: float = 0.5) -> None:  # how long the thread waits for news
+                 poll_s: float = 0.5) -> None:  # how often the idle thread looks around
         self._child_factory = child_factory
         self._frame_interval_s = frame_interval_s
         self._request_timeout_s = request_timeout_s
@@ -81,7 +83,9 @@ class EmbeddingService:
         self._problem = ""  # why UMAP is FAILED
         self._child: Optional[UmapChild] = None  # only the thread touches it
         self._in_flight: Optional[_Fit] = None  # the fit the child works on
-        self._news = threading.Event()  # set by submit and close
+        # what wakes the thread: None (a submit, or close) or (child, its reply or None
+        # once it is gone)
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sgan-embedding", daemon=True)
         self._thread.start()
@@ -103,7 +107,7 @@ class EmbeddingService:
                 return  # another tab of the same run: already taken
             if run.pending is None or run.pending.step != features.step:
                 run.pending = features
-        self._news.set()
+        self._inbox.put(None)
 
     def latest(self, run_id: str) -> Optional[MapFrame]:
         with self._lock:
@@ -120,7 +124,7 @@ class EmbeddingService:
         """Stop the thread and the child; False if the thread outlived `timeout` (it
         then closes the child itself on its way out). A closed service stays closed."""
         self._stopping.set()
-        self._news.set()
+        self._inbox.put(None)
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
@@ -131,7 +135,13 @@ class EmbeddingService:
             self._start_child()
         try:
             while not self._stopping.is_set():
-                self._wait_for_news()
+                try:
+                    news = self._inbox.get(timeout=self._poll_s)
+                except queue.Empty:
+                    news = None
+                if news is not None and news[0] is self._child:  # not a closed one's
+                    self._on_child(news[1])
+                self._check_timeout()
                 self._project_pending()
         finally:
             if self._child is not None:
@@ -139,35 +149,37 @@ class EmbeddingService:
 
     def _start_child(self) -> None:
         try:
-            self._child = self._child_factory()
+            self._child = child = self._child_factory()
+            threading.Thread(target=self._listen, args=(child,), daemon=True,
+                             name="sgan-embedding-replies").start()
             data = clustered_points(200, 16)  # one small fit imports umap, compiles numba
             self._in_flight = _Fit(None, None, time.monotonic())
-            self._child.request(data, pca_2d(data), 20)
+            child.request(data, pca_2d(data), 20)
         except Exception as error:
             self._give_up(f"UMAP could not start ({error!r})")
 
-    def _wait_for_news(self) -> None:
-        """Up to poll_s for a submit or the child's reply (a reply or a death is seen
-        within poll_s; the page redraws the map every few seconds anyway)."""
-        if self._child is None:
-            self._news.wait(self._poll_s)
-            self._news.clear()
-            return
+    def _listen(self, child: UmapChild) -> None:
+        """The child's replies into the inbox, then (child, None) once it is gone."""
         try:
-            reply = self._child.reply(0.0 if self._news.is_set() else self._poll_s)
-        except (EOFError, OSError):
+            while True:
+                self._inbox.put((child, child.reply()))
+        except Exception:  # EOFError or OSError: it exited, died or was closed
+            self._inbox.put((child, None))
+
+    def _on_child(self, reply: Optional[tuple]) -> None:
+        if reply is None:
             code = self._child.exit_code()
             self._give_up(f"UMAP could not start (its process exited with code {code})"
                           if self._phase == UmapPhase.WARMING else
                           f"The UMAP process stopped unexpectedly (exit code {code})")
-            return
-        self._news.clear()
-        fit = self._in_flight
-        if reply is not None and fit is not None:
-            self._in_flight = None
+        elif self._in_flight is not None:
+            fit, self._in_flight = self._in_flight, None
             self._on_reply(fit, *reply)
-        elif fit is not None and fit.run_id is not None and (
-                time.monotonic() - fit.sent > self._request_timeout_s):
+
+    def _check_timeout(self) -> None:
+        fit = self._in_flight
+        if (fit is not None and fit.run_id is not None
+                and time.monotonic() - fit.sent > self._request_timeout_s):
             self._give_up(f"UMAP took over {self._request_timeout_s:.0f} s for one frame")
 
     def _on_reply(self, fit: _Fit, layout: Optional[np.ndarray], problem: str,
@@ -230,7 +242,7 @@ class EmbeddingService:
         self._in_flight = _Fit(run_id, features, time.monotonic())
         try:
             self._child.request(stacked, init, epochs)
-        except OSError:  # it died since the last look: the next look says how
+        except OSError:  # it just died: its listener reports how
             pass
 
     def _pca(self, run_id: str, features: Features, problem: str = "",

@@ -121,10 +121,9 @@ class UmapChild:
         self._connection.send((np.asarray(data, np.float32), np.asarray(init, np.float32),
                                n_epochs))
 
-    def reply(self, timeout: float) -> Optional[Reply]:
-        """The next reply, or None if none came within `timeout` seconds; EOFError
-        (or OSError) once the child is gone."""
-        return self._connection.recv() if self._connection.poll(timeout) else None
+    def reply(self) -> Reply:
+        """The next reply (blocks); EOFError (or OSError) once the child is gone."""
+        return self._connection.recv()
 
     def exit_code(self, timeout: float = 2.0) -> Optional[int]:
         try:
@@ -133,7 +132,8 @@ class UmapChild:
             return None
 
     def close(self) -> None:
-        """End the child at once: it holds nothing worth a clean exit."""
-        self._connection.close()
+        """End the child at once (it holds nothing worth a clean exit); a thread
+        waiting in reply() gets EOFError."""
         self._process.kill()
         self._process.wait()
+        self._connection.close()
