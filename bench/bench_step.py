@@ -59,6 +59,31 @@ def measure():
         t = time.perf_counter(); trainer.train_step(); times.append(time.perf_counter() - t)
     result.update(ms=1000 * statistics.median(times), gflop=flops / 1e9)
 
+def matmul_floor_ms():
+    """The step's own matmuls alone, replayed back to back at their recorded shapes,
+    strides and dtypes: how fast the step could be if everything else were free."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+    calls = []
+    class Record(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func in (torch.ops.aten.mm.default, torch.ops.aten.addmm.default):
+                calls.append((func, [(a.shape, a.stride(), a.dtype) if isinstance(a, torch.Tensor)
+                                     else a for a in args]))
+            return func(*args, **(kwargs or {}))
+    with Record():
+        trainer.train_step()
+    replay = [(func, [torch.randn(a[0], dtype=a[2]).as_strided(a[0], a[1])
+                      if isinstance(a, tuple) and len(a) == 3 and isinstance(a[2], torch.dtype)
+                      else a for a in spec]) for func, spec in calls]
+    def once():
+        for func, a in replay:
+            func(*a)
+    for _ in range(3): once()
+    times = []
+    for _ in range(20):
+        t = time.perf_counter(); once(); times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times), len(calls)
+
 import statistics
 result = {"precision": precision}
 if args["worker_thread"]:  # the way run.py trains: in a worker thread
@@ -66,6 +91,7 @@ if args["worker_thread"]:  # the way run.py trains: in a worker thread
 else:
     measure()
 result["peak_gflops"] = matmul_gflops()
+result["matmul_floor_ms"], result["matmuls"] = matmul_floor_ms()
 print(json.dumps(result))
 '''
 
@@ -138,8 +164,10 @@ def main() -> None:
             continue
         peak = statistics.median(r["peak_gflops"] for r in rows)
         achieved = rows[0]["gflop"] / (ms / 1000)
+        floor = statistics.median(r["matmul_floor_ms"] for r in rows)
         print(f"{name:>14}: median {ms:6.1f} ms/step, {achieved:5.0f} GFLOP/s achieved, "
-              f"matmul peak {peak:5.0f} GFLOP/s, MFU {achieved / peak:.1%}")
+              f"matmul peak {peak:5.0f} GFLOP/s, MFU {achieved / peak:.1%}; the step's "
+              f"{rows[0]['matmuls']} matmuls alone {floor:.1f} ms ({floor / ms:.0%} of the step)")
     this, ref = medians["this tree"], medians[f"ref {args.ref}"]
     where = " in a worker thread" if args.worker_thread else " (CLI runs)" if args.cli else ""
     print(f"speed-up (ref / this): {ref / this:.2f}x at {args.threads} threads{where}")
