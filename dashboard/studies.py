@@ -178,8 +178,13 @@ class StudyState:
                 f"{len(source.get('seeds', ()))} seed(s); {what}")
 
 
+MAX_JSON_BYTES = 1_000_000  # launch.json and study.json are ~2 kB: refuse a huge one
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            return {}
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}

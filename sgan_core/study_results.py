@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 CELLS_FOLDER = "cells"
+MAX_CELL_BYTES = 200_000  # a cell file is ~3 kB; a bigger one was not written by a study
 # The table's columns, in order; a cell that did not reach its figures leaves them empty.
 ROW_FIELDS = ("labels_per_class", "seed", "status", "steps", "seconds", "wall_s",
               "test_accuracy", "baseline_test_accuracy", "validation_accuracy",
@@ -38,13 +39,19 @@ def cell_path(out: Path, labels_per_class: int, seed: int) -> Path:
 
 def load_cells(out: Path) -> list[dict[str, Any]]:
     """Every finished cell in the folder, sorted by label count then seed; a file that
-    cannot be read (e.g. written by hand) is skipped rather than breaking the table."""
+    cannot be read, is oversized or lacks its keys (e.g. written by hand) is skipped
+    rather than breaking the table."""
     rows = []
     for path in sorted((Path(out) / CELLS_FOLDER).glob("labels*_seed*.json")):
         try:
-            rows.append(json.loads(path.read_text(encoding="utf-8")))
+            if path.stat().st_size > MAX_CELL_BYTES:
+                continue
+            row = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        if isinstance(row, dict) and isinstance(row.get("labels_per_class"), int) \
+                and isinstance(row.get("seed"), int):
+            rows.append(row)
     return sorted(rows, key=lambda row: (row["labels_per_class"], row["seed"]))
 
 

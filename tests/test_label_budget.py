@@ -211,3 +211,17 @@ def test_an_offline_page_study_may_fall_back_to_the_bundled_subset(tmp_path):
             request, TrainConfig(data_dir=str(tmp_path), bundled_fallback=fallback), tmp_path)
         at = command.index("--bundled-fallback")
         assert command[at + 1] == str(fallback).lower()
+
+
+def test_oversized_or_malformed_study_files_are_skipped(tmp_path):
+    from sgan_core import study_results
+
+    folder = tmp_path / "s"
+    (folder / "cells").mkdir(parents=True)
+    (folder / "study.json").write_text(" " * (studies.MAX_JSON_BYTES + 1))
+    (folder / "cells" / "labels00001_seed0.json").write_text(json.dumps(_cell(1, 0.5, 0.3)))
+    (folder / "cells" / "labels00002_seed0.json").write_text(json.dumps(["not", "a", "cell"]))
+    (folder / "cells" / "labels00005_seed0.json").write_text(
+        json.dumps({**_cell(5, 0.5, 0.3), "pad": "x" * study_results.MAX_CELL_BYTES}))
+    study = studies.read_study(folder)
+    assert study.record == {} and [row["labels_per_class"] for row in study.rows] == [1]
