@@ -21,6 +21,9 @@ How each figure is taken:
       same way.
     The page's cost includes everything the page brings: refreshes, figure building,
     the UMAP worker (import, numba compile, updates) and Chromium itself, on 2 cores.
+    Where the CPU goes during the window (cores): the server's training thread, its
+    embedding service, the rest of the server (page scripts, websocket), the UMAP child
+    and Chromium (from /proc; unlike rates, CPU seconds do not drift with the load).
 (b) Start -> first snapshot: click on Start until the sample grid's caption is on the
     page (cold: first run of a fresh server; warm: after Reset, same server).
 (c) server time per refresh: wall time of `draw_status`, `draw_charts`, `draw_map` and
@@ -87,6 +90,8 @@ if not getattr(app, "_bench_wrapped", False):
                               elapsed_s=snapshot.elapsed_s, ips=snapshot.images_per_second,
                               has_samples=snapshot.samples is not None,
                               version=snapshot.version)
+                if part == "status":  # which OS thread is which, for the CPU breakdown
+                    record["threads"] = {{t.name: t.native_id for t in threading.enumerate()}}
                 with _lock, open(_path, "a") as log:
                     log.write(json.dumps(record) + "\\n")
         return timed
@@ -205,18 +210,36 @@ def read_log(path: Path) -> list[dict]:
 
 def cpu_seconds(pids: list[int]) -> float:
     """utime + stime of these processes (seconds), those still alive."""
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
+    return sum(_stat_cpu(Path(f"/proc/{pid}/stat")) for pid in pids)
 
 
-def chromium_pids() -> list[int]:
-    """Chromium processes descended from this bench process."""
+def _stat_cpu(stat: Path) -> float:
+    """utime + stime (seconds) from a /proc .../stat file; 0 once it is gone."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def server_cpu_parts(pid: int, threads: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far: the training thread, the embedding service's threads (found by
+    the names the wrapper logged: `threads`, name -> native id), the rest of the server
+    process (page scripts, websocket; threads that ended count too) and its child
+    processes (the UMAP child)."""
+    named = {"training thread": 0.0, "embedding service": 0.0}
+    for name, tid in threads.items():
+        role = next((role for prefix, role in (("sgan-run", "training thread"),
+                                                ("sgan-embedding", "embedding service"))
+                     if name.startswith(prefix)), None)
+        if role:
+            named[role] += _stat_cpu(Path(f"/proc/{pid}/task/{tid}/stat"))
+    rest = cpu_seconds([pid]) - sum(named.values())
+    return {**named, "rest of the server": rest, "UMAP child": cpu_seconds(processes_under(pid))}
+
+
+def processes_under(root: int, name_part: str = "") -> list[int]:
+    """Processes descended from `root` whose name contains `name_part`."""
     parents, names = {}, {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -230,11 +253,16 @@ def chromium_pids() -> list[int]:
     def descends(pid: int) -> bool:
         while pid > 1:
             pid = parents.get(pid, 0)
-            if pid == os.getpid():
+            if pid == root:
                 return True
         return False
 
-    return [pid for pid, name in names.items() if "chrom" in name and descends(pid)]
+    return [pid for pid, name in names.items() if name_part in name and descends(pid)]
+
+
+def chromium_pids() -> list[int]:
+    """Chromium processes descended from this bench process."""
+    return processes_under(os.getpid(), "chrom")
 
 
 def click_start_and_wait(page, timeout_s: float = 180.0) -> float:
@@ -315,7 +343,8 @@ def _page_session(args: argparse.Namespace, server: Any, page: Any, log_path: Pa
         rate = window_rate(read_log(log_path), args.warmup, args.seconds)
         if rate and cpu_begin is None:
             cpu_begin = (time.time(), cpu_seconds([server.process.pid]),
-                         cpu_seconds(chromium_pids()))
+                         cpu_seconds(chromium_pids()),
+                         server_cpu_parts(server.process.pid, _threads(log_path)))
         if rate and rate["t1"] - rate["t0"] >= args.seconds - 2:
             break
     now = time.time()
@@ -333,6 +362,9 @@ def _page_session(args: argparse.Namespace, server: Any, page: Any, log_path: Pa
         wall = now - cpu_begin[0]
         result["server_cpu"] = (cpu_seconds([server.process.pid]) - cpu_begin[1]) / wall
         result["chromium_cpu"] = (cpu_seconds(chromium_pids()) - cpu_begin[2]) / wall
+        parts = server_cpu_parts(server.process.pid, _threads(log_path))
+        result["cpu_parts"] = {role: (seconds - cpu_begin[3].get(role, 0.0)) / wall
+                               for role, seconds in parts.items()}
     result["page_images_per_s"] = _metric(page, "Images / s")
     for _ in range(max(0, args.start_trials - 1)):
         reset_page(page)
@@ -340,6 +372,12 @@ def _page_session(args: argparse.Namespace, server: Any, page: Any, log_path: Pa
     reset_page(page)
     result["server_peak_rss_mb"] = vm_hwm_mb(server.process.pid)
     return result
+
+
+def _threads(log_path: Path) -> dict[str, int]:
+    """Thread name -> native id, as the server last logged them."""
+    logged = [d["threads"] for d in read_log(log_path) if "threads" in d]
+    return logged[-1] if logged else {}
 
 
 def _metric(page: Any, label: str) -> str:
@@ -380,8 +418,14 @@ def report(args: argparse.Namespace, headless: list[dict], paged: list[dict]) ->
           f"   (page showed {paged[-1].get('page_images_per_s', '?')} cumulative)")
     ratio = p / h if h and p else None
     print(f"    ratio page/headless   {fmt(ratio, '.2f')}   (target >= 0.90)")
-    print(f"    CPU during the window: server {fmt(median([r.get('server_cpu') for r in paged]), '.2f')}"
-          f" cores, chromium {fmt(median([r.get('chromium_cpu') for r in paged]), '.2f')} cores")
+    def cores(role: str) -> str:
+        return fmt(median([r.get("cpu_parts", {}).get(role) for r in paged]), ".2f")
+
+    print(f"    CPU during the window (cores): server process "
+          f"{fmt(median([r.get('server_cpu') for r in paged]), '.2f')} (training thread "
+          f"{cores('training thread')}, embedding service {cores('embedding service')}, "
+          f"rest {cores('rest of the server')}), UMAP child {cores('UMAP child')}, "
+          f"chromium {fmt(median([r.get('chromium_cpu') for r in paged]), '.2f')}")
     cold = [r["start_to_first"][0] for r in paged]
     warm = [s for r in paged for s in r["start_to_first"][1:]]
     print("(b) Start click -> first sample grid on the page")
