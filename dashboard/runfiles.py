@@ -139,7 +139,8 @@ def export_bytes(run: Any) -> bytes:
 
     buffer = io.BytesIO()
     export_run(run, buffer, ExportOptions(max_moments=page_moments(run),
-                                          fakes_per_moment=EXPORT_FAKES))
+                                          fakes_per_moment=EXPORT_FAKES,
+                                          compress_level=1))  # the visitor waits for it
     return buffer.getvalue()
 
 

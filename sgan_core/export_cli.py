@@ -57,7 +57,8 @@ def write_export(args: argparse.Namespace, run, argv: Sequence[str]) -> None:
     from sgan_core.run_file import ExportOptions, export_run
 
     options = ExportOptions(max_moments=args.export_moments,
-                            fakes_per_moment=args.export_fakes, half=args.export_half)
+                            fakes_per_moment=args.export_fakes, half=args.export_half,
+                            compress_level=9)  # written once, opened often: smallest
     handle, temporary = tempfile.mkstemp(dir=args.export.parent, suffix=".tmp")
     os.close(handle)
     try:
