@@ -84,14 +84,14 @@ class _Seen:
 
 def traced_step(trainer: Trainer) -> StepTrace:
     """One step of `trainer`, the very one `train_step()` would take, with its trace."""
-    weight = trainer.unsupervised_weight()  # before the step: the one the step uses
+    weight = trainer.unsupervised_weight()  # before the step: the ones the step uses
+    rates = trainer.current_learning_rates()
     before = {name: _clone(model) for name, model in
               (("d", trainer.discriminator), ("g", trainer.generator))}
     with _watching(trainer) as seen:
         step_losses = trainer.train_step()
-    d_lr, g_lr = trainer.current_learning_rates()
     with torch.no_grad():
-        return _trace(trainer, seen, before, step_losses, weight, (d_lr, g_lr))
+        return _trace(trainer, seen, before, step_losses, weight, rates)
 
 
 class SlowMotion:

@@ -56,6 +56,7 @@ def test_the_trace_shows_the_step_s_own_batches_and_figures(cfg_split):
     cfg, split = cfg_split
     trainer, twin = Trainer(cfg, split), Trainer(cfg, split)
     trace = slow_motion.traced_step(trainer)
+    assert (trace.d_lr, trace.g_lr) == twin.current_learning_rates()  # the step's rates
     _, drawn_targets = twin.labeled.next_batch()  # the twin draws the step's labeled batch
     shown = slow_motion.SHOWN
     assert trace.step == 1 and trace.generator_loss == cfg.generator_loss

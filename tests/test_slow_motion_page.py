@@ -56,6 +56,10 @@ def test_the_switch_and_the_button_drive_the_run_s_commands(fake_engine):
     assert ("pause",) in run.calls and not at.exception
     at.button(key=slow_motion.NEXT_KEY).click().run()
     assert run.calls[-1] == ("step", 1, "traced") and not at.exception
+    at.button(key="b_resume").click().run()
+    assert "training again" in texts(at)
+    at.button(key=slow_motion.NEXT_KEY).click().run()  # a running run is paused first
+    assert run.calls[-2:] == [("pause",), ("step", 1, "traced")] and not at.exception
     at.toggle(key=slow_motion.TOGGLE_KEY).set_value(False).run()
     assert slow_motion.NEXT_KEY not in [button.key for button in at.button]
 

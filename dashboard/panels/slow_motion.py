@@ -9,7 +9,7 @@ and floats only.
 from __future__ import annotations
 
 import time
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import streamlit as st
@@ -81,26 +81,38 @@ def _switched(run: Any) -> None:
 
 
 def _step(run: Any) -> None:
-    before = run.snapshot()
+    """One traced step. A running run is paused first (its last evaluation published),
+    so the one evaluation that follows is the traced step's."""
     try:
+        if run.snapshot().run_status == "running":
+            run.pause()
+            _wait(run, lambda now: now.run_status != "running")
+        before = run.snapshot()
         run.step(1, traced=True)
     except Exception as error:  # a run that refuses: say why
         st.error(f"Could not take a step: {error}")
         return
-    deadline = time.monotonic() + STEP_WAIT_S
-    while time.monotonic() < deadline:
-        now = run.snapshot()
-        if now.version > before.version and (
-                now.evaluation_version > before.evaluation_version or now.error):
-            st.rerun()  # every panel, the step counter included, shows the new step
-        time.sleep(0.05)
+    if _wait(run, lambda now: now.version > before.version and (
+            now.evaluation_version > before.evaluation_version or bool(now.error))):
+        st.rerun()  # every panel, the step counter included, shows the new step
     state.mark_step_pending(before.version)  # the panels refresh when it arrives
     st.warning("The step is taking longer than usual; it appears here when it is done.")
+
+
+def _wait(run: Any, arrived: Callable[[Any], bool]) -> bool:
+    """Poll the run's snapshot until `arrived(snapshot)`; False after STEP_WAIT_S."""
+    deadline = time.monotonic() + STEP_WAIT_S
+    while not arrived(run.snapshot()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def draw_trace(trace: Any, class_names: Sequence[str]) -> None:
     n_labeled, n_unlabeled, n_d_fakes, n_g_fakes = trace.batch_sizes
     st.markdown(f"#### Step {trace.step:,}: (1) D's update, then (2) G's update")
+    st.caption(f"Learning rates in this step: D {trace.d_lr:.3g}, G {trace.g_lr:.3g}.")
     columns = st.columns(3)
     batches = ((f"Labeled batch ({n_labeled} images)", trace.labeled),
                (f"Unlabeled batch ({n_unlabeled}; labels never used)", trace.unlabeled),
