@@ -30,6 +30,11 @@ def render() -> None:
     state.keep_widget_values(LIVE_KEYS)  # the live sidebar's settings survive this page
     st.title("Label budget")
     st.markdown(INTRO)
+    # The chosen study first: on opening, the shipped one's curve is on screen at once.
+    chosen = _choose_study()
+    if chosen:
+        _study_view(chosen)
+    st.subheader("Run a study")
     base = controls.default_config()
     request, problem = _inputs(base)
     running = _running_study()
@@ -42,9 +47,6 @@ def render() -> None:
     st.button("Start study", key="b_study_start", type="primary", on_click=_start,
               args=(request, base), disabled=bool(problem or running),
               icon=":material/play_arrow:")
-    chosen = _choose_study()
-    if chosen:
-        _study_view(chosen)
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -122,7 +124,7 @@ def _choose_study() -> Optional[str]:
     measured = shipped.shipped_ids()
     found = studies.list_studies() + measured
     if not found:
-        st.caption("No studies yet: choose the settings above and press Start study.")
+        st.caption("No studies yet: choose the settings below and press Start study.")
         return None
     if state.widget_value("wb_study") not in found:
         first = _running_study() or next(iter(measured), None) or found[0]

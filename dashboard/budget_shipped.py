@@ -42,7 +42,8 @@ def render(study_id: str, launch: Callable[..., None], busy: bool) -> None:
 def _rerun(study: studies.StudyState, launch: Callable[..., None], busy: bool) -> None:
     request = _request(study)
     minutes = shipped.measured_minutes(study)
-    took = f" It took about {minutes:.0f} min where it was measured." if minutes else ""
+    took = "" if minutes is None else " It took under a minute where it was measured." \
+        if minutes < 1 else f" It took about {minutes:.0f} min where it was measured."
     st.caption("Re-run it here runs the same command on this server's data folder, "
                f"into the runs folder; finished cells survive a restart.{took}")
     st.button("Re-run it here", key="b_study_rerun", icon=":material/replay:",
