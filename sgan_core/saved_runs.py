@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import io
 import json
+import time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Optional
@@ -19,13 +20,15 @@ import numpy as np
 from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.datasets import DATASETS
 from sgan_core.run_folder import FIGURE_FIELDS, PAGE_FOLDER, runs_root
-from sgan_core.snapshot import (HISTORY_COLUMNS, STATUS_FINISHED, RunStatus, Samples,
+from sgan_core.snapshot import (HISTORY_COLUMNS, STATUS_STOPPED, RunStatus, Samples,
                                 Snapshot, frozen_array)
 
 MAX_BYTES = {"config.json": 100_000, "status.json": 100_000, "metrics.json": 500_000,
              "history.csv": 10_000_000, "figures.npz": 20_000_000}
 MAX_LISTED = 200  # newest first; older folders are still on disk
 SKIPPED = ("studies", "cells")  # folders of other things under the runs folder
+STALE_AFTER_S = 60.0  # a training run writes every eval_every_s; silent longer: gone
+INTERRUPTED = "interrupted"  # a run whose server stopped while it trained
 
 
 class SavedRunError(ValueError):
@@ -91,9 +94,20 @@ def summary(folder: Path, root: Optional[Path] = None) -> SavedRun:
     figures = {name: latest.get(name) for name in FIGURE_FIELDS if name in latest}
     name = str(folder.relative_to(root)) if root else folder.name
     # The folder's own time: every write renames a file into it, which updates it.
-    return SavedRun(folder, name, config, str(latest.get("status", "unknown")),
-                    int(latest.get("steps", latest.get("step", 0)) or 0), figures,
-                    folder.stat().st_mtime)
+    modified = folder.stat().st_mtime
+    return SavedRun(folder, name, config, _status(latest, config, modified),
+                    int(latest.get("steps", latest.get("step", 0)) or 0), figures, modified)
+
+
+def _status(latest: dict[str, Any], config: dict[str, Any], modified: float) -> str:
+    """The recorded status; "interrupted" for a run that says it trains but has written
+    nothing for much longer than its evaluation interval (its server went away)."""
+    status = str(latest.get("status", "unknown"))
+    if status in ("running", "loading"):
+        quiet_s = time.time() - modified
+        if quiet_s > STALE_AFTER_S + 10 * float(config.get("eval_every_s") or 0):
+            return INTERRUPTED
+    return status
 
 
 def _candidates(root: Path) -> list[Path]:
@@ -183,8 +197,8 @@ def load_snapshot(folder: Path) -> Snapshot:
     samples, confusion = read_figures(folder / "figures.npz", len(class_names))
     try:
         run_status = RunStatus(run.status)
-    except ValueError:
-        run_status = RunStatus(STATUS_FINISHED)
+    except ValueError:  # interrupted or unknown: not moving, not finished
+        run_status = STATUS_STOPPED
     figures = {k: v for k, v in run.figures.items()
                if isinstance(v, (int, float, str)) or v is None}
     return Snapshot(run_status=run_status, config=cfg, class_names=class_names,

@@ -15,6 +15,7 @@ from sgan_core import cli, run_folder, saved_runs
 from sgan_core.checkpoints import load_run
 from sgan_core.run import TrainingRun
 from sgan_core.snapshot import HISTORY_COLUMNS
+from tests import fakes
 from tests.tiny_config import tiny_cfg
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -143,3 +144,14 @@ def test_only_the_newest_folders_are_read(tmp_path, monkeypatch):
     monkeypatch.setattr(saved_runs, "MAX_LISTED", 1)
     runs, problems = saved_runs.list_runs(root)
     assert [r.name for r in runs] == ["new"] and problems == []
+
+
+def test_a_run_whose_server_went_away_mid_training_is_interrupted(tmp_path):
+    folder = tmp_path / "page" / "r"
+    run_folder.write_snapshot_files(folder, fakes.make_snapshot(tiny_cfg(tmp_path)))
+    assert saved_runs.summary(folder).status == "running"  # just written: it trains
+    quiet = saved_runs.STALE_AFTER_S + 10 * tiny_cfg(tmp_path).eval_every_s + 5
+    os.utime(folder, (folder.stat().st_mtime - quiet,) * 2)
+    assert saved_runs.summary(folder).status == saved_runs.INTERRUPTED
+    snapshot = saved_runs.load_snapshot(folder)
+    assert snapshot.run_status == "stopped" and not snapshot.is_active  # no refreshing
