@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import io
+import json
 
 import numpy as np
 import pytest
@@ -127,3 +128,17 @@ def test_before_the_first_evaluation_the_canvas_waits_for_the_model(started):
     run._snapshot = dataclasses.replace(run._snapshot, samples=None)
     draw_on(at, data_url(canvas_with(slice(40, 240), slice(120, 150))))
     assert not at.exception and "not ready yet" in texts(at) and not asked
+
+
+def test_the_presenter_view_gets_a_larger_canvas_and_pen(started):
+    at, _, _ = started
+
+    def canvas() -> dict:
+        (component,) = at.get("bidi_component")
+        return json.loads(component.proto.json)
+
+    assert (canvas()["canvasWidth"], canvas()["strokeWidth"]) == (224, 20)
+    at.query_params["present"] = "1"
+    at.run()
+    assert (canvas()["canvasWidth"], canvas()["strokeWidth"]) == (280, 25)
+

@@ -46,6 +46,9 @@ def test_next_step_moves_the_real_run_by_one_step_and_explains_it(tiny_engine):
     labels = [str(label) for label in trace.labeled.labels]
     assert [caption.split("→")[0] for caption in captions[:8]] == labels  # truth -> verdict
     assert f"{trace.g_fakes_after.p_real[0]:.0%}" in captions[-8]
+    at.query_params["present"] = "1"
+    at.run()  # the presenter view (larger thumbnails) keeps the panel and its trace
+    assert not at.exception and f"Step {trace.step:,}: (1)" in texts(at)
 
 
 def test_the_switch_and_the_button_drive_the_run_s_commands(fake_engine):

@@ -11,17 +11,19 @@ from typing import Any, Optional
 import numpy as np
 import streamlit as st
 
-from dashboard import drawing, figures
+from dashboard import drawing, figures, state
 from dashboard.panels import explain, plot
 from dashboard.panels.upload import UploadError, classify_pixels, image_shape
 from sgan_core.snapshot import Snapshot
 
 CANVAS_SIDE = 224  # 8 canvas pixels per MNIST pixel; fits half a 1366-px page
-# A digit drawn across most of the canvas shrinks about 9x into its 20-pixel box: a
-# 20-pixel pen ends up near MNIST's 2-3 pixel strokes.
-PEN_WIDTH = 20
+CANVAS_SIDE_PRESENTING = 280  # the presenter view has no sidebar: room for a larger one
+# A digit drawn across most of the canvas shrinks about 9x into its 20-pixel box: a pen
+# of 1/11 of the side ends up near MNIST's 2-3 pixel strokes.
+PEN_SHARE = 1 / 11
 CANVAS_KEY = "w_draw"
-EMPTY = "Draw a digit on the black square with the mouse (or a finger); D answers when you lift the pen."
+EMPTY = ("Draw a digit on the black square with the mouse (or a finger); D answers when "
+         "you lift the pen.")
 EXPLANATION = """
 Draw a digit with the mouse: every time you lift the pen, the **live discriminator**
 (the one playing against the generator right now) says which class it sees and how
@@ -48,12 +50,12 @@ def _panel(run: Any) -> None:
     snapshot = run.snapshot()
     shape = image_shape(snapshot)
     st.space("medium")  # room for the canvas's toolbar, which floats above it
+    side = CANVAS_SIDE_PRESENTING if state.presenting() else CANVAS_SIDE
     left, right = st.columns([3, 2])
     with left:
-        result = st_canvas(stroke_width=PEN_WIDTH, stroke_color="#ffffff",
-                           background_color="#000000", width=CANVAS_SIDE,
-                           height=CANVAS_SIDE, drawing_mode="freedraw",
-                           return_image_data=True, key=CANVAS_KEY)
+        result = st_canvas(stroke_width=round(side * PEN_SHARE), stroke_color="#ffffff",
+                           background_color="#000000", width=side, height=side,
+                           drawing_mode="freedraw", return_image_data=True, key=CANVAS_KEY)
     if shape is not None:
         st.caption(drawing.describe(*shape[:2]))
     if shape is None:

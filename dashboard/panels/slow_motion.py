@@ -19,7 +19,8 @@ from dashboard.panels import explain
 
 TOGGLE_KEY, NEXT_KEY = "w_slow_motion", "b_next_step"
 STEP_WAIT_S = 20.0  # a step plus its evaluation takes well under a second on 2 cores
-THUMB_PX = 64
+THUMB_PX = 64  # 96 in the presenter view: read from the back of a room
+THUMB_PX_PRESENTING = 96
 CHANGE_LABELS = {  # Change.key -> what the row is, for a student
     "supervised": "Supervised loss on the labeled batch",
     "unsupervised_real": "−log D(x) on the unlabeled batch",
@@ -181,4 +182,5 @@ def _thumbnails(thumbnails: Any, class_names: Sequence[str]) -> None:
         captions.append(f"{truth}{verdict_name(int(verdict), class_names)} · {p_real:.0%}")
     images = thumbnails.images
     plain = images[..., 0] if images.shape[-1] == 1 else images  # st.image: (H, W) grey
-    st.image(list(plain), caption=captions, width=THUMB_PX)
+    width = THUMB_PX_PRESENTING if state.presenting() else THUMB_PX
+    st.image(list(plain), caption=captions, width=width)
