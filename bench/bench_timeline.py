@@ -11,9 +11,10 @@ it (every evaluation past the cap halves the kept ones in turn).
 
 (a) memory: Timeline.nbytes() (the arrays the moments hold; shared ones once) and the
     process's VmRSS from /proc at the first evaluation, every 60 evaluations, whenever
-    the timeline is full (120 kept: evaluations 120, 238, 476, ...) and at the end. The bound is on moment count, so a longer run (30 minutes
-    of a page run is 900 evaluations) keeps the same 120 moments; only the history
-    (12 floats per evaluation) grows with time.
+    the timeline is full (120 kept: evaluations 120, 238, 476, ...) and at the end
+    (--evaluations 238 ends on a full timeline). The bound is on moment count, so a
+    longer run (30 minutes of a page run is 900 evaluations) keeps at most the same 120
+    moments; only the history (12 floats per evaluation) grows with time.
 (b) scrub: the run saved as a run file and opened on the page (AppTest, in this
     process, PCA-only map service); `--moves` slider moves to seeded random moments,
     each the wall time of one whole-page rerun (the server's script and AppTest's
@@ -67,14 +68,36 @@ def fill_timeline(evaluations: int, every: int = 60):
         if run.snapshot().error:
             raise SystemExit(f"the run failed: {run.snapshot().error}")
         time.sleep(0.2)
-    run.pause()
+    # Taken now, not after a pause: pausing evaluates once more, which may thin it.
+    frozen = Frozen(run.snapshot(), timeline.moments(), run.discriminator_weights())
     marks["end"] = (timeline.evaluations_seen, len(timeline), timeline.nbytes(), rss_mb())
-    print(f"(a) {timeline.evaluations_seen} evaluations in {time.monotonic() - started:.0f} s "
-          f"(step {run.snapshot().step}); kept {len(timeline)}, stride {timeline.stride}")
+    run.stop()
+    print(f"(a) {marks['end'][0]} evaluations in {time.monotonic() - started:.0f} s "
+          f"(step {frozen.snapshot().step}); kept {len(frozen.moments)}, "
+          f"stride {timeline.stride}")
     for name, (seen, kept, nbytes, rss) in marks.items():
         print(f"    {name:>9}: evaluations {seen:4d}  kept {kept:3d}  "
               f"timeline {nbytes / 2**20:7.1f} MB  VmRSS {rss:7.1f} MB")
-    return run
+    return frozen
+
+
+class Frozen:
+    """The run as it was when the count was reached: what the page's download reads."""
+
+    def __init__(self, snapshot, moments, weights) -> None:
+        from sgan_core.recorded import RecordedTimeline
+
+        self.moments, self.weights, self._snapshot = moments, weights, snapshot
+        self._timeline = RecordedTimeline(moments)
+
+    def snapshot(self):
+        return self._snapshot
+
+    def timeline(self):
+        return self._timeline
+
+    def discriminator_weights(self):
+        return self.weights
 
 
 def scrub(run, moves: int) -> None:
@@ -138,7 +161,6 @@ def main() -> None:
     run = fill_timeline(args.evaluations)
     opening(run)
     scrub(run, args.moves)
-    run.stop()
 
 
 if __name__ == "__main__":
