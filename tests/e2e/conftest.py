@@ -68,7 +68,11 @@ def running_server(log_path: Path, extra_env: Optional[dict[str, str]] = None
 
 @pytest.fixture(scope="session")
 def dashboard_server(artifacts_dir: Path) -> Iterator[DashboardServer]:
-    with running_server(artifacts_dir / "server.log") as server:
+    # Shared by every e2e test, each of which may leave a paused run behind (a paused
+    # run keeps its slot until it is parked after SGAN_IDLE_PAUSE_S): room for all of
+    # them, so no test depends on which ran before it. The cap has its own test.
+    with running_server(artifacts_dir / "server.log",
+                        {"SGAN_MAX_ACTIVE_RUNS": "16"}) as server:
         yield server
 
 
