@@ -9,3 +9,13 @@ import os
 #   GOMP_SPINCOUNT=1000: 44 ms idle, 87 ms contended -- near-best in both cases.
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "1000")
+
+# numpy's own BLAS (OpenBLAS; torch brings its own MKL) gets one thread. Its work here is
+# small, the feature map's PCA on the training thread (timeline) and in the page's
+# embedding service, and a second thread bought nothing but OpenBLAS's spin-waiting: one
+# PCA of 2,200 x 250 features took 83 ms of CPU (188 ms wall) with two threads on a busy
+# 2-core machine and 10 ms (30 ms) with one; that CPU came out of training and the page.
+import numpy  # noqa: E402,F401  (loads OpenBLAS, so the limit below reaches it)
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+threadpool_limits(1, user_api="blas")

@@ -70,3 +70,15 @@ def test_projection_arrays_are_read_only_copies():
     assert projection.coords_real[0, 0] == 0.0 and projection.coords_real.dtype == np.float32
     with pytest.raises(ValueError):
         projection.coords_real[0, 0] = 1.0
+
+
+def test_numpy_blas_runs_one_thread():
+    # sgan_core limits numpy's OpenBLAS to one thread (sgan_core/__init__.py): a second,
+    # spin-waiting thread cost the feature map's PCA 8x the CPU
+    from threadpoolctl import threadpool_info
+
+    import sgan_core  # noqa: F401
+
+    numpy_blas = [info for info in threadpool_info()
+                  if info["user_api"] == "blas" and "numpy" in info["filepath"]]
+    assert numpy_blas and all(info["num_threads"] == 1 for info in numpy_blas)
