@@ -44,7 +44,7 @@ FORMAT_VERSION = 1
 SUFFIX = ".sganrun"
 MANIFEST = "sgan-run.json"
 MAX_FILE_BYTES = 50 * 2**20  # what the page accepts (its upload cap, config.toml)
-MAX_UNPACKED_BYTES = 512 * 2**20  # a full 120-moment MNIST run unpacks to ~60 MB
+MAX_UNPACKED_BYTES = 512 * 2**20  # the page's 120-moment MNIST download: about 40 MB
 Source = Union[str, Path, bytes, IO[bytes]]
 
 

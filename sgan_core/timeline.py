@@ -25,7 +25,7 @@ once), the per-image verdicts are a few kB, and the evaluation's fresh fakes are
 whole while they fit in `FAKE_BYTES_PER_MOMENT` (MNIST's 500 fakes at 28x28 do: 392 kB),
 else an evenly spaced subsample that fits (CIFAR's 500 at 32x32x3 would be 1.5 MB; 130
 are kept); the page says so when a past cell holds fewer images than it counts. The
-default 120 moments of an MNIST run stay near 60 MB; `nbytes()` measures it
+default 120 moments of an MNIST run hold 65 MB (measured); `nbytes()` measures it
 (bench/bench_timeline.py: a real run past the cap).
 """
 from __future__ import annotations
