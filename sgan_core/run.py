@@ -64,12 +64,9 @@ class TrainingRun:
         self._thread.start()
 
     def run_here(self) -> None:
-        """Train in the calling thread until the run ends (the CLI's way).
-
-        Why not a worker thread there: once one thread of a process has run multi-threaded
-        torch work, every elementwise op of another thread's 2-thread team ran 2-4x slower
-        (two OpenMP teams on 2 cores; bench/README.md). Keeping all torch work of the
-        process on one thread avoids it. Commands from other threads still work."""
+        """Train in the calling thread until the run ends (the CLI's way): once one thread
+        had run 2-thread torch work, another thread's elementwise ops ran 2-4x slower (two
+        OpenMP teams on 2 cores; bench/README.md). Commands from other threads still work."""
         with self._state_lock:
             if self._thread is not None:
                 raise RuntimeError("this run is already training")
@@ -102,9 +99,9 @@ class TrainingRun:
             current = self._snapshot
             if not paused and current.run_status == snap.STATUS_PAUSED:
                 self._mail.pending_steps = 0
-                self._snapshot = _replace(current, error=None, error_kind=None,
-                                          run_status=snap.STATUS_RUNNING,
-                                          version=current.version + 1)
+                self._snapshot = dataclasses.replace(
+                    current, error=None, error_kind=None, run_status=snap.STATUS_RUNNING,
+                    version=current.version + 1)
             self._mail.wake.notify_all()
 
     # ----- reading (any thread) -----
@@ -150,7 +147,7 @@ class TrainingRun:
             log.exception("run %s stopped on an error", self.run_id)
             with self._state_lock:  # no evaluation here: that may be what failed
                 current = self._snapshot
-                self._snapshot = _replace(
+                self._snapshot = dataclasses.replace(
                     current, run_status=snap.STATUS_FAILED, version=current.version + 1,
                     error_kind=snap.ErrorKind.CRASHED, error=messages.crashed(error))
         finally:
@@ -197,8 +194,7 @@ class TrainingRun:
                     self._publish(status=status, evaluate=True, averager=averager)
                     last_publish = last_progress = time.monotonic()
             elif now - last_progress >= PROGRESS_EVERY_S:
-                # Step, epoch and images/s are cheap: the status line ticks every second
-                # while the (costly) evaluation keeps to eval_every_s.
+                # Cheap progress (step, images/s) every second; evaluations keep to eval_every_s.
                 self._publish(status=snap.STATUS_RUNNING)
                 last_progress = now
 
@@ -240,7 +236,7 @@ class TrainingRun:
             fields.update(error=error, error_kind=error_kind)
         if self.trainer is not None:
             started = time.monotonic()
-            fields.update(self._progress_fields())
+            fields.update(reporting.progress_fields(self.trainer, self._elapsed))
             if evaluate:
                 fields.update(self._evaluation_fields(averager))
                 fields["evaluation_version"] = self._snapshot.evaluation_version + 1
@@ -248,14 +244,12 @@ class TrainingRun:
             self._elapsed += time.monotonic() - started
         with self._state_lock:
             version = self._snapshot.version + 1
-            self._snapshot = published = _replace(self._snapshot, version=version, **fields)
+            published = dataclasses.replace(self._snapshot, version=version, **fields)
+            self._snapshot = published
         if evaluate and self.trainer is not None:
             self._timeline.add(published)  # outside the lock: it copies features
             if self.recorder is not None:  # between steps, on this thread; never raises
                 self.recorder.record(self, published)
-
-    def _progress_fields(self) -> dict:
-        return reporting.progress_fields(self.trainer, self._elapsed)
 
     def _evaluation_fields(self, averager: Optional[LossAverager]) -> dict:
         with self._model_lock:
@@ -304,7 +298,3 @@ class TrainingRun:
     def from_checkpoint(cls, path) -> "TrainingRun":
         cfg, restore = load_run(path)
         return cls(cfg, restore=restore)
-
-
-def _replace(snapshot: snap.Snapshot, **fields) -> snap.Snapshot:
-    return dataclasses.replace(snapshot, **fields)
