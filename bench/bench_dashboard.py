@@ -63,7 +63,7 @@ import dashboard.app as app
 if os.environ.get("SGAN_BENCH_SWITCH_INTERVAL"):  # diagnostic: GIL hand-over interval
     sys.setswitchinterval(float(os.environ["SGAN_BENCH_SWITCH_INTERVAL"]))
 if os.environ.get("SGAN_BENCH_NO_EMBEDDING"):  # diagnostic: no UMAP/PCA service at all
-    import dashboard.state
+    import dashboard.server
 
     class _NoService:
         def submit(self, run_id, features): pass
@@ -71,7 +71,7 @@ if os.environ.get("SGAN_BENCH_NO_EMBEDDING"):  # diagnostic: no UMAP/PCA service
         def discard(self, run_id): pass
         def close(self, timeout=5.0): return True
 
-    dashboard.state.new_embedding_service = _NoService
+    dashboard.server.new_embedding_service = _NoService
 
 if not getattr(app, "_bench_wrapped", False):
     _lock, _path = threading.Lock(), os.environ["SGAN_BENCH_LOG"]

@@ -39,7 +39,7 @@ def main() -> None:
     from sgan_core.run import TrainingRun
 
     page_view = time.perf_counter()
-    service = EmbeddingService()  # what state.prewarm_embedding() does on a page view
+    service = EmbeddingService()  # what server.prewarm_embedding() does on a page view
     time.sleep(args.start_after_s)
     run = TrainingRun(TrainConfig(download=False, time_budget_s=args.seconds))
     run.start()

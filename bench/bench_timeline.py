@@ -105,14 +105,14 @@ def scrub(run, moves: int) -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import runfiles, state
+    from dashboard import runfiles, server
     from sgan_core.embedding_service import EmbeddingService
     from sgan_core.recorded import open_run_file
 
-    state.new_embedding_service = lambda: EmbeddingService(child_factory=None)  # PCA only
+    server.new_embedding_service = lambda: EmbeddingService(child_factory=None)  # PCA only
     st.cache_resource.clear()
     recorded = open_run_file(runfiles.export_bytes(run), "bench.sganrun")
-    run_id = state.registry().add(recorded)
+    run_id = server.registry().add(recorded)
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
     at.query_params["run"] = run_id
     at.run()
@@ -130,7 +130,7 @@ def scrub(run, moves: int) -> None:
           f"median {1000 * statistics.median(times):.0f} ms, "
           f"p90 {1000 * times[int(0.9 * (len(times) - 1))]:.0f} ms, "
           f"max {1000 * times[-1]:.0f} ms")
-    state.shutdown_all()
+    server.shutdown_all()
 
 
 def opening(run) -> None:

@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from dashboard import controls, layout, navigation, presenter, runfiles, state  # noqa: E402
+from dashboard import controls, layout, navigation, presenter, runfiles, server, state  # noqa: E402
 from dashboard.inputs import format_number  # noqa: E402
 from dashboard.panels import (admin, confusion, curves, draw, embedding, inspector,  # noqa: E402
                               samples, slow_motion, status, timeline, upload)
@@ -45,7 +45,7 @@ Choose how many labeled examples per class to keep in the sidebar and press **St
 def main() -> None:
     st.set_page_config(page_title="SGAN Studio", page_icon="🧪", layout="wide")
     navigation.run(live_page)  # the live page by default; /label-budget the study page
-    state.prewarm_embedding()  # after drawing: its thread must not slow this paint
+    server.prewarm_embedding()  # after drawing: its thread must not slow this paint
 
 
 def live_page() -> None:
@@ -151,7 +151,7 @@ def handle_action(action: str, settings: controls.Settings, run_id: Optional[str
             state.forget_run(run_id)
             return None, None
         if action == "resume":  # through the registry: a parked run needs a free slot
-            state.registry().resume(run_id)
+            server.registry().resume(run_id)
             return run_id, run
         if action == "step":
             state.mark_step_pending(run.snapshot().version)
@@ -220,7 +220,7 @@ def live_panels(run_id: str, run: Any) -> None:
 
     @st.fragment(run_every=status_every)
     def status_part() -> None:
-        state.registry().touch(run_id)
+        server.registry().touch(run_id)
         snapshot = run.snapshot()
         if (should_refresh(snapshot) != refresh or snapshot.run_status != drawn.run_status
                 or rates_moved(snapshot)):
@@ -253,7 +253,7 @@ def live_panels(run_id: str, run: Any) -> None:
 
 
 def draw_status(run_id: str, snapshot: Snapshot) -> None:
-    guarded("status", status.render, snapshot, state.registry().is_parked(run_id))
+    guarded("status", status.render, snapshot, server.registry().is_parked(run_id))
 
 
 def draw_charts(snapshot: Snapshot, past: bool = False) -> None:
@@ -273,7 +273,7 @@ def draw_map(run_id: str, snapshot: Snapshot, past: bool = False) -> None:
         guarded("feature map", embedding.render, timeline.past_map(snapshot),
                 snapshot.class_names)
         return
-    service = state.embeddings()
+    service = server.embeddings()
     if snapshot.features is not None:
         service.submit(run_id, snapshot.features)
     guarded("feature map", embedding.render, service.latest(run_id), snapshot.class_names)

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from dashboard import budget_results, budget_shipped, controls, shipped, state, studies
+from dashboard import budget_results, budget_shipped, controls, server, shipped, state, studies
 from dashboard.inputs import InputError
 
 REFRESH_S = 1.0
@@ -89,11 +89,11 @@ def _inputs(base: Any) -> tuple[Optional[studies.StudyRequest], Optional[str]]:
 # --- starting, choosing, cancelling ---------------------------------------------------------
 
 def _process(study_id: str) -> Optional[Any]:
-    return state.study_processes().get(study_id)
+    return server.study_processes().get(study_id)
 
 
 def _running_study() -> Optional[str]:
-    return next((sid for sid, proc in state.study_processes().items()
+    return next((sid for sid, proc in server.study_processes().items()
                  if proc.poll() is None), None)
 
 
@@ -110,7 +110,7 @@ def launch(study_id: str, command: list[str],
     """Start a study subprocess and show it; an unwritable runs folder is a message."""
     out = studies.studies_root() / study_id
     try:
-        state.study_processes()[study_id] = studies.launch(command, out, request)
+        server.study_processes()[study_id] = studies.launch(command, out, request)
     except OSError as error:
         st.error(f"Could not start the study in {out}: {error.strerror or error}. Make the "
                  f"folder writable or set {studies.STUDIES_ENV} to one that is.")

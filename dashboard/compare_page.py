@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from dashboard import compare_figures, compare_start, figures, images, state
+from dashboard import compare_figures, compare_start, figures, images, server, state
 from dashboard.panels import PLOTLY_CONFIG, png
 from sgan_core.snapshot import Snapshot
 
@@ -69,7 +69,7 @@ def _live_runs() -> dict[str, Any]:
         ids.append(shown[state.QUERY_KEY])
     found = {}
     for run_id in dict.fromkeys(ids):
-        run = state.registry().get(run_id)
+        run = server.registry().get(run_id)
         if run is not None:
             found[run_id] = run
     return found
@@ -100,10 +100,10 @@ def _live_label(run: Any) -> str:
 def _snapshot(key: str) -> tuple[Optional[Snapshot], Optional[str], bool]:
     """(snapshot, problem, moving) for an option key."""
     if key.startswith(LIVE):
-        run = state.registry().get(key[len(LIVE):])
+        run = server.registry().get(key[len(LIVE):])
         if run is None:
             return None, "This live run is gone (the server restarted or it was reset).", False
-        state.registry().touch(key[len(LIVE):])  # shown: it keeps its training slot
+        server.registry().touch(key[len(LIVE):])  # shown: it keeps its training slot
         problem = getattr(getattr(run, "recorder", None), "problem", None)
         snapshot = run.snapshot()
         return snapshot, problem, bool(snapshot.is_active)

@@ -7,7 +7,7 @@ from typing import Any, Callable, Optional
 
 import streamlit as st
 
-from dashboard import controls, state, studies
+from dashboard import controls, server, state, studies
 from dashboard.inputs import InputError
 
 STARTED = "wc_started"  # session: ids of the live runs this tab started on this page
@@ -58,7 +58,7 @@ def render(on_started: Callable[[list[str]], None]) -> None:
 
 
 def _moving(run_id: str) -> bool:
-    run = state.registry().get(run_id)
+    run = server.registry().get(run_id)
     return run is not None and run.snapshot().is_active
 
 
@@ -70,7 +70,7 @@ def _start(base: Any, counts: tuple[int, int]) -> list[str]:
     started = []
     for count in counts:
         try:
-            run_id, _ = state.registry().create(base.replace(labels_per_class=int(count)))
+            run_id, _ = server.registry().create(base.replace(labels_per_class=int(count)))
         except RegistryFull as error:
             st.warning(f"{error} {len(started)} of the 2 runs started.")
             break
@@ -82,6 +82,6 @@ def _start(base: Any, counts: tuple[int, int]) -> list[str]:
 def stop_started() -> None:
     """Stop this tab's runs started here (a button's callback)."""
     for run_id in started_ids():
-        run = state.registry().get(run_id)
+        run = server.registry().get(run_id)
         if run is not None:
             run.stop()  # waits for its thread (a few seconds), so the page redraws it stopped

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import server, state
 from dashboard.panels import timeline
 
 DEMO_KEY = "demo"  # ?demo=1: the shipped recording
@@ -46,7 +46,7 @@ def is_demo(run: Any) -> bool:
 def follow_url() -> None:
     """Before the page reads its run: ?demo=1 with no (or an unknown) run opens the demo
     (render_sidebar drops the flag beside any other run)."""
-    if state.query_value(DEMO_KEY) and state.registry().get(
+    if state.query_value(DEMO_KEY) and server.registry().get(
             state.query_value(state.QUERY_KEY)) is None:
         _say(_open(_demo, keep_moment=True))
 
@@ -183,7 +183,7 @@ def _open(load: Any, keep_moment: bool = False) -> Optional[str]:
         return f"Could not open it: {error}"
     except OSError as error:  # the shipped file missing or unreadable
         return f"Could not open the run file: {error.strerror or error}."
-    state.show_run(state.registry().add(run))
+    state.show_run(server.registry().add(run))
     timeline.start_over(keep_url_moment=keep_moment)
     if is_demo(run):
         state.set_query_value(DEMO_KEY, "1")

@@ -1,8 +1,8 @@
-"""Where the page keeps things: the only module touching st.session_state,
-st.query_params and st.cache_resource.
+"""Where the page keeps things: the only module touching st.session_state and
+st.query_params (the server-wide resources are dashboard/server.py's).
 
-Runs live in a process-wide RunRegistry (st.cache_resource: survives reruns, refreshes
-and other tabs); the page finds its run through `?run=<id>` in the URL, so a refresh or
+Runs live in the server's RunRegistry (survives reruns, refreshes and other tabs); the
+page finds its run through `?run=<id>` in the URL, so a refresh or
 a second tab with the same URL re-attaches. Per-tab odds and ends (figure caches, the
 button pressed, the learning rates last applied) live in st.session_state.
 """
@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import streamlit as st
 
+from dashboard.server import embeddings, registry
+
 if TYPE_CHECKING:  # no torch on the page's first paint
     from sgan_core.handles import RunHandle
-    from sgan_core.registry import RunRegistry
 
 log = logging.getLogger(__name__)
 QUERY_KEY = "run"
@@ -26,66 +27,6 @@ ADMIN_KEY = "admin"  # ?admin=<SGAN_ADMIN_TOKEN>: the server owner's list of eve
 PRESENT_KEY = "present"  # ?present=1: the presenter view (dashboard/presenter.py)
 MOMENT_KEY = "moment"  # ?moment=<step>: the timeline moment a share link opens at
 STEP_WAIT_S = 30.0  # keep refreshing this long after Step while its snapshot is due
-
-
-def new_embedding_service() -> Any:
-    """The server's feature-map service: PCA at once, UMAP once its child process has
-    compiled (tests replace this to keep UMAP processes out of the test run)."""
-    from sgan_core.embedding_service import EmbeddingService  # UMAP runs in a child
-
-    return EmbeddingService()
-
-
-def new_registry(run_factory: Optional[Callable[..., "RunHandle"]] = None,
-                 background: bool = True) -> "RunRegistry":
-    """The server's RunRegistry (of TrainingRuns that keep their folder under the runs
-    folder, sgan_core/run_folder.py, unless `run_factory` says otherwise:
-    tests replace this function to hand the page fake runs). With `background`, its
-    runs are stopped when the server exits (a live training thread would otherwise keep
-    `streamlit run` from quitting) and a janitor pauses runs no tab shows."""
-    from sgan_core.registry import RunRegistry
-    from sgan_core.run_folder import recording_run  # each run keeps a folder on disk
-
-    runs = RunRegistry(max_active=_env_number("SGAN_MAX_ACTIVE_RUNS", 2, int),
-                       idle_pause_s=_env_number("SGAN_IDLE_PAUSE_S", 180.0, float),
-                       run_factory=run_factory or recording_run)
-    if background:
-        runs.stop_all_at_exit()
-        runs.start_janitor()  # pauses runs whose tabs were all closed (frees their slot)
-    return runs
-
-
-@st.cache_resource(show_spinner=False)
-def registry() -> "RunRegistry":
-    """The one registry of this server (cached across reruns, tabs and sessions)."""
-    return new_registry()
-
-
-def _env_number(name: str, default: Any, kind: Callable[[str], Any]) -> Any:
-    """A positive number from the environment; a bad value is logged, not fatal."""
-    try:
-        value = kind(os.environ.get(name) or default)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        log.warning("%s=%r is not a positive number; using %s", name, os.environ[name], default)
-        return default
-    return value
-
-
-@st.cache_resource(show_spinner=False)
-def embeddings() -> Any:
-    """One EmbeddingService for the whole server: it keeps the newest features of each
-    run and one UMAP child process that every run shares."""
-    return new_embedding_service()
-
-
-def prewarm_embedding() -> None:
-    """Start the service now, so its UMAP child compiles (30-60 s, niced) before the
-    first Start, while the teacher is still talking. SGAN_PREWARM_UMAP=0 waits for the
-    first map instead (tests, or a server that never shows the feature map)."""
-    if os.environ.get("SGAN_PREWARM_UMAP", "1") != "0":
-        embeddings()
 
 
 # --- the run this page shows ----------------------------------------------------------
@@ -185,13 +126,6 @@ def run_link(run_id: str) -> str:
     """A page link to the run, keeping this page's admin token (if any)."""
     admin = st.query_params.get(ADMIN_KEY)
     return f"?{QUERY_KEY}={run_id}" + (f"&{ADMIN_KEY}={admin}" if admin else "")
-
-
-def shutdown_all() -> None:
-    """Stop every run and worker (tests; their threads outlive a script run)."""
-    embeddings().close()
-    registry().stop_all()
-    st.cache_resource.clear()
 
 
 # --- per-tab session values -----------------------------------------------------------
@@ -311,15 +245,3 @@ def keep_widget_values(keys: Any) -> None:
     for key in keys:
         if key in _session():
             _session()[key] = _session()[key]
-
-
-@st.cache_resource(show_spinner=False)
-def study_processes() -> dict[str, Any]:
-    """Study id -> its `python -m sgan_core study` Popen, for this server's life (the
-    study folder outlives it). On exit the server sends each running one SIGTERM, which
-    the CLI takes as a clean stop (finished cells stay; rerunning resumes)."""
-    import atexit
-
-    processes: dict[str, Any] = {}
-    atexit.register(lambda: [p.terminate() for p in processes.values() if p.poll() is None])
-    return processes

@@ -12,7 +12,7 @@ from typing import Optional
 
 import numpy as np
 
-from dashboard import state
+from dashboard import server, state
 from sgan_core import registry
 from sgan_core import snapshot as snap
 from sgan_core.config import TrainConfig
@@ -215,10 +215,10 @@ class FakeEmbeddingService:
 
 
 def new_fake_registry() -> registry.RunRegistry:
-    """For `dashboard.state.new_registry`: the real RunRegistry (cap and idle limits
+    """For `dashboard.server.new_registry`: the real RunRegistry (cap and idle limits
     from the environment, as on a server) building FakeRuns, with no atexit hook and
     no janitor thread."""
     return _SERVER_REGISTRY(run_factory=FakeRun, background=False)
 
 
-_SERVER_REGISTRY = state.new_registry  # the real one, before a test replaces it
+_SERVER_REGISTRY = server.new_registry  # the real one, before a test replaces it

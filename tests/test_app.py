@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import controls, figures, state
+from dashboard import server as resources  # `server` is this file's fixture
 from sgan_core.config import TrainConfig
 from tests import fakes
 from tests.first_paint import heavy_modules_after_paint
@@ -31,9 +32,9 @@ def server(monkeypatch):
     st.cache_resource.clear()
     monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")  # no UMAP process in tests
     monkeypatch.delenv("SGAN_ADMIN_TOKEN", raising=False)
-    monkeypatch.setattr(state, "new_embedding_service", _pca_service)
+    monkeypatch.setattr(resources, "new_embedding_service", _pca_service)
     yield
-    state.shutdown_all()
+    resources.shutdown_all()
 
 
 def _pca_service():
@@ -44,8 +45,8 @@ def _pca_service():
 
 @pytest.fixture
 def fake_engine(server, monkeypatch):
-    monkeypatch.setattr(state, "new_registry", fakes.new_fake_registry)
-    monkeypatch.setattr(state, "new_embedding_service", fakes.FakeEmbeddingService)
+    monkeypatch.setattr(resources, "new_registry", fakes.new_fake_registry)
+    monkeypatch.setattr(resources, "new_embedding_service", fakes.FakeEmbeddingService)
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def new_page(**query) -> AppTest:
 
 
 def the_run(at: AppTest):
-    return state.registry().get(at.query_params["run"])
+    return resources.registry().get(at.query_params["run"])
 
 
 def wait_for(condition, timeout: float = 30.0) -> None:
@@ -269,7 +270,7 @@ def test_real_run_trains_and_the_panels_draw_it(tiny_engine):
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) >= 3 and len(at.image) >= 1  # mistakes: if any
     assert "bundled subset" in at.info[0].value
-    wait_for(lambda: state.embeddings().latest(at.query_params["run"]) is not None)
+    wait_for(lambda: resources.embeddings().latest(at.query_params["run"]) is not None)
     at.button(key="b_pause").click().run()
     wait_for(lambda: run.snapshot().run_status == "paused")
     at.run()
@@ -341,7 +342,7 @@ def test_a_run_nobody_watches_is_paused_and_gives_up_its_slot(fake_engine, monke
     monkeypatch.setenv("SGAN_MAX_ACTIVE_RUNS", "1")
     first = new_page()
     first.button(key="b_start").click().run()
-    registry = state.registry()
+    registry = resources.registry()
     registry._clock = lambda: time.monotonic() + 3600  # an hour without a heartbeat
     second = new_page()
     second.button(key="b_start").click().run()  # the closed tab's slot is free
@@ -368,7 +369,7 @@ def test_the_server_owner_sees_and_stops_every_run(fake_engine, monkeypatch):
     assert any(e.label == "Runs on this server (1)" for e in owner.expander)
     assert run_id[:8] in owner.markdown[0].value + " ".join(m.value for m in owner.markdown)
     owner.button(key=f"admin_stop_{run_id}").click().run()
-    assert state.registry().get(run_id).snapshot().run_status == "stopped"
+    assert resources.registry().get(run_id).snapshot().run_status == "stopped"
 
 
 def test_a_gap_that_rounds_to_zero_is_neither_green_nor_red(fake_engine):

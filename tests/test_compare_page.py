@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import compare_figures, compare_page, controls, state
+from dashboard import compare_figures, compare_page, controls, server, state
 from sgan_core import run_folder
 from sgan_core.config import TrainConfig
 from tests import fakes
@@ -25,12 +25,12 @@ def compare_env(monkeypatch, runs_folder, idx_dataset):
     """A fresh server with fake live runs, a tiny default config, an empty runs folder."""
     st.cache_resource.clear()
     monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")
-    monkeypatch.setattr(state, "new_registry", fakes.new_fake_registry)
-    monkeypatch.setattr(state, "new_embedding_service", fakes.FakeEmbeddingService)
+    monkeypatch.setattr(server, "new_registry", fakes.new_fake_registry)
+    monkeypatch.setattr(server, "new_embedding_service", fakes.FakeEmbeddingService)
     tiny = tiny_cfg(idx_dataset(), eval_every_s=30.0)
     monkeypatch.setattr(controls, "default_config", lambda: tiny)
     yield runs_folder
-    state.shutdown_all()
+    server.shutdown_all()
 
 
 def saved_run(root: Path, name: str, labels: int, accuracy: float) -> str:
@@ -87,7 +87,7 @@ def test_start_two_live_runs_and_watch_them_side_by_side(compare_env):
     assert len(chosen) == 2 and all(key.startswith(compare_page.LIVE) for key in chosen)
     table = at.dataframe[0].value
     assert list(table["labels/class"]) == [1, 10] and set(table["status"]) == {"running"}
-    runs = [state.registry().get(key[len(compare_page.LIVE):]) for key in chosen]
+    runs = [server.registry().get(key[len(compare_page.LIVE):]) for key in chosen]
     assert [run.config.labels_per_class for run in runs] == [1, 10]
     at.button(key="b_compare_stop").click().run()
     assert all(run.snapshot().run_status == "stopped" for run in runs)
@@ -99,7 +99,7 @@ def test_a_full_server_starts_what_fits_and_says_so(compare_env, monkeypatch):
     at.button(key="b_compare_start").click().run()
     assert not at.exception
     assert "1 of the 2 runs started" in at.warning[0].value
-    assert len(state.registry()) == 1
+    assert len(server.registry()) == 1
 
 
 def test_an_unreadable_folder_is_listed_as_a_problem(compare_env):
@@ -148,7 +148,7 @@ def test_the_study_and_compare_pages_import_no_torch(page, runs_folder):
 def test_a_run_that_cannot_be_saved_says_so_on_the_live_and_compare_pages(compare_env):
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.button(key="b_start").click().run()
-    run = state.registry().get(at.query_params["run"])
+    run = server.registry().get(at.query_params["run"])
     problem = "The disk holding /x is full: free some space. This run is not being saved."
     run.recorder = type("Recorder", (), {"problem": problem, "folder": "/x"})()
     at.run()

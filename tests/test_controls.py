@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard import controls, inputs, state
+from dashboard import controls, inputs, server, state
 from sgan_core import snapshot as snap
 from sgan_core.config import ConfigError, TrainConfig
 
@@ -123,8 +123,8 @@ def test_sidebar_tooltips_are_the_config_field_docs(monkeypatch):
 
     import streamlit as st
 
-    monkeypatch.setattr(state, "new_registry", fakes.new_fake_registry)
-    monkeypatch.setattr(state, "new_embedding_service", fakes.FakeEmbeddingService)
+    monkeypatch.setattr(server, "new_registry", fakes.new_fake_registry)
+    monkeypatch.setattr(server, "new_embedding_service", fakes.FakeEmbeddingService)
     monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")
     st.cache_resource.clear()  # a fresh 'server' with the fake registry
     app = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -136,5 +136,5 @@ def test_sidebar_tooltips_are_the_config_field_docs(monkeypatch):
     assert at.selectbox(key="w_architecture").help.startswith(docs["architecture"])
     assert at.selectbox(key="w_precision").help.startswith(docs["precision"])
     assert tuple(at.radio(key="w_gen_loss").options) == ("feature matching", "non saturating")
-    state.shutdown_all()
+    server.shutdown_all()
     st.cache_resource.clear()

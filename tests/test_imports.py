@@ -153,3 +153,13 @@ def test_only_tests_import_tests_and_the_product_imports_no_test_helper():
                            ("dashboard", {"tests", "testkit"})):
         for path, names in _top_level_imports(ROOT / folder).items():
             assert not names & banned, f"{path} imports {names & banned}"
+
+
+MAX_LINES = 300  # small files: no module of the product over this (issue 11)
+
+
+def test_no_product_module_is_over_the_line_limit():
+    long = {str(path.relative_to(ROOT)): count
+            for folder in ("sgan_core", "dashboard") for path in (ROOT / folder).rglob("*.py")
+            if (count := len(path.read_text().splitlines())) > MAX_LINES}
+    assert long == {}, f"split these modules (over {MAX_LINES} lines): {long}"

@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import budget_figures, controls, shipped, state, studies
+from dashboard import budget_figures, controls, server, shipped, state, studies
 from dashboard.inputs import InputError
 from sgan_core.config import TrainConfig
 from sgan_core.study_results import summarize
@@ -31,16 +31,16 @@ def page_env(monkeypatch, tmp_path, idx_dataset):
     monkeypatch.setenv("SGAN_PREWARM_UMAP", "0")
     monkeypatch.setenv(studies.STUDIES_ENV, str(tmp_path / "studies"))
     monkeypatch.delenv(studies.RAY_ENV, raising=False)
-    monkeypatch.setattr(state, "new_registry", fakes.new_fake_registry)
-    monkeypatch.setattr(state, "new_embedding_service", fakes.FakeEmbeddingService)
+    monkeypatch.setattr(server, "new_registry", fakes.new_fake_registry)
+    monkeypatch.setattr(server, "new_embedding_service", fakes.FakeEmbeddingService)
     tiny = tiny_cfg(idx_dataset(), eval_every_s=30.0)
     monkeypatch.setattr(controls, "default_config", lambda: tiny)
     yield tmp_path / "studies"
-    for proc in state.study_processes().values():
+    for proc in server.study_processes().values():
         if proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=20)
-    state.shutdown_all()
+    server.shutdown_all()
 
 
 def budget_page() -> AppTest:
@@ -89,7 +89,7 @@ def test_a_tiny_study_runs_as_a_subprocess_and_its_points_appear(page_env):
     start_button(at).click().run()
     assert not at.exception
     study_id = at.selectbox(key="wb_study").value
-    proc = state.study_processes()[study_id]
+    proc = server.study_processes()[study_id]
     command = proc.args
     assert command[1:4] == ["-m", "sgan_core", "study"] and "--no-progress" in command
     assert command[command.index("--max-steps") + 1] == "3"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import shipped, state, studies
+from dashboard import server, shipped, state, studies
 from tests.test_label_budget import budget_page, page_env, progress_text  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +65,7 @@ def test_rerun_it_here_starts_the_same_command_into_the_runs_folder(with_shipped
     assert not at.exception
     study_id = at.selectbox(key="wb_study").value
     assert not shipped.is_shipped(study_id)
-    proc = state.study_processes()[study_id]
+    proc = server.study_processes()[study_id]
     recorded = json.loads((with_shipped / "study.json").read_text())["command"]
     command = proc.args
     assert command[0] == sys.executable and command[1:4] == recorded[1:4]

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import server, state
 from dashboard.panels.status import duration
 
 NO_ACCESS = ("This runs list needs the token the server was started with "
@@ -25,7 +25,7 @@ def render(access: Optional[bool]) -> None:
     if not access:
         st.warning(NO_ACCESS)
         return
-    rows = state.registry().overview()
+    rows = server.registry().overview()
     with st.expander(f"Runs on this server ({len(rows)})", expanded=True):
         if not rows:
             st.caption("No runs right now.")
@@ -48,6 +48,6 @@ def _row(info: Any) -> None:
 
 
 def _stop(run_id: str) -> None:
-    run = state.registry().get(run_id)
+    run = server.registry().get(run_id)
     if run is not None:
         run.stop(timeout=2.0)

@@ -31,10 +31,12 @@ def _draw_a_seven(page, server, shots: Path, expect) -> None:
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     stroke(page, box, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a 7: bar, then slant
-    stroke(page, box, [(0.35, 0.5), (0.65, 0.5)])  # and its cross-bar (a second stroke)
-
     verdict = page.get_by_text(re.compile(r"^D's verdict: (\d|fake) \(\d+%\); P\(fake\) = \d+%$"))
     expect(verdict).to_be_visible()
+    just_the_seven = what_d_sees(page)
+    stroke(page, box, [(0.35, 0.5), (0.65, 0.5)])  # and its cross-bar (a second stroke)
+    # Wait for the picture of both strokes: Undo must then bring back a different one.
+    expect(page.locator(WHAT_D_SEES)).not_to_have_attribute("src", just_the_seven)
     expect(chart(page, "draw_chart")).to_be_visible()
     expect(page.get_by_text("what D sees")).to_be_visible()
     no_exceptions(page)
