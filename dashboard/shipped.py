@@ -8,7 +8,6 @@ server's data folder and a fresh output folder under the runs folder.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -39,22 +38,13 @@ def folder(study_id: str) -> Path:
     return SHIPPED_ROOT / study_id[len(PREFIX):]
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return {}
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def read_shipped(study_id: str) -> studies.StudyState:
     """The shipped study as the page's StudyState: rows from results.json, the record
     from study.json (or the copy results.json holds)."""
     path = folder(study_id)
-    results = _read_json(path / "results.json")
-    record = _read_json(path / "study.json") or results.get("study") or {}
+    results = studies.read_json_object(path / "results.json", MAX_FILE_BYTES)
+    record = (studies.read_json_object(path / "study.json", MAX_FILE_BYTES)
+              or results.get("study") or {})
     rows = [row for row in results.get("cells", []) if isinstance(row, dict)
             and isinstance(row.get("labels_per_class"), int)]
     return studies.StudyState(study_id, path, {}, record, rows)

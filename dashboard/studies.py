@@ -181,9 +181,11 @@ class StudyState:
 MAX_JSON_BYTES = 1_000_000  # launch.json and study.json are ~2 kB: refuse a huge one
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_json_object(path: Path, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
+    """A JSON object from a file, or {} if it is missing, unreadable, over max_bytes or
+    not an object (the study pages list problems, they never raise)."""
     try:
-        if path.stat().st_size > MAX_JSON_BYTES:
+        if path.stat().st_size > max_bytes:
             return {}
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -192,8 +194,8 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def read_study(path: Path) -> StudyState:
-    return StudyState(path.name, path, _read_json(path / LAUNCH_FILE).get("request", {}),
-                      _read_json(path / "study.json"), load_cells(path))
+    return StudyState(path.name, path, read_json_object(path / LAUNCH_FILE).get("request", {}),
+                      read_json_object(path / "study.json"), load_cells(path))
 
 
 def list_studies(root: Optional[Path] = None) -> list[str]:
