@@ -5,8 +5,11 @@
 Starts `streamlit run dashboard/app.py` on a loopback port with headless Chromium (as
 the end-to-end tests do) and opens /label-budget `--opens` times, each in a fresh
 browser context. Each figure is the time from `page.goto` to the shipped study's
-plotly chart having drawn its curves (an SVG trace inside `.st-key-budget_chart`). The
-first open is also the server's first script run (cold imports); the rest are warm.
+chart having drawn its curves: an SVG line mark of the Vega-Lite chart inside
+`.st-key-budget_chart`, or a plotly trace there (the chart before it moved to
+Vega-Lite, so the same script times older commits). The first open is also the
+server's first script run (cold imports); the rest are warm. Each open also says
+whether the browser fetched plotly.js.
 `--study` is a shipped-study folder (study.json + results.json) to serve instead of
 assets/studies/ (through SGAN_SHIPPED_STUDIES_DIR). Prints figures, asserts nothing.
 """
@@ -26,8 +29,10 @@ sys.path.insert(0, str(ROOT))  # run from anywhere
 
 from testkit.browser import DashboardServer, launch_chromium  # noqa: E402
 
-TRACE = ".st-key-budget_chart .js-plotly-plot .scatterlayer .trace"
+TRACE = (".st-key-budget_chart .vega-embed svg .mark-line path, "  # Vega-Lite, SVG
+         ".st-key-budget_chart .js-plotly-plot .scatterlayer .trace")  # plotly (older)
 TITLE = "h1:has-text('Label budget')"  # the page script's first element
+PLOTLY_JS = "PlotlyChart"  # the name of Streamlit's lazily loaded plotly.js chunk
 
 
 def _shipped_folder(study: Path | None, tmp: Path) -> dict[str, str]:
@@ -40,14 +45,17 @@ def _shipped_folder(study: Path | None, tmp: Path) -> dict[str, str]:
     return {"SGAN_SHIPPED_STUDIES_DIR": str(tmp / "shipped")}
 
 
-def _open(page, url: str) -> tuple[float, float]:
-    """(seconds to the chart's first trace, seconds to the page's title)."""
+def _open(page, url: str) -> tuple[float, float, bool]:
+    """(seconds to the chart's first trace, seconds to the page's title, whether the
+    browser fetched plotly.js on the way)."""
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
     started = time.perf_counter()
     page.goto(f"{url}/label-budget")
     page.wait_for_selector(TITLE, timeout=60_000)
     titled = time.perf_counter() - started
     page.wait_for_selector(TRACE, timeout=60_000)
-    return time.perf_counter() - started, titled
+    return time.perf_counter() - started, titled, any(PLOTLY_JS in u for u in fetched)
 
 
 def main() -> None:
@@ -55,6 +63,7 @@ def main() -> None:
     parser.add_argument("--study", type=Path, default=None)
     parser.add_argument("--opens", type=int, default=5)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="sgan-bench-budget-") as tmp:
@@ -79,9 +88,11 @@ def main() -> None:
             server.stop()
     load = os.getloadavg()[0]
     print(f"shipped chart drawn after opening /label-budget ({os.cpu_count()} cores, "
-          f"load average {load:.1f} at the end):")
+          f"load average {load_before:.1f} at the start, {load:.1f} at the end):")
     print(f"  first open (server's first run): chart {times[0][0]:.2f} s "
           f"(title {times[0][1]:.2f} s)")
+    print(f"  plotly.js fetched on {sum(t[2] for t in times)} of {len(times)} fresh-browser "
+          "opens")
     for what, opens in (("warm server, fresh browser", times[1:] or times),
                         ("warm server, browser cache", cached[1:] or cached)):
         charts, titles = [t[0] for t in opens], [t[1] for t in opens]

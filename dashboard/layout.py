@@ -26,7 +26,8 @@ def install() -> None:
     st.html(CSS)
 
 
-def pair(name: str) -> list[Any]:
-    """Two columns side by side on wide screens, one above the other on narrow ones."""
+def pair(name: str, widths: Any = 2) -> list[Any]:
+    """Two columns side by side on wide screens, one above the other on narrow ones;
+    `widths` as st.columns takes it (2: equal halves; [3, 2]: the first wider)."""
     with st.container(key=f"{PAIR_PREFIX}{name}"):
-        return st.columns(2, gap="medium")
+        return st.columns(widths, gap="medium")

@@ -101,7 +101,8 @@ def test_a_tiny_study_runs_as_a_subprocess_and_its_points_appear(page_env):
         time.sleep(0.5)
     assert "Finished: all 2 cells" in progress_text(at)
     assert list(at.dataframe[0].value["labels/class"]) == [1, 2]
-    assert at.get("plotly_chart")
+    assert by_series(layer_rows(json.loads(at.get("vega_lite_chart")[0].proto.spec), "line"))[
+        SGAN].keys() == {1, 2}
     assert [b.proto.label for b in at.get("download_button")] == [
         "Results (CSV)", "Results (JSON)"]
     listed = studies.read_study(page_env / study_id)
@@ -183,23 +184,123 @@ def test_eta_from_finished_cells():
     assert studies.eta_seconds(rows, total=2, workers=2) == 0.0
 
 
+def layer_rows(spec: dict, mark: str, field: str = "") -> list[dict]:
+    """The rows of every layer of a mark type (and with a y field, if given), in order."""
+    rows = []
+    for layer in spec["layer"]:
+        kind = layer["mark"]["type"]
+        y = layer["encoding"].get("y", {}).get("field", "")
+        if kind == mark and (not field or y == field):
+            rows += layer["data"]["values"]
+    return rows
+
+
+def by_series(rows: list[dict]) -> dict[str, dict[int, tuple]]:
+    """{series: {labels: (mean, low, high, seeds)}}."""
+    out: dict[str, dict[int, tuple]] = {}
+    for row in rows:
+        out.setdefault(row["series"], {})[row["labels"]] = (
+            row["mean"], row["low"], row["high"], row["seeds"])
+    return out
+
+
+SGAN, BASE = budget_figures.SERIES[0][1], budget_figures.SERIES[1][1]
+
+
 def test_chart_is_log_x_with_bands_gap_and_highlight():
     summary = summarize([_cell(1, 0.5, 0.3), _cell(1, 0.7, 0.3, seed=1),
                          _cell(10, 0.9, 0.8)])
-    fig = budget_figures.study_figure(summary, highlight=10)
-    assert fig.layout.xaxis.type == "log"
-    names = [trace.name for trace in fig.data]
-    assert {"SGAN", "baseline (labels only)", "your slider"} <= set(names)
-    sgan = next(t for t in fig.data if t.name == "SGAN")
-    assert list(sgan.x) == [1, 10] and list(sgan.y) == [0.6, 0.9]
-    band = next(t for t in fig.data if t.name == "SGAN range")
-    assert list(band.y) == [0.7, 0.9, 0.9, 0.5]  # max out, min back
-    assert [a.text for a in fig.layout.annotations] == ["+30.0%", "+10.0%"]
+    spec = budget_figures.study_spec(summary, highlight=10)
+    x = spec["encoding"]["x"]
+    assert x["scale"]["type"] == "log" and x["axis"]["values"] == [1, 10]
+    assert spec["usermeta"]["embedOptions"]["renderer"] == "svg"
+    # mean line, points and band read the same rows: one per label count and series
+    lines = by_series(layer_rows(spec, "line"))
+    assert lines == {SGAN: {1: (0.6, 0.5, 0.7, 2), 10: (0.9, 0.9, 0.9, 1)},
+                     BASE: {1: (0.3, 0.3, 0.3, 2), 10: (0.8, 0.8, 0.8, 1)}}
+    assert by_series(layer_rows(spec, "area")) == lines == by_series(
+        layer_rows(spec, "point", "mean")[:4])
+    band = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "area")
+    assert band["encoding"]["y"]["field"] == "low" and band["encoding"]["y2"]["field"] == "high"
+    # the gap: a segment from baseline to SGAN and its words, at each count
+    segments = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"
+                and "y" in layer["encoding"]]
+    assert [(r["labels"], r["baseline"], r["sgan"]) for r in segments[0]["data"]["values"]] \
+        == [(1, 0.3, 0.6), (10, 0.8, 0.9)]
+    assert [r["text"] for r in layer_rows(spec, "text")] == ["+30.0%", "+10.0%"] * 2  # halo
+    # the slider: a line across the chart at 10 and a ring on each curve there
+    slider = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"
+              and "y" not in layer["encoding"]]
+    assert slider[0]["data"]["values"] == [{"labels": 10, "series": budget_figures.SLIDER}]
+    rings = next(layer for layer in spec["layer"] if layer["mark"].get("filled") is False)
+    assert [(r["series"], r["labels"], r["mean"]) for r in rings["data"]["values"]] == [
+        (SGAN, 10, 0.9), (BASE, 10, 0.8)]
+
+
+def test_slider_count_off_the_study_gets_its_own_tick_and_no_ring():
+    summary = summarize([_cell(1, 0.5, 0.3), _cell(10, 0.9, 0.8)])
+    spec = budget_figures.study_spec(summary, highlight=5)
+    assert spec["encoding"]["x"]["axis"]["values"] == [1, 5, 10]
+    rings = next(layer for layer in spec["layer"] if layer["mark"].get("filled") is False)
+    assert rings["data"]["values"] == []
+
+
+def test_a_diverged_series_is_left_out_not_drawn_as_zero():
+    row = {**_cell(5, 0.5, 0.3), "test_accuracy": None}
+    spec = budget_figures.study_spec(summarize([_cell(1, 0.5, 0.3), row]), highlight=None)
+    assert by_series(layer_rows(spec, "line"))[SGAN] == {1: (0.5, 0.5, 0.5, 1)}
+    assert [r["labels"] for r in layer_rows(spec, "text")] == [1, 1]
 
 
 def test_chart_of_an_empty_study_draws_axes_only():
-    fig = budget_figures.study_figure([], highlight=None)
-    assert not fig.data and fig.layout.xaxis.type == "log"
+    spec = budget_figures.study_spec([], highlight=None)
+    assert spec["encoding"]["x"]["scale"]["type"] == "log"
+    assert not any(layer["data"]["values"] for layer in spec["layer"])
+
+
+def test_the_page_draws_the_study_s_figures_and_marks_the_slider(page_env):
+    """What the browser gets: the chart's spec as the page sent it (Vega-Lite, not
+    plotly), with the study's numbers, the table's figures and the live slider's count."""
+    folder = page_env / "20200101-000000-mnist-abcd"
+    (folder / "cells").mkdir(parents=True)
+    (folder / "study.json").write_text(json.dumps(
+        {"labels_per_class": [1, 5], "seeds": [0, 1], "base_config": {"dataset": "mnist"}}))
+    for labels, seed, sgan, base in ((1, 0, 0.5, 0.25), (1, 1, 0.7, 0.35), (5, 0, 0.8, 0.6),
+                                     (5, 1, 0.9, 0.7)):
+        (folder / "cells" / f"labels{labels:05d}_seed{seed}.json").write_text(
+            json.dumps(_cell(labels, sgan, base, seed=seed)))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.select_slider(key="w_labels").set_value(5).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception and not at.get("plotly_chart")
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert by_series(layer_rows(spec, "line")) == {
+        SGAN: {1: (0.6, 0.5, 0.7, 2), 5: (0.85, 0.8, 0.9, 2)},
+        BASE: {1: (0.3, 0.25, 0.35, 2), 5: (0.65, 0.6, 0.7, 2)}}
+    slider = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"
+                  and "y" not in layer["encoding"])
+    assert slider["data"]["values"][0]["labels"] == 5
+    assert [r["text"] for r in layer_rows(spec, "text")][:2] == ["+30.0%", "+20.0%"]
+    table = at.dataframe[0].value
+    assert list(table["SGAN"]) == pytest.approx([60.0, 85.0])
+    assert list(table["gap"]) == pytest.approx([30.0, 20.0])
+
+
+def test_a_tab_that_opens_on_this_page_marks_the_slider_s_default(page_env):
+    folder = page_env / "20200101-000000-mnist-abcd"
+    (folder / "cells").mkdir(parents=True)
+    (folder / "study.json").write_text(json.dumps(
+        {"labels_per_class": [1], "seeds": [0], "base_config": {"dataset": "mnist"}}))
+    (folder / "cells" / "labels00001_seed0.json").write_text(json.dumps(_cell(1, 0.6, 0.4)))
+    # the page's own script, as a tab opened on /label-budget runs it: no live sidebar yet
+    at = AppTest.from_file(str(ROOT / "dashboard" / PAGE), default_timeout=30).run()
+    assert not at.exception
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    slider = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"
+                  and "y" not in layer["encoding"])
+    default = controls.default_config().labels_per_class
+    assert slider["data"]["values"][0]["labels"] == default
+    assert at.selectbox(key="wb_live_labels").value == 1  # the only count the study has
 
 
 def test_an_offline_page_study_may_fall_back_to_the_bundled_subset(tmp_path):

@@ -52,7 +52,8 @@ def test_shipped_study_is_drawn_at_once_and_says_where_it_was_measured(with_ship
     record = json.loads((with_shipped / "study.json").read_text())
     assert "Measured earlier" in note and record["date"][:10] in note
     assert record["versions"]["torch"] in note and record["machine"]["platform"] in note
-    assert "measured earlier" in at.get("plotly_chart")[0].proto.spec
+    chart = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert chart["title"] == "MNIST: measured earlier"
     assert list(at.dataframe[0].value["labels/class"]) == [1, 2]
     assert "--labels-per-class 1 2" in at.code[0].value
     assert not at.get("progress")  # nothing runs: no progress bar, no cancel
