@@ -13,12 +13,13 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from dashboard import compare_figures, compare_start, figures, images, server, state
+from dashboard import compare_figures, compare_start, figures, images, layout, server, state
 from dashboard.panels import PLOTLY_CONFIG, png
 from sgan_core.snapshot import Snapshot
 
 REFRESH_S = 2.0
 MIN_RUNS, MAX_RUNS = 2, 6
+PER_ROW = 3  # runs side by side on a wide screen (about 280 px each at 1366 px)
 LIVE, DISK = "live:", "disk:"  # option prefixes: a registry id or a runs-folder path
 PERCENT = ("SGAN", "baseline", "gap", "fakes caught")
 INTRO = """
@@ -167,10 +168,14 @@ def _draw(runs: compare_figures.Compared, keys: list[str]) -> None:
 
 
 def _side_by_side(runs: compare_figures.Compared, keys: list[str]) -> None:
-    """Sample grid and confusion matrix of each run, three runs to a row."""
-    for start in range(0, len(runs), 3):
-        row = list(zip(runs, keys))[start:start + 3]
-        for column, ((name, snapshot), key) in zip(st.columns(3), row):
+    """Sample grid and confusion matrix of each run, at most three runs to a row and
+    no empty columns (two runs in three columns left each 165 px at 1024 px: counts
+    overlapped, tile labels shrank to dots); a row stacks below layout.WIDE_ENOUGH_PX."""
+    layout.install()
+    for start in range(0, len(runs), PER_ROW):
+        row = list(zip(runs, keys))[start:start + PER_ROW]
+        columns = layout.pair(f"compare_{start}", len(row))  # stacks like the pairs
+        for column, ((name, snapshot), key) in zip(columns, row):
             with column:
                 st.subheader(f"Run {name}: {snapshot.config.labels_per_class} labels/class")
                 _grid_and_matrix(name, key, snapshot)

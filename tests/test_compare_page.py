@@ -69,6 +69,37 @@ def test_two_saved_runs_are_overlaid_and_drawn_side_by_side(compare_env):
     assert len(at.get("image")) == 2  # the two sample grids
 
 
+def _block(node, key: str):
+    """The block st.container(key=key) made, anywhere under `node` (None: not drawn)."""
+    if getattr(node, "key", None) == key:
+        return node
+    for child in getattr(node, "children", {}).values():
+        found = _block(child, key)
+        if found is not None:
+            return found
+    return None
+
+
+def _row(at: AppTest, first: int) -> list[list[str]]:
+    """The subheaders of each column of the side-by-side row starting at run `first`."""
+    row = _block(at.main, f"pair_compare_{first}")
+    assert row is not None, f"no side-by-side row for run {first}"
+    return [[s.value for s in column.subheader] for column in row.columns]
+
+
+def test_runs_fill_their_rows_with_no_empty_column(compare_env):
+    """Two runs in three columns got 165 px each at 1024 px (counts overlapped); rows
+    hold at most three runs, as many columns as runs, in a row that stacks when
+    narrow (tests/e2e/test_pages.py measures it in Chromium)."""
+    keys = [saved_run(compare_env, f"r{i}", labels=i, accuracy=0.5) for i in (1, 2, 3, 5)]
+    at = compare_page_at()
+    at.multiselect(key="wc_runs").set_value(keys[:2]).run()
+    assert _row(at, 0) == [["Run A: 1 labels/class"], ["Run B: 2 labels/class"]]
+    at.multiselect(key="wc_runs").set_value(keys).run()
+    assert [len(column) for column in _row(at, 0)] == [1, 1, 1]
+    assert _row(at, 3) == [["Run D: 5 labels/class"]]
+
+
 def test_saved_runs_are_listed_after_a_server_restart(compare_env):
     keys = [saved_run(compare_env, f"r{i}", labels=i, accuracy=0.5) for i in (1, 2)]
     compare_page_at()

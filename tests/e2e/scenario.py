@@ -11,12 +11,12 @@ from tests.e2e.test_browser import (APP_IDLE, FIRST_SNAPSHOT_TIMEOUT_MS, RUN_IN_
 
 
 def in_a_tab(browser, server, shots: Path, name: str,
-             scenario: Callable[..., None], height: int = 2000) -> None:
-    """scenario(page, server, shots, expect) in a fresh 1366-px-wide tab."""
+             scenario: Callable[..., None], height: int = 2000, width: int = 1366) -> None:
+    """scenario(page, server, shots, expect) in a fresh tab, 1366 px wide unless told."""
     from playwright.sync_api import expect
 
     expect.set_options(timeout=30_000)  # plotly's script loads lazily; 2 busy cores
-    context = browser.new_context(viewport={"width": 1366, "height": height})
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     try:
         scenario(page, server, shots, expect)

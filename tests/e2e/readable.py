@@ -1,0 +1,58 @@
+"""Measured in the browser, what a viewer can or cannot read: chart texts drawn on top of
+each other, chart titles cut off at the chart's edge, and the on-screen size of the
+captions drawn into the sample grids (issue 12 item 7: at 1024x768 the confusion
+matrix's counts overlapped, the tiles' labels shrank to dots, the inspector's axis title
+was clipped)."""
+from __future__ import annotations
+
+import json
+
+# Pairs of non-empty texts in the chart whose boxes overlap by more than a pixel both
+# ways, among the texts `selector` picks; and how many texts it picked (so a selector
+# that finds nothing cannot pass).
+_OVERLAPS = """([el, selector]) => {
+  const texts = [...el.querySelectorAll(selector)].filter(t => t.textContent.trim());
+  const boxes = texts.map(t => [t.textContent, t.getBoundingClientRect()]);
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const [a, r] = boxes[i], [b, s] = boxes[j];
+    const wide = Math.min(r.right, s.right) - Math.max(r.left, s.left);
+    const high = Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top);
+    if (wide > 1 && high > 1) overlaps.push(a + ' / ' + b);
+  }
+  return {count: texts.length, overlaps: overlaps.slice(0, 10)};
+}"""
+
+# Axis and chart titles that reach outside the chart's own box.
+_CLIPPED = """el => {
+  const frame = el.querySelector('.main-svg').getBoundingClientRect();
+  const titles = [...el.querySelectorAll('[class*="title"] text')]
+    .filter(t => t.textContent.trim());
+  const out = titles.filter(t => {
+    const r = t.getBoundingClientRect();
+    return r.left < frame.left - 1 || r.right > frame.right + 1
+        || r.top < frame.top - 1 || r.bottom > frame.bottom + 1;
+  }).map(t => t.textContent);
+  return {count: titles.length, clipped: out};
+}"""
+
+HEATMAP_TEXTS = ".heatmaplayer text"  # the confusion matrix's counts
+TICK_TEXTS = ".xtick text, .ytick text"
+
+
+def overlapping_texts(plot, selector: str) -> tuple[int, list[str]]:
+    """(texts found, overlapping pairs) in a rendered `.js-plotly-plot`."""
+    found = plot.evaluate(f"el => ({_OVERLAPS})([el, {json.dumps(selector)}])")
+    return int(found["count"]), list(found["overlaps"])
+
+
+def clipped_titles(plot) -> tuple[int, list[str]]:
+    """(titles found, those reaching outside the chart) in a rendered `.js-plotly-plot`."""
+    found = plot.evaluate(_CLIPPED)
+    return int(found["count"]), list(found["clipped"])
+
+
+def shown_scale(image) -> float:
+    """On-screen width of an <img> over its natural width: a caption drawn 30 px tall
+    into the picture is 30 x this many pixels tall on screen."""
+    return float(image.evaluate("img => img.getBoundingClientRect().width / img.naturalWidth"))
