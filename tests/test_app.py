@@ -372,6 +372,21 @@ def test_the_server_owner_sees_and_stops_every_run(fake_engine, monkeypatch):
     assert resources.registry().get(run_id).snapshot().run_status == "stopped"
 
 
+def test_the_first_page_view_starts_the_umap_warm_up_before_any_start(fake_engine, monkeypatch):
+    """Item 8: the first map came 131 s after the first Start (numba compiling while
+    training held the cores): the first page view starts the feature-map service, so its
+    UMAP child compiles while the teacher is still talking."""
+    monkeypatch.setenv("SGAN_PREWARM_UMAP", "1")
+    made = []
+    monkeypatch.setattr(resources, "new_embedding_service",
+                        lambda: made.append("service") or fakes.FakeEmbeddingService())
+    at = new_page()
+    assert not at.exception and "run" not in at.query_params  # nobody pressed Start
+    assert made == ["service"]
+    at.run()
+    assert made == ["service"]  # one per server, not one per rerun
+
+
 def test_a_gap_that_rounds_to_zero_is_neither_green_nor_red(fake_engine):
     import dataclasses
 

@@ -101,3 +101,24 @@ def test_bad_uploads_raise_a_message(data):
     with pytest.raises(UploadError) as info:
         prepare_upload(data, 28, 28, 1)
     assert "upload" in str(info.value).lower()
+
+
+def _shown(colour: str, opacity: float) -> np.ndarray:
+    """The colour a trace drawn at `opacity` shows on the page's white."""
+    return np.array(_hex(colour)) * opacity + 255 * (1 - opacity)
+
+
+def test_the_inspector_note_names_the_colours_its_histogram_shows():
+    """Its note said the generated images were black; drawn at 0.6 opacity they are a
+    mid grey (and the tile captions' p was not explained for real images)."""
+    from dashboard.panels import inspector
+
+    real, generated = figures.p_fake_histogram(fakes.make_inspection(k=3)).data
+    grey = _shown(generated.marker.color, generated.opacity)
+    assert np.ptp(grey) < 10 and 60 < grey.mean() < 200  # neither black nor white
+    blue = _shown(real.marker.color, real.opacity)
+    assert blue[2] > blue[0] + 40
+    note = inspector.EXPLANATION
+    assert "**generated images** (grey" in note and "black" not in note
+    assert "**real test images** (blue" in note
+    assert "p, its P(fake)" in note

@@ -12,11 +12,12 @@ from sgan_core.snapshot import Snapshot
 EXPLANATION = """
 For every image the discriminator gives a probability that it is **fake**.
 The histogram compares that probability on **real test images** (blue: should pile up
-near 0) and on **generated images** (black: should pile up near 1). Where the two
-overlap, the discriminator is unsure. Below are the fakes that **fooled** it most (with
-the class it believed and their P(fake)) and the real images it **rejected** as fake
-(with their true class). Only real mistakes are listed: a fake fooled D when its P(fake)
-is under 0.5; a real image was called fake when its P(fake) is 0.5 or more.
+near 0) and on **generated images** (grey: should pile up near 1). Where the two
+overlap, the discriminator is unsure. Below are the fakes that **fooled** it most and
+the real images it **rejected** as fake; under each, the class (the one D believed for
+a fake, the true one for a real image) and p, its P(fake). Only real mistakes are
+listed: a fake fooled D when its P(fake) is under 0.5; a real image was called fake when
+its P(fake) is 0.5 or more.
 """
 
 
