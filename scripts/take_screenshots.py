@@ -8,7 +8,9 @@ size saves what a viewer sees: the top of the page, the samples and confusion ma
 the curves, and the feature map and inspector (Streamlit scrolls inside its own
 container, so each is scrolled into view). Also one tall picture of the whole page.
 Then the presenter view (?present=1) at a 1280x720 projector's size, the same views
-(present-1280x720-*.png). --presenter-only takes just those.
+(present-1280x720-*.png). --presenter-only takes just those. The Label budget page
+drawing the shipped study (assets/studies/), as it opens, at both sizes (budget-*.png);
+--budget-only takes just those.
 Uses the full dataset in --data-dir when it is there, otherwise the bundled subset.
 """
 from __future__ import annotations
@@ -62,12 +64,31 @@ def shoot_presenter(page) -> None:
     shoot_views(page, *PROJECTOR, prefix="present-")
 
 
+def shoot_budget(page, server: DashboardServer) -> None:
+    """The Label budget page as it opens on the shipped study (its chart at the top),
+    then scrolled to the chart's foot (legend, table, downloads)."""
+    for width, height in SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{server.url}/label-budget")
+        page.wait_for_selector(READY, timeout=60_000)
+        page.wait_for_selector(".st-key-budget_chart .vega-embed svg .mark-line path",
+                               timeout=60_000)
+        time.sleep(1)
+        page.screenshot(path=str(OUT / f"budget-{width}x{height}-top.png"))
+        page.locator(".st-key-budget_chart").evaluate(
+            "element => element.scrollIntoView({block: 'start'})")
+        time.sleep(1)
+        page.screenshot(path=str(OUT / f"budget-{width}x{height}-chart.png"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(ROOT / "data"))
     parser.add_argument("--seconds", type=float, default=90.0)
     parser.add_argument("--presenter-only", action="store_true",
                         help="only the presenter view at 1280x720")
+    parser.add_argument("--budget-only", action="store_true",
+                        help="only the Label budget page with the shipped study")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     server = DashboardServer(Path(args.data_dir).resolve(), ROOT / "test-artifacts" / "shots.log")
@@ -75,6 +96,11 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
+            if not args.presenter_only:
+                shoot_budget(browser.new_page(), server)
+            if args.budget_only:
+                browser.close()
+                return
             page = browser.new_page(viewport={"width": SIZES[-1][0], "height": SIZES[-1][1]})
             page.goto(server.url)
             page.wait_for_selector(READY, timeout=60_000)
