@@ -54,7 +54,9 @@ def tile_grid(images: np.ndarray, labels: Sequence[str], colors: Sequence[str],
     count, height, width = images.shape[:3]
     border, caption, gap = 4, 34, 6
     tile_w, tile_h = width * scale + 2 * border, height * scale + 2 * border + caption
-    columns = max(1, min(columns, count))
+    # Rows keep their width when there are fewer tiles: the page stretches the picture
+    # to its column, and one inspector case grew to a 500-px tile at 1024x768.
+    columns = max(1, columns)
     rows = max(1, -(-count // columns))
     canvas = Image.new("RGB", (columns * (tile_w + gap), rows * (tile_h + gap)), "white")
     draw = ImageDraw.Draw(canvas)

@@ -122,3 +122,15 @@ def test_the_inspector_note_names_the_colours_its_histogram_shows():
     assert "**generated images** (grey" in note and "black" not in note
     assert "**real test images** (blue" in note
     assert "p, its P(fake)" in note
+
+
+def test_a_lone_hard_case_keeps_the_tile_size_of_a_full_row():
+    """The page stretches the picture to its column: a picture one tile wide made one
+    inspector case a 500-px tile at 1024x768."""
+    inspection = fakes.make_inspection(k=4)
+    four = images.cases_image(images.rejected_reals(inspection), fakes.CLASS_NAMES,
+                              figures.REJECT_COLOR)
+    one = images.cases_image(tuple(part[:1] for part in images.rejected_reals(inspection)),
+                             fakes.CLASS_NAMES, figures.REJECT_COLOR)
+    assert one.shape == four.shape
+    assert (one[:, one.shape[1] // 2:] == 255).all()  # the rest of the row is blank
