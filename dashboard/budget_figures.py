@@ -3,10 +3,10 @@ without streamlit): test accuracy against labels per class on a log axis, SGAN a
 baseline each a mean line over seeds inside a min-max band, the gap written between
 them, and the sidebar's label count marked.
 
-A Vega-Lite spec (a plain dict for `st.vega_lite_chart`), not a plotly figure: the
-browser loads Streamlit's Vega chunk (0.8 MB) instead of plotly.js (4.7 MB) on a first
-visit, which halved the time to a drawn chart (bench/README.md, issue 9). Every layer
-carries its own rows (`data.values`), so the spec alone says what is drawn.
+A Vega-Lite spec (a plain dict for `st.vega_lite_chart`), not a plotly figure: on a
+first visit the browser loads Streamlit's Vega chunk (0.8 MB) instead of plotly.js
+(4.7 MB), which was most of the wait for this chart (bench/README.md, issue 9). Every
+layer carries its own rows (`data.values`), so the spec alone says what is drawn.
 """
 from __future__ import annotations
 
@@ -109,9 +109,11 @@ def _gap_layers(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                             "y2": {"field": "sgan"}}}
     text = {"type": "text", "dy": -14, "fontSize": FONT_PX - 1, "fontWeight": "bold"}
     where = {"y": _y("top"), "text": {"field": "text"}}
-    # A white outline under the words keeps them readable where a steep curve passes.
+    # A white outline under the words keeps them readable where a steep curve passes
+    # (hidden from screen readers, which would read every gap twice).
     halo = {"data": data, "mark": {**text, "stroke": "white", "strokeWidth": 4,
-                                   "strokeJoin": "round"}, "encoding": dict(where)}
+                                   "strokeJoin": "round", "aria": False},
+            "encoding": dict(where)}
     words = {"data": data, "mark": {**text, "color": FAKE_COLOR}, "encoding": dict(where)}
     return [segment, halo, words]
 
@@ -144,6 +146,9 @@ def study_spec(summary: Sequence[dict[str, Any]], highlight: Optional[int] = Non
     layers += _gap_layers(gaps(summary))
     spec: dict[str, Any] = {
         "height": HEIGHT,
+        # the y title and chart title otherwise touch the SVG's edge (an object: Streamlit
+        # 1.67 fails on a number here)
+        "padding": {"left": 6, "top": 6, "right": 6, "bottom": 6},
         "encoding": {"x": _x(counts)},
         "layer": layers,
         "config": {"axis": {"labelFontSize": FONT_PX, "titleFontSize": FONT_PX},

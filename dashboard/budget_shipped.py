@@ -30,9 +30,11 @@ def render(study_id: str, launch: Callable[..., None], busy: bool) -> None:
         return
     missing = study.total - len(study.rows)
     partial = f" It holds {len(study.rows)} of its {study.total} cells." if missing > 0 else ""
+    # The chart first (its title says "measured earlier"): with the provenance above
+    # it, the curve started below the fold at 1024x768.
+    budget_results.draw_results(study, title_note="measured earlier")
     st.info(f"**{shipped.provenance(study.record)}**{partial} Not run on this machine: "
             "press Re-run it here to measure it again.", icon=":material/history:")
-    budget_results.draw_results(study, title_note="measured earlier")
     with st.expander("Exact command"):
         st.code(shipped.command_text(study.record), language="bash", wrap_lines=True)
     _rerun(study, launch, busy)

@@ -10,6 +10,7 @@ and runs in a temporary folder and the cap of two runs to themselves.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from pathlib import Path
 from typing import Iterator
@@ -77,6 +78,22 @@ def study_points(page) -> dict[str, list[str]]:
         fields = dict(part.split(": ", 1) for part in label.split("; "))
         drawn.setdefault(fields["model"], []).append(fields["labels per class"])
     return drawn
+
+
+# The chart's words a viewer reads: the gaps (not their white halo, which Vega leaves
+# out of the accessibility tree), tick labels, axis titles, legend and chart title.
+CHART_WORDS = ("text[aria-roledescription='text mark'], .role-axis-label text, "
+               ".role-axis-title text, .role-legend-label text, .role-title-text text")
+# Those of them drawn outside the chart's own SVG box (cut off on screen).
+_OUTSIDE = """([svg, selector]) => {
+  const frame = svg.getBoundingClientRect();
+  return [...svg.querySelectorAll(selector)].filter(t => {
+    const r = t.getBoundingClientRect();
+    return r.left < frame.left - 1 || r.right > frame.right + 1
+        || r.top < frame.top - 1 || r.bottom > frame.bottom + 1;
+  }).map(t => t.textContent);
+}"""
+SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "studies" / "mnist-full"
 
 
 def type_into(page, label: str, text: str) -> None:
@@ -162,3 +179,31 @@ def _side_by_side_and_readable(page, expect) -> None:
             plot = page.locator(f".st-key-compare_confusion_{name} .js-plotly-plot").first
             counts, overlaps = overlapping_texts(plot, HEATMAP_TEXTS)
             assert counts == 121 and not overlaps, f"{width} px, run {name}: {overlaps}"
+
+
+@pytest.mark.parametrize("width, height", [(1024, 768), (1366, 900)])
+def test_the_shipped_study_is_drawn_readable(browser, pages_server, artifacts_dir, width,
+                                             height):
+    """The chart a class sees on opening the page: every count of the shipped study on
+    both curves, the legend's three entries, and no words on top of each other or cut
+    off at the chart's edge, at a laptop's and a projector's size."""
+    from playwright.sync_api import expect
+
+    summary = json.loads((SHIPPED / "results.json").read_text())["summary"]
+    counts = [str(entry["labels_per_class"]) for entry in summary]
+    with open_tab(browser) as page:
+        page.set_viewport_size({"width": width, "height": height})
+        with shots_on_failure(page, pages_server, artifacts_dir, f"shipped_{width}"):
+            open_page(page, pages_server, "label-budget", "Label budget")
+            svg = page.locator(".st-key-budget_chart .vega-embed svg").first
+            expect(svg.locator(".mark-line path").first).to_be_attached()
+            assert study_points(page) == {"SGAN": counts, "baseline (labels only)": counts}
+            legend = svg.locator(".role-legend-label text").all_text_contents()
+            assert legend == ["SGAN", "baseline (labels only)", "your slider"]
+            words, overlaps = overlapping_texts(svg, CHART_WORDS)
+            assert words >= 2 * len(counts) + 3 and not overlaps, f"words overlap: {overlaps}"
+            cut = svg.evaluate(f"el => ({_OUTSIDE})([el, {json.dumps(CHART_WORDS)}])")
+            assert not cut, f"cut off at the chart's edge: {cut}"
+            box = svg.bounding_box()
+            assert box["x"] + box["width"] <= width  # the whole chart fits the window
+            shoot(page, artifacts_dir, f"pages_03_shipped_{width}x{height}")
