@@ -43,7 +43,7 @@ def accuracy_overlay(runs: Compared) -> go.Figure:
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text="test accuracy (%)", rangemode="tozero")
     fig.update_layout(title="Test accuracy: SGAN (solid) and baseline (dashed)")
-    return _layout(fig, 420, legend_below=True)
+    return _beside(fig)
 
 
 def loss_overlay(runs: Compared, column: str, smoothing: float = 0.0) -> go.Figure:
@@ -54,7 +54,16 @@ def loss_overlay(runs: Compared, column: str, smoothing: float = 0.0) -> go.Figu
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text=LOSSES.get(column, column))
     fig.update_layout(title=f"Loss: {LOSSES.get(column, column)}")
-    return _layout(fig, 420, legend_below=True)
+    return _beside(fig)
+
+
+def _beside(fig: go.Figure) -> go.Figure:
+    """The shared look with the legend right of the plot: placed below it (a share of
+    the plot's height), it met the x-axis title after a window went from 1024 to 1366 px."""
+    _layout(fig, 420)
+    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0,
+                                  yanchor="top"))
+    return fig
 
 
 def _percent(value: Optional[float]) -> Optional[float]:

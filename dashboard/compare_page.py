@@ -158,7 +158,8 @@ def _draw(runs: compare_figures.Compared, keys: list[str]) -> None:
                "discriminator.")
     st.plotly_chart(compare_figures.accuracy_overlay(runs), key="compare_accuracy",
                     config=PLOTLY_CONFIG)
-    left, right = st.columns([2, 1])
+    layout.install()  # pairs stack below 1200 px: at 1024 px a 1/3 column cut loss names
+    left, right = layout.pair("compare_loss", [2, 1])
     loss = right.selectbox("Loss", list(compare_figures.LOSSES), key="wc_loss",
                            format_func=compare_figures.LOSSES.get)
     smoothing = right.slider("Smoothing", 0.0, 0.95, 0.6, step=0.05, key="wc_smoothing")
@@ -171,7 +172,6 @@ def _side_by_side(runs: compare_figures.Compared, keys: list[str]) -> None:
     """Sample grid and confusion matrix of each run, at most three runs to a row and
     no empty columns (two runs in three columns left each 165 px at 1024 px: counts
     overlapped, tile labels shrank to dots); a row stacks below layout.WIDE_ENOUGH_PX."""
-    layout.install()
     for start in range(0, len(runs), PER_ROW):
         row = list(zip(runs, keys))[start:start + PER_ROW]
         columns = layout.pair(f"compare_{start}", len(row))  # stacks like the pairs

@@ -36,8 +36,18 @@ _CLIPPED = """el => {
   return {count: titles.length, clipped: out};
 }"""
 
+# Texts cut short (an ellipsis, "Li..."): boxes that hide what overflows them and hold
+# text wider than themselves (a selectbox shows its choice as an <input>'s value).
+_CUT = """el => [el, ...el.querySelectorAll('*')]
+  .map(e => [e, (e.tagName === 'INPUT' ? e.value : e.textContent).trim()])
+  .filter(([e, text]) => text && ['hidden', 'clip'].includes(getComputedStyle(e).overflowX)
+                         && e.scrollWidth > e.clientWidth + 1)
+  .map(([e, text]) => text.slice(0, 60))"""
+
 HEATMAP_TEXTS = ".heatmaplayer text"  # the confusion matrix's counts
 TICK_TEXTS = ".xtick text, .ytick text"
+# legend entries, chart and axis titles, tick labels: the words around a chart's plot
+CHART_TEXTS = "text.legendtext, text[class*='title'], [class*='tick'] text"
 
 
 def overlapping_texts(plot, selector: str) -> tuple[int, list[str]]:
@@ -56,3 +66,8 @@ def shown_scale(image) -> float:
     """On-screen width of an <img> over its natural width: a caption drawn 30 px tall
     into the picture is 30 x this many pixels tall on screen."""
     return float(image.evaluate("img => img.getBoundingClientRect().width / img.naturalWidth"))
+
+
+def cut_short(area) -> list[str]:
+    """The texts in `area` (a locator) that their boxes cut short."""
+    return list(area.evaluate(_CUT))

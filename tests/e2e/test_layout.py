@@ -1,15 +1,15 @@
 """End-to-end: the live page read on a 1024x768 laptop (issue 12 item 7). Measured in
 Chromium, not judged by eye: the confusion matrix's counts and the curves' legend never
 overlap, the sample tiles' verdicts are at least 12 px tall, and no chart title is cut
-off at its chart's edge (the inspector's P(fake) axis title was)."""
+off at its chart's edge (the inspector's P(fake) axis title was), no text cut short."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.readable import (HEATMAP_TEXTS, TICK_TEXTS, clipped_titles,
-                                overlapping_texts, shown_scale)
+from tests.e2e.readable import (CHART_TEXTS, HEATMAP_TEXTS, TICK_TEXTS, clipped_titles,
+                                cut_short, overlapping_texts, shown_scale)
 from tests.e2e.scenario import in_a_tab, start_and_pause
 from tests.e2e.test_browser import chart, no_exceptions, shoot, sidebar_button
 
@@ -38,14 +38,17 @@ def _readable(page, server, shots: Path, expect) -> None:
 
     curves = chart(page, "curves_chart")
     expect(curves).to_be_visible()
-    entries, overlaps = overlapping_texts(curves, ".legendtext")
-    assert entries >= 6 and not overlaps, f"curve legend entries overlap: {overlaps}"
+    texts, overlaps = overlapping_texts(curves, CHART_TEXTS)
+    assert texts >= 12 and not overlaps, f"curve legend, titles or ticks overlap: {overlaps}"
 
     for key in ("p_fake_chart", "curves_chart", "confusion_chart"):
         plot = chart(page, key)
         expect(plot).to_be_visible()
         titles, clipped = clipped_titles(plot)
         assert titles >= 1 and not clipped, f"{key}: titles cut off at the edge: {clipped}"
+    for area in ("stSidebar", "stMain"):  # no "Li..." anywhere: labels, choices, buttons
+        cut = cut_short(page.locator(f"[data-testid='{area}']"))
+        assert not cut, f"{area}: texts cut short: {cut}"
     no_exceptions(page)
     shoot(page, shots, "layout_1024")
     sidebar_button(page, "Stop").click()
