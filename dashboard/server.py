@@ -70,7 +70,7 @@ def embeddings() -> Any:
 
 
 def prewarm_embedding() -> None:
-    """Start the service now, so its UMAP child compiles (30-60 s, niced) before the
+    """Start the service now, so its UMAP child compiles (~10 s of CPU, niced) before the
     first Start, while the teacher is still talking. SGAN_PREWARM_UMAP=0 waits for the
     first map instead (tests, or a server that never shows the feature map)."""
     if os.environ.get("SGAN_PREWARM_UMAP", "1") != "0":

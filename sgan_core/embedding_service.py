@@ -36,7 +36,7 @@ UMAP_FRAME_INTERVAL_S = 6.0
 
 class UmapPhase(enum.Enum):
     OFF = "off"  # the service was made without a UMAP child
-    WARMING = "warming"  # the child imports umap and compiles numba (~1 min)
+    WARMING = "warming"  # the child imports umap and compiles numba (~10 s of CPU)
     READY = "ready"
     FAILED = "failed"  # could not start, or died: PCA from now on (see `problem`)
 

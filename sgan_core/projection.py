@@ -122,6 +122,43 @@ def umap_start(stacked: np.ndarray, n_real: int,
     return init, UMAP_UPDATE_EPOCHS
 
 
+def nearest_neighbours(data: np.ndarray, k: int,
+                       block_rows: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours of every row (Euclidean), each row itself first.
+
+    (indices (n, k) int32, distances (n, k) float32), nearest first: what umap-learn
+    takes as `precomputed_knn`. For the map's ~2,200 points this is a few tens of ms of
+    BLAS, and it spares the UMAP child from compiling pynndescent (most of its warm-up
+    CPU). Rows are done in blocks, so memory stays at block_rows x n distances.
+    """
+    data = np.asarray(data, dtype=np.float32)
+    n = len(data)
+    k = max(1, min(k, n))
+    squared_norms = (data * data).sum(1)
+    squared_norms64 = (data.astype(np.float64) ** 2).sum(1)
+    indices = np.empty((n, k), np.int32)
+    distances = np.empty((n, k), np.float32)
+    for start in range(0, n, block_rows):
+        own = np.arange(start, min(start + block_rows, n))
+        # Chosen on float32 distances (half the time of float64) ...
+        block = data[own] @ data.T
+        block *= -2
+        block += squared_norms[None, :]  # + |a|^2 is the same along a row: not needed to rank
+        block[own - start, own] = -np.inf  # each point is its own nearest, even among twins
+        nearest = (np.argpartition(block, k - 1, axis=1)[:, :k] if k < n
+                   else np.tile(np.arange(n), (len(own), 1)))
+        # ... measured again in float64, where cancellation does not put twins 1e-3 apart.
+        rows, neighbours = data[own].astype(np.float64), data[nearest].astype(np.float64)
+        squared = (squared_norms64[own, None] + squared_norms64[nearest]
+                   - 2 * np.einsum("id,ikd->ik", rows, neighbours))
+        exact = np.sqrt(np.maximum(squared, 0))
+        exact[nearest == own[:, None]] = -1.0
+        order = np.argsort(exact, axis=1, kind="stable")
+        indices[own] = np.take_along_axis(nearest, order, 1)
+        distances[own] = np.maximum(np.take_along_axis(exact, order, 1), 0)
+    return indices, distances
+
+
 def clustered_points(n: int, dim: int, seed: int = 0, clusters: int = 10) -> np.ndarray:
     """Random Gaussian blobs: warm-up and benchmark data shaped like class features."""
     rng = np.random.default_rng(seed)

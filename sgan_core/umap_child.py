@@ -5,8 +5,10 @@ training thread (page open: 0.22x headless throughput). The child is stateless: 
 answers each request (standardised features, an initial layout, a number of epochs)
 with a reply (the layout or what went wrong, and the seconds it took), over a socket
 pair (multiprocessing's Connection: length-prefixed pickles). The parent's first request
-is a tiny warm-up fit, which imports umap and compiles numba (13-15 s + 30-45 s), so
-the first real frame is quick.
+is a tiny warm-up fit, which imports umap and compiles numba (about 9 s of CPU in all
+with a warm file cache: 2 s import + 7 s compile; it was 2 + 33 s while umap built a
+pynndescent index, whose compile the exact neighbours below avoid), so the first real
+frame is quick.
 
 One thread; nice 5 while warming up, nice 10 after. It exits when the parent closes the
 socket or dies. A plain subprocess, not multiprocessing's spawn: `streamlit run`
@@ -21,17 +23,23 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
-# Added niceness. While the child compiles (once, ~40 s of CPU) nice 10 starved it: with
+from sgan_core.projection import nearest_neighbours
+
+# Added niceness. While the child compiled (once, then ~40 s of CPU) nice 10 starved it: with
 # training and a browser on 2 cores it got ~7% of a core and the first map came after
 # 131 s. At nice 5 it still yields to training but gets its share; once warm, every
 # update runs at nice 10, so training and the page win the CPU over UMAP.
 WARM_UP_NICE, UPDATE_NICE = 5, 10
+# Up to this many points the child finds neighbours exactly (a (512, n) block of distances
+# at a time); above it, pynndescent.
+EXACT_NEIGHBOURS_MAX = 20_000
 UMAP_FIT = "sgan_core.umap_child:umap_fit"  # module:function the child fits with
 _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 _ONE_THREAD = {name: "1" for name in (
@@ -42,15 +50,24 @@ Reply = tuple[Optional[np.ndarray], str, float]
 
 def umap_fit(data: np.ndarray, init: np.ndarray, n_epochs: int) -> np.ndarray:
     """(n, 2) UMAP layout of `data`, starting from `init`."""
-    import umap  # 13-15 s, once per child
+    import umap  # 2-15 s, once per child
 
-    model = umap.UMAP(
-        n_components=2, n_neighbors=min(15, len(data) - 1), min_dist=0.1,
-        n_epochs=n_epochs, init=np.asarray(init, dtype=np.float32),
-        # Below 4,096 points umap otherwise takes an exact path that is 20x slower.
-        force_approximation_algorithm=True,
-    )
-    return np.asarray(model.fit_transform(data), dtype=np.float32)
+    k = min(15, len(data) - 1)
+    if len(data) <= EXACT_NEIGHBOURS_MAX:
+        # Exact neighbours in numpy: umap then never builds a pynndescent index, whose
+        # numba compile was most of the child's first-minute CPU (warm-up fit 33.5 s of
+        # CPU -> 7.0 s, measured in a fresh process); a fit of 2,200 points costs the same.
+        options = {"precomputed_knn": nearest_neighbours(data, k)}
+    else:
+        # Below 4,096 points umap's own exact path is 20x slower than pynndescent.
+        options = {"force_approximation_algorithm": True}
+    model = umap.UMAP(n_components=2, n_neighbors=k, min_dist=0.1, n_epochs=n_epochs,
+                      init=np.asarray(init, dtype=np.float32), **options)
+    with warnings.catch_warnings():
+        # umap warns that a model fitted on precomputed neighbours cannot transform new
+        # points; the map never asks it to.
+        warnings.simplefilter("ignore", UserWarning)
+        return np.asarray(model.fit_transform(data), dtype=np.float32)
 
 
 def child_main(fit_name: str, parent_pid: int, socket_fd: int) -> None:

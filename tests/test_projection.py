@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sgan_core.projection import (UMAP_FIRST_EPOCHS, UMAP_UPDATE_EPOCHS, Method, Projection,
-                                  align, pca_2d, umap_start)
+                                  align, nearest_neighbours, pca_2d, umap_start)
 
 
 def align_to(previous, current):
@@ -82,3 +82,26 @@ def test_numpy_blas_runs_one_thread():
     numpy_blas = [info for info in threadpool_info()
                   if info["user_api"] == "blas" and "numpy" in info["filepath"]]
     assert numpy_blas and all(info["num_threads"] == 1 for info in numpy_blas)
+
+
+@pytest.mark.parametrize("block_rows", [512, 7])
+def test_nearest_neighbours_match_brute_force_with_each_point_first(block_rows):
+    rng = np.random.default_rng(5)
+    data = rng.normal(size=(60, 9)).astype(np.float32)
+    data[10] = data[11]  # duplicates: each must still list itself first
+    indices, distances = nearest_neighbours(data, 6, block_rows=block_rows)
+    full = np.sqrt(((data[:, None, :] - data[None, :, :]) ** 2).sum(-1))
+    assert indices.shape == distances.shape == (60, 6) and indices.dtype == np.int32
+    assert (indices[:, 0] == np.arange(60)).all() and np.allclose(distances[:, 0], 0)
+    assert indices[10, 1] == 11 and indices[11, 1] == 10
+    for row in range(60):
+        expected = np.sort(full[row])[:6]
+        assert np.allclose(distances[row], expected, atol=1e-4)  # nearest first, none missed
+        assert np.allclose(full[row, indices[row]], distances[row], atol=1e-4)
+
+
+def test_nearest_neighbours_with_k_as_large_as_the_data():
+    data = np.arange(8, dtype=np.float32).reshape(4, 2)
+    indices, distances = nearest_neighbours(data, 10)
+    assert indices.shape == (4, 4) and (indices[:, 0] == np.arange(4)).all()
+    assert (np.diff(distances, axis=1) >= 0).all()
