@@ -16,6 +16,7 @@ RUN_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 LOSSES = {"baseline_loss": "baseline (labeled CE)",
           **{column: name for column, name, _, _ in LOSS_CURVES}}
 Compared = Sequence[tuple[str, Snapshot]]  # (short name, latest snapshot) per run
+GAP = "gap (pts)"  # SGAN minus baseline accuracy, in percentage points
 
 
 def run_color(index: int) -> str:
@@ -71,18 +72,21 @@ def _percent(value: Optional[float]) -> Optional[float]:
 
 
 def final_rows(runs: Compared) -> list[dict[str, Any]]:
-    """One row per run: what it trained on and its latest figures (fractions)."""
+    """One row per run: its latest figures first (fractions; the gap in percentage
+    points, as the live page writes it), then what it trained on. At 1024 px the table
+    shows about six columns before it scrolls: the figures must be among them."""
     rows = []
     for name, snapshot in runs:
         cfg = snapshot.config
+        gap = _percent(snapshot.accuracy_gap)
         rows.append({
-            "run": name, "status": str(getattr(snapshot.run_status, "value",
-                                              snapshot.run_status)),
-            "labels/class": cfg.labels_per_class, "seed": cfg.seed,
-            "generator loss": cfg.generator_loss, "steps": snapshot.step,
+            "run": name, "labels/class": cfg.labels_per_class,
             "SGAN": _percent(snapshot.test_accuracy),
             "baseline": _percent(snapshot.baseline_test_accuracy),
-            "gap": _percent(snapshot.accuracy_gap),
+            GAP: None if gap is None else 100.0 * gap,
             "fakes caught": _percent(snapshot.fake_rejection_rate),
+            "steps": snapshot.step,
+            "status": str(getattr(snapshot.run_status, "value", snapshot.run_status)),
+            "seed": cfg.seed, "generator loss": cfg.generator_loss,
         })
     return rows

@@ -21,7 +21,7 @@ REFRESH_S = 2.0
 MIN_RUNS, MAX_RUNS = 2, 6
 PER_ROW = 3  # runs side by side on a wide screen (about 280 px each at 1366 px)
 LIVE, DISK = "live:", "disk:"  # option prefixes: a registry id or a runs-folder path
-PERCENT = ("SGAN", "baseline", "gap", "fakes caught")
+PERCENT = ("SGAN", "baseline", "fakes caught")
 INTRO = """
 Put runs side by side: how do 1 and 10 labels per class differ, or feature matching and
 the non-saturating loss? Pick **2 to 6 runs**: live ones from this tab, or any run kept
@@ -151,8 +151,10 @@ def _comparison(chosen: list[str]) -> None:
 
 def _draw(runs: compare_figures.Compared, keys: list[str]) -> None:
     percent = st.column_config.NumberColumn(format="percent")
+    points = st.column_config.NumberColumn(format="%+.1f")
     st.dataframe(compare_figures.final_rows(runs), hide_index=True,
-                 column_config={name: percent for name in PERCENT})
+                 column_config={compare_figures.GAP: points,
+                                **{name: percent for name in PERCENT}})
     st.caption("Latest figures (a finished run's are on the full test set). SGAN and "
                "baseline: test accuracy of the weight averages; fakes caught: the live "
                "discriminator.")

@@ -62,6 +62,10 @@ def test_two_saved_runs_are_overlaid_and_drawn_side_by_side(compare_env):
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["labels/class"]) == [1, 10] and list(table["SGAN"]) == [0.4, 0.9]
+    # the figures first (at 1024 px the rest scrolls out of sight); the gap in points
+    assert list(table.columns)[:6] == ["run", "labels/class", "SGAN", "baseline",
+                                       "gap (pts)", "fakes caught"]
+    assert list(table["gap (pts)"]) == pytest.approx([-20.0, 30.0])  # baseline 60%
     charts = {chart.proto.id: chart for chart in at.get("plotly_chart")}
     assert len(charts) == 4  # accuracy, loss, and one confusion matrix per run
     assert [s.value for s in at.subheader] == ["Run A: 1 labels/class",
@@ -167,7 +171,7 @@ def test_overlays_give_each_run_one_colour_sgan_solid_baseline_dashed():
 def test_final_rows_leave_missing_figures_empty():
     snapshot = fakes.make_snapshot(test_accuracy=None, baseline_test_accuracy=None)
     row = compare_figures.final_rows([("A", snapshot)])[0]
-    assert row["SGAN"] is None and row["gap"] is None and row["status"] == "running"
+    assert row["SGAN"] is None and row["gap (pts)"] is None and row["status"] == "running"
 
 
 @pytest.mark.parametrize("page", [PAGE, "label_budget.py"])
