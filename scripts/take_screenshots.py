@@ -3,21 +3,27 @@
     python scripts/take_screenshots.py --data-dir data --seconds 90
 
 Starts `streamlit run dashboard/app.py` on a free loopback port (the same way the
-browser test does), presses Start in headless Chromium, waits, then for each window
-size saves what a viewer sees: the top of the page, the samples and confusion matrix,
-the curves, and the feature map and inspector (Streamlit scrolls inside its own
-container, so each is scrolled into view). Also one tall picture of the whole page.
-Then the presenter view (?present=1) at a 1280x720 projector's size, the same views
-(present-1280x720-*.png). --presenter-only takes just those. The Label budget page
-drawing the shipped study (assets/studies/), as it opens, at both sizes (budget-*.png);
---budget-only takes just those.
+browser test does), with its runs folder in a temporary folder (never the repository's
+runs/), presses Start in headless Chromium, waits, then for each window size saves what
+a viewer sees: the top of the page, the samples and confusion matrix, the curves, the
+feature map and inspector, the upload and drawing panels (Streamlit scrolls inside its
+own container, so each is scrolled into view), and the sidebar's "Save, open, share"
+box. Also one tall picture of the whole page with its notes open, and the sidebar saying
+a changed setting needs a new run. Then the Compare runs page with two
+finished runs (1 and 10 labels per class, trained first by the CLI into the runs
+folder: compare-*.png), and the presenter view (?present=1) at a 1280x720 projector's
+size (present-1280x720-*.png). --presenter-only takes just the presenter view. The
+Label budget page drawing the shipped study (assets/studies/), as it opens, at both
+sizes (budget-*.png); --budget-only takes just those.
 Uses the full dataset in --data-dir when it is there, otherwise the bundled subset.
 """
 from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,22 +40,91 @@ SIZES = ((1024, 768), (1366, 900))
 PROJECTOR = (1280, 720)
 # (file suffix, heading scrolled to the top of the window; None: the top of the page)
 VIEWS = (("top", None), ("charts", "Generated samples"), ("curves", "Training curves"),
-         ("map", "Feature map"))
+         ("map", "Feature map"), ("try", "Try your own image"))
+# Below 1200 px the panel pairs stack (dashboard/layout.py): the right-hand panels too.
+STACKED_VIEWS = (("confusion", "Confusion matrix"), ("inspector", "Fake-rejection inspector"))
+COMPARE_VIEWS = (("top", None), ("curves", ".st-key-compare_accuracy"), ("runs", "Run A"),
+                 ("run-b", "Run B"))
+COMPARED = (1, 10)  # labels per class of the two finished runs on the Compare page
 
 
-def shoot_views(page, width: int, height: int, prefix: str = "") -> None:
+def scroll_to(page, heading) -> bool:
+    """Bring a heading (its name, or a CSS selector starting with '.') to the window's
+    top; None: the page's top. False when the page has no such heading."""
+    if heading is None:
+        page.locator("[data-testid='stMain']").evaluate("e => e.scrollTo(0, 0)")
+        return True
+    target = (page.locator(heading) if heading.startswith(".")
+              else page.get_by_role("heading", name=heading)).first
+    if target.count() == 0:
+        return False
+    target.evaluate("element => element.scrollIntoView({block: 'start'})")
+    return True
+
+
+def shoot_views(page, width: int, height: int, views=VIEWS, prefix: str = "") -> None:
     page.set_viewport_size({"width": width, "height": height})
     time.sleep(2)
-    for suffix, heading in VIEWS:
-        if heading is not None:
-            target = page.get_by_role("heading", name=heading).first
-            if target.count() == 0:
-                continue
-            target.evaluate("element => element.scrollIntoView({block: 'start'})")
+    for suffix, heading in views:
+        if scroll_to(page, heading):
+            time.sleep(1)
+            page.screenshot(path=str(OUT / f"{prefix}{width}x{height}-{suffix}.png"))
         else:
-            page.locator("[data-testid='stMain']").evaluate("e => e.scrollTo(0, 0)")
-        time.sleep(1)
-        page.screenshot(path=str(OUT / f"{prefix}{width}x{height}-{suffix}.png"))
+            print(f"no heading {heading!r}: {prefix}{width}x{height}-{suffix}.png not taken")
+
+
+def shoot_run_file_box(page, width: int, height: int) -> None:
+    """The sidebar's "Save, open, share" box, opened and scrolled into view."""
+    page.set_viewport_size({"width": width, "height": height})
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stExpander']").filter(
+        has_text="Save, open, share").first
+    if box.locator("details[open]").count() == 0 and box.get_attribute("open") is None:
+        box.locator("summary").first.click()
+        page.wait_for_selector(READY)
+    box.evaluate("element => element.scrollIntoView({block: 'start'})")
+    time.sleep(1)
+    page.screenshot(path=str(OUT / f"{width}x{height}-sidebar.png"))
+    page.locator("[data-testid='stSidebarContent']").evaluate("e => e.scrollTo(0, 0)")
+
+
+def draw_a_seven(page) -> None:
+    """A 7 on the drawing canvas with the mouse, so the panel shows D's answer."""
+    canvas = page.locator(".st-key-w_draw canvas").last  # Fabric's top canvas
+    if canvas.count() == 0:
+        print("no drawing canvas on the page")
+        return
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 0.25 * box["width"], box["y"] + 0.2 * box["height"])
+    page.mouse.down()
+    for x, y in ((0.75, 0.2), (0.45, 0.85)):
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
+    page.mouse.up()
+    page.get_by_text(re.compile(r"^D's verdict")).first.wait_for(timeout=30_000)
+
+
+def shoot_new_run_warning(page) -> None:
+    """Another seed in the sidebar: the page says, by the buttons, that this
+    needs a new run (at 1024x768, where the bottom of the sidebar is out of sight)."""
+    page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
+    seed = page.get_by_label("Seed", exact=True)
+    seed.fill("1")
+    seed.press("Enter")
+    page.locator("[data-testid='stSidebar'] [data-testid='stAlert']").first.wait_for()
+    page.wait_for_selector(READY)
+    scroll_to(page, None)
+    page.locator("[data-testid='stSidebarContent']").evaluate("e => e.scrollTo(0, 0)")
+    time.sleep(1)
+    page.screenshot(path=str(OUT / f"{SIZES[0][0]}x{SIZES[0][1]}-new-run.png"))
+
+
+def open_explanations(page) -> None:
+    """Every "What am I looking at?" note opened, for the tall picture."""
+    notes = page.locator("[data-testid='stMain'] details summary").filter(
+        has_text="What am I looking at?")
+    for index in range(notes.count()):
+        notes.nth(index).click()
+    time.sleep(2)
 
 
 def shoot_presenter(page) -> None:
@@ -62,6 +137,33 @@ def shoot_presenter(page) -> None:
     page.wait_for_selector(READY, timeout=60_000)
     time.sleep(8)  # the panels' first paint after a reload
     shoot_views(page, *PROJECTOR, prefix="present-")
+
+
+def train_finished_runs(runs_dir: Path, data_dir: Path, seconds: float) -> None:
+    """Two short CLI runs into the runs folder, for the Compare page to read back."""
+    for labels in COMPARED:
+        command = [sys.executable, "-m", "sgan_core", "train", "--data-dir", str(data_dir),
+                   "--labels-per-class", str(labels), "--time-budget-s", str(seconds),
+                   "--no-progress", "--out", str(runs_dir / f"labels-{labels}")]
+        print("training", " ".join(command[3:]))
+        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
+def shoot_compare(page, server: DashboardServer) -> None:
+    """The Compare runs page with the two finished runs chosen."""
+    page.set_viewport_size({"width": SIZES[-1][0], "height": SIZES[-1][1]})
+    page.goto(f"{server.url}/compare")
+    page.wait_for_selector(READY, timeout=60_000)
+    picker = page.locator(".st-key-wc_runs")
+    for labels in COMPARED:
+        picker.locator("input").first.click()
+        page.get_by_role("option", name=re.compile(f"labels-{labels}\\b")).first.click()
+        page.wait_for_selector(READY, timeout=60_000)
+    page.keyboard.press("Escape")
+    page.get_by_role("heading", name="Run B").first.wait_for(timeout=60_000)
+    time.sleep(4)  # plotly draws after the script run
+    for width, height in SIZES:
+        shoot_views(page, width, height, COMPARE_VIEWS, prefix="compare-")
 
 
 def shoot_budget(page, server: DashboardServer) -> None:
@@ -85,38 +187,62 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(ROOT / "data"))
     parser.add_argument("--seconds", type=float, default=90.0)
+    parser.add_argument("--compare-seconds", type=float, default=40.0,
+                        help="training time of each finished run on the Compare page")
     parser.add_argument("--presenter-only", action="store_true",
                         help="only the presenter view at 1280x720")
     parser.add_argument("--budget-only", action="store_true",
                         help="only the Label budget page with the shipped study")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    server = DashboardServer(Path(args.data_dir).resolve(), ROOT / "test-artifacts" / "shots.log")
-    server.start()
-    try:
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            if not args.presenter_only:
-                shoot_budget(browser.new_page(), server)
-            if args.budget_only:
+    data_dir = Path(args.data_dir).resolve()
+    with tempfile.TemporaryDirectory(prefix="sgan-shots-") as scratch:
+        runs_dir = Path(scratch) / "runs"
+        if not (args.presenter_only or args.budget_only):
+            train_finished_runs(runs_dir, data_dir, args.compare_seconds)
+        server = DashboardServer(data_dir, ROOT / "test-artifacts" / "shots.log",
+                                 {"SGAN_RUNS_DIR": str(runs_dir),
+                                  "SGAN_STUDIES_DIR": f"{scratch}/studies"})
+        server.start()
+        try:
+            with sync_playwright() as playwright:
+                browser = launch_chromium(playwright)
+                if not args.presenter_only:
+                    shoot_budget(browser.new_page(), server)
+                if not args.budget_only:
+                    page = browser.new_page(viewport={"width": SIZES[-1][0],
+                                                      "height": SIZES[-1][1]})
+                    shoot_live(page, server, args)
+                if not (args.presenter_only or args.budget_only):
+                    shoot_compare(browser.new_page(), server)
                 browser.close()
-                return
-            page = browser.new_page(viewport={"width": SIZES[-1][0], "height": SIZES[-1][1]})
-            page.goto(server.url)
-            page.wait_for_selector(READY, timeout=60_000)
-            page.get_by_role("button", name="Start").click()
-            time.sleep(args.seconds)
-            if not args.presenter_only:
-                for width, height in SIZES:
-                    shoot_views(page, width, height)
-                page.set_viewport_size({"width": 1366, "height": 3200})
-                time.sleep(3)
-                page.screenshot(path=str(OUT / "dashboard.png"))
-            shoot_presenter(page)
-            browser.close()
-    finally:
-        server.stop()
+        finally:
+            server.stop()
     print(f"saved {sorted(p.name for p in OUT.glob('*.png'))}")
+
+
+def shoot_live(page, server: DashboardServer, args: argparse.Namespace) -> None:
+    page.goto(server.url)
+    page.wait_for_selector(READY, timeout=60_000)
+    start = page.get_by_role("button", name="Start")
+    start.wait_for(timeout=60_000)  # READY can match a skeleton page before the first paint
+    if not args.presenter_only:
+        time.sleep(1)
+        page.screenshot(path=str(OUT / "1366x900-intro.png"))  # before any run
+    start.click()
+    time.sleep(args.seconds)
+    if not args.presenter_only:
+        draw_a_seven(page)
+        for width, height in SIZES:
+            views = VIEWS + (STACKED_VIEWS if width < 1200 else ())
+            shoot_views(page, width, height, views)
+            shoot_run_file_box(page, width, height)
+        page.set_viewport_size({"width": 1366, "height": 4200})
+        open_explanations(page)
+        scroll_to(page, None)
+        page.screenshot(path=str(OUT / "dashboard.png"))
+        shoot_new_run_warning(page)
+    shoot_presenter(page)
 
 
 if __name__ == "__main__":
