@@ -43,7 +43,8 @@ def gaps(summary: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"labels": entry["labels_per_class"], "sgan": entry["sgan"]["mean"],
              "baseline": entry["baseline"]["mean"],
              "top": max(entry["sgan"]["mean"], entry["baseline"]["mean"]),
-             "text": f"{entry['gap']['mean']:+.1%}"}
+             # percentage points, as the live page writes its gap ("+9.8%" read as relative)
+             "text": f"{100 * entry['gap']['mean']:+.1f} pts"}
             for entry in _scored(_scored(summary, "sgan"), "baseline")]
 
 

@@ -57,13 +57,14 @@ def _table(summary: list[dict[str, Any]]) -> None:
     # gap column fits beside the chart at 1366 px).
     rows = [{"labels/class": e["labels_per_class"], "seeds": e["scored_cells"],
              **{name: None if e[key]["mean"] is None else 100 * e[key]["mean"]
-                for name, key in (("SGAN", "sgan"), ("baseline", "baseline"), ("gap", "gap"))}}
+                for name, key in (("SGAN", "sgan"), ("baseline", "baseline"), ("gap, pts", "gap"))}}
             for e in summary]
     percent = st.column_config.NumberColumn(format="%.1f%%")
     st.dataframe(rows, hide_index=True, column_config={
         "SGAN": percent, "baseline": percent,
-        "gap": st.column_config.NumberColumn(format="%+.1f%%")})
-    st.caption("Mean test accuracy over seeds; the gap is SGAN minus baseline, per seed.")
+        "gap, pts": st.column_config.NumberColumn(format="%+.1f")})
+    st.caption("Mean test accuracy over seeds; the gap is SGAN minus baseline in "
+               "percentage points, per seed.")
 
 
 def _downloads(study: studies.StudyState, document: dict[str, Any]) -> None:

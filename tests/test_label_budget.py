@@ -228,7 +228,7 @@ def test_chart_is_log_x_with_bands_gap_and_highlight():
                 and "y" in layer["encoding"]]
     assert [(r["labels"], r["baseline"], r["sgan"]) for r in segments[0]["data"]["values"]] \
         == [(1, 0.3, 0.6), (10, 0.8, 0.9)]
-    assert [r["text"] for r in layer_rows(spec, "text")] == ["+30.0%", "+10.0%"] * 2  # halo
+    assert [r["text"] for r in layer_rows(spec, "text")] == ["+30.0 pts", "+10.0 pts"] * 2  # halo
     # the slider: a line across the chart at 10 and a ring on each curve there
     slider = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"
               and "y" not in layer["encoding"]]
@@ -281,10 +281,10 @@ def test_the_page_draws_the_study_s_figures_and_marks_the_slider(page_env):
     slider = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"
                   and "y" not in layer["encoding"])
     assert slider["data"]["values"][0]["labels"] == 5
-    assert [r["text"] for r in layer_rows(spec, "text")][:2] == ["+30.0%", "+20.0%"]
+    assert [r["text"] for r in layer_rows(spec, "text")][:2] == ["+30.0 pts", "+20.0 pts"]
     table = at.dataframe[0].value
     assert list(table["SGAN"]) == pytest.approx([60.0, 85.0])
-    assert list(table["gap"]) == pytest.approx([30.0, 20.0])
+    assert list(table["gap, pts"]) == pytest.approx([30.0, 20.0])
 
 
 def test_a_tab_that_opens_on_this_page_marks_the_slider_s_default(page_env):
