@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import controls, layout, navigation, state, studies
 from dashboard.budget_figures import study_spec
+from sgan_core.datasets import labels_per_class_words
 from sgan_core.study_results import summarize, table_rows, to_csv
 
 ALT = ("Test accuracy against labeled examples per class, SGAN and baseline: mean over "
@@ -86,7 +87,7 @@ def train_live(study: studies.StudyState) -> None:
     left, right = st.columns([1, 2], vertical_alignment="bottom")
     chosen = left.selectbox("Labels per class", counts, key="wb_live_labels",
                             index=counts.index(mine) if mine in counts else 0)
-    if right.button(f"Train {chosen} labels per class live", key="b_train_live",
+    if right.button(f"Train {labels_per_class_words(chosen)} live", key="b_train_live",
                     icon=":material/monitoring:"):
         state.set_widget_values({"w_dataset": study.dataset, "w_labels": chosen},
                                 overwrite=True)

@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import compare_figures, compare_start, figures, images, layout, server, state
 from dashboard.panels import PLOTLY_CONFIG, png
+from sgan_core.datasets import labels_per_class_words
 from sgan_core.snapshot import Snapshot
 
 REFRESH_S = 2.0
@@ -92,8 +93,9 @@ def _options() -> tuple[list[str], dict[str, str], list[str]]:
 
 def _live_label(run: Any) -> str:
     # Nothing that changes while it trains: the picker is drawn once, not refreshed.
-    return (f"Live: {run.config.labels_per_class} labels/class, seed {run.config.seed}, "
-            f"{run.config.generator_loss}")
+    cfg = run.config
+    return (f"Live: {labels_per_class_words(cfg.labels_per_class)}, seed {cfg.seed}, "
+            f"{cfg.generator_loss}")
 
 
 # --- the comparison ----------------------------------------------------------------------
@@ -179,7 +181,8 @@ def _side_by_side(runs: compare_figures.Compared, keys: list[str]) -> None:
         columns = layout.pair(f"compare_{start}", len(row))  # stacks like the pairs
         for column, ((name, snapshot), key) in zip(columns, row):
             with column:
-                st.subheader(f"Run {name}: {snapshot.config.labels_per_class} labels/class")
+                labels = labels_per_class_words(snapshot.config.labels_per_class)
+                st.subheader(f"Run {name}: {labels}")
                 _grid_and_matrix(name, key, snapshot)
 
 

@@ -67,6 +67,12 @@ DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
 
 # ----------------------------------------------------------------------------- folder facts
 
+def labels_per_class_words(count: object) -> str:
+    """"1 label per class", "10 labels per class" (or "? labels per class" when unknown):
+    one wording for every page, list and heading that names a run's label count."""
+    return f"{count} label{'' if count == 1 else 's'} per class"
+
+
 def on_disk(spec: DatasetSpec, data_dir: str) -> bool:
     """Every file of `spec` is in its folder under data_dir."""
     folder = Path(data_dir) / spec.folder

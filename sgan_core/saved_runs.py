@@ -18,7 +18,7 @@ from typing import Any, Optional
 import numpy as np
 
 from sgan_core.config import ConfigError, TrainConfig
-from sgan_core.datasets import DATASETS
+from sgan_core.datasets import DATASETS, labels_per_class_words
 from sgan_core.run_folder import FIGURE_FIELDS, PAGE_FOLDER, runs_root
 from sgan_core.snapshot import (HISTORY_COLUMNS, STATUS_STOPPED, RunStatus, Samples,
                                 Snapshot, frozen_array)
@@ -51,8 +51,9 @@ class SavedRun:
         cfg = self.config
         accuracy = self.figures.get("test_accuracy")
         shown = f"{accuracy:.1%}" if isinstance(accuracy, (int, float)) else "no accuracy yet"
-        return (f"{self.name}: {cfg.get('dataset', '?')}, {cfg.get('labels_per_class', '?')} "
-                f"labels/class, seed {cfg.get('seed', '?')}; {self.status} at step "
+        return (f"{self.name}: {cfg.get('dataset', '?')}, "
+                f"{labels_per_class_words(cfg.get('labels_per_class', '?'))}, "
+                f"seed {cfg.get('seed', '?')}; {self.status} at step "
                 f"{self.step:,}; SGAN {shown}")
 
 

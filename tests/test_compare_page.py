@@ -68,8 +68,8 @@ def test_two_saved_runs_are_overlaid_and_drawn_side_by_side(compare_env):
     assert list(table["gap (pts)"]) == pytest.approx([-20.0, 30.0])  # baseline 60%
     charts = {chart.proto.id: chart for chart in at.get("plotly_chart")}
     assert len(charts) == 4  # accuracy, loss, and one confusion matrix per run
-    assert [s.value for s in at.subheader] == ["Run A: 1 labels/class",
-                                               "Run B: 10 labels/class"]
+    assert [s.value for s in at.subheader] == ["Run A: 1 label per class",
+                                               "Run B: 10 labels per class"]
     assert len(at.get("image")) == 2  # the two sample grids
 
 
@@ -98,10 +98,10 @@ def test_runs_fill_their_rows_with_no_empty_column(compare_env):
     keys = [saved_run(compare_env, f"r{i}", labels=i, accuracy=0.5) for i in (1, 2, 3, 5)]
     at = compare_page_at()
     at.multiselect(key="wc_runs").set_value(keys[:2]).run()
-    assert _row(at, 0) == [["Run A: 1 labels/class"], ["Run B: 2 labels/class"]]
+    assert _row(at, 0) == [["Run A: 1 label per class"], ["Run B: 2 labels per class"]]
     at.multiselect(key="wc_runs").set_value(keys).run()
     assert [len(column) for column in _row(at, 0)] == [1, 1, 1]
-    assert _row(at, 3) == [["Run D: 5 labels/class"]]
+    assert _row(at, 3) == [["Run D: 5 labels per class"]]
 
 
 def test_saved_runs_are_listed_after_a_server_restart(compare_env):

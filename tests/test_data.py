@@ -212,3 +212,9 @@ def test_cifar_and_svhn_layouts_become_nchw():
     for dataset, spec in ((hwc, DATASETS["cifar10"]), (chw, DATASETS["svhn"])):
         images, targets = data._as_arrays(dataset, spec)
         assert images.shape == (4, 3, 32, 32) and targets.dtype == np.int64
+
+
+def test_a_label_count_is_worded_with_its_grammatical_number():
+    assert datasets.labels_per_class_words(1) == "1 label per class"
+    assert datasets.labels_per_class_words(10) == "10 labels per class"
+    assert datasets.labels_per_class_words("?") == "? labels per class"  # unknown

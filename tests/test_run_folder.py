@@ -67,7 +67,7 @@ def test_list_runs_finds_page_and_cli_runs_newest_first(idx_dataset, tmp_path, c
     assert problems == []
     assert [r.name for r in runs] == ["cli-run", str(page.relative_to(root))]
     assert runs[0].status == "finished" and runs[0].step == 3
-    assert "2 labels/class" in runs[0].label() and "SGAN" in runs[0].label()
+    assert "2 labels per class" in runs[0].label() and "SGAN" in runs[0].label()
     cli_snapshot = saved_runs.load_snapshot(root / "cli-run")
     assert cli_snapshot.samples is not None and cli_snapshot.confusion is not None
 

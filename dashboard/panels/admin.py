@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import server, state
 from dashboard.panels.status import duration
+from sgan_core.datasets import labels_per_class_words
 
 NO_ACCESS = ("This runs list needs the token the server was started with "
              "(SGAN_ADMIN_TOKEN); the one in this link does not match, or the server set "
@@ -41,7 +42,8 @@ def _row(info: Any) -> None:
     text.markdown(
         f"`{info.run_id[:8]}` **{status}** · step {snapshot.step:,} · "
         f"{duration(snapshot.elapsed_s)} trained · {cfg.dataset}, "
-        f"{cfg.labels_per_class} labels/class · last seen {duration(info.unseen_s)} ago")
+        f"{labels_per_class_words(cfg.labels_per_class)} · "
+        f"last seen {duration(info.unseen_s)} ago")
     link.link_button("Open", state.run_link(info.run_id), width="stretch")
     stop.button("Stop", key=f"admin_stop_{info.run_id}", width="stretch",
                 disabled=not snapshot.is_active, on_click=_stop, args=(info.run_id,))

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import presenter, state
 from dashboard.panels import explain
 from sgan_core.config import TrainConfig
+from sgan_core.datasets import labels_per_class_words
 from sgan_core.snapshot import STATUS_FAILED, Snapshot
 
 PARKED = ("Paused by the server: no page showed this run for a few minutes, so it gave "
@@ -61,8 +62,9 @@ def settings_line(cfg: TrainConfig, snapshot: Snapshot) -> str:
     g_lr = getattr(snapshot, "base_g_lr", 0.0) or cfg.g_lr
     length = (f"{cfg.max_steps:,} steps" if cfg.max_steps and not cfg.time_budget_s
               else f"{cfg.time_budget_s / 60.0:g} min")
-    return (f"**This run:** {DATASETS[cfg.dataset].title} · {cfg.labels_per_class} labels "
-            f"per class ({cfg.labels_per_class * classes:,} labeled) · "
+    return (f"**This run:** {DATASETS[cfg.dataset].title} · "
+            f"{labels_per_class_words(cfg.labels_per_class)} "
+            f"({cfg.labels_per_class * classes:,} labeled) · "
             f"{cfg.generator_loss.replace('_', ' ')} · batch {cfg.batch_size} · "
             f"learning rates D {d_lr:g}, G {g_lr:g} · {length} · seed {cfg.seed} · "
             f"{cfg.architecture}")

@@ -142,9 +142,9 @@ def test_two_live_runs_side_by_side_on_the_compare_page(tab, pages_server, artif
     with shots_on_failure(page, pages_server, artifacts_dir, "compare"):
         open_page(page, pages_server, "compare", "Compare runs")
         page.get_by_role("button", name="Start both").click()
-        expect(page.get_by_role("heading", name="Run A: 1 labels/class")).to_be_visible(
+        expect(page.get_by_role("heading", name="Run A: 1 label per class")).to_be_visible(
             timeout=FIRST_SNAPSHOT_TIMEOUT_MS)  # the first Start imports torch
-        expect(page.get_by_role("heading", name="Run B: 10 labels/class")).to_be_visible()
+        expect(page.get_by_role("heading", name="Run B: 10 labels per class")).to_be_visible()
         wait_until(lambda: len([t for t in plotted(page, "compare_accuracy")
                                 if t["points"] > 0]) == 4, FIRST_SNAPSHOT_TIMEOUT_MS / 1000,
                    "SGAN and baseline accuracy of both runs")
