@@ -59,8 +59,7 @@ def umap_fit(data: np.ndarray, init: np.ndarray, n_epochs: int) -> np.ndarray:
         # CPU -> 7.0 s, measured in a fresh process); a fit of 2,200 points costs the same.
         options = {"precomputed_knn": nearest_neighbours(data, k)}
     else:
-        # Below 4,096 points umap's own exact path is 20x slower than pynndescent.
-        options = {"force_approximation_algorithm": True}
+        options = {}  # that many points: umap builds its own pynndescent index
     model = umap.UMAP(n_components=2, n_neighbors=k, min_dist=0.1, n_epochs=n_epochs,
                       init=np.asarray(init, dtype=np.float32), **options)
     with warnings.catch_warnings():
