@@ -146,9 +146,10 @@ def _recording(function: Callable, into: list, item: Optional[int] = None) -> Ca
 def _trace(trainer: Trainer, seen: _Seen, before: dict, step_losses: StepLosses,
            weight: float, rates: tuple[float, float]) -> StepTrace:
     # D's first pass is its update on cat([labeled, unlabeled, fakes]); its second is
-    # G's update on G's own fresh fakes (a "fresh" feature-matching target adds a third).
+    # G's update on the same fakes, now through the updated D (a "fresh" feature-matching
+    # target adds a third). One draw of G's noise makes the fakes of both updates.
     (d_input, d_logits), (g_input, g_logits) = seen.d_passes[:2]
-    targets, d_noise, g_noise = seen.targets[0], seen.noise[0], seen.noise[1]
+    targets, d_noise, g_noise = seen.targets[0], seen.noise[0], seen.noise[-1]
     n_labeled, n_fakes = len(targets), len(d_noise)
     n_unlabeled = len(d_input) - n_labeled - n_fakes
     labeled, unlabeled, d_fakes = split_batches(d_input, n_labeled, n_unlabeled)

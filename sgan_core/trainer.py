@@ -173,20 +173,22 @@ class Trainer:
         then one step of the baseline on the very same labeled batch."""
         self._apply_schedule()
         labeled, targets, unlabeled = self._batches()
+        self.discriminator.train()
+        self.generator.train()
         with autocast(self.precision, self.device):
+            # One batch of fakes for both updates (as most GAN code does): D learns from
+            # it detached, then G from the updated D's view of the same images. Saves a
+            # generator pass, the shift and their noise each step.
+            fakes = self._fakes(self.cfg.batch_size)
             sup, real, fake, unlabeled_features = self._update_discriminator(
-                labeled, targets, unlabeled)
-            g_loss = self._update_generator(unlabeled_features)
+                labeled, targets, unlabeled, fakes.detach())
+            g_loss = self._update_generator(fakes, unlabeled_features)
             b_loss = self._update_baseline(labeled, targets) if self.cfg.train_baseline else 0.0
         self.step_count += 1
         return StepLosses(sup.item(), real.item(), fake.item(), g_loss.item(),
                           float(b_loss))
 
-    def _update_discriminator(self, labeled, targets, unlabeled):
-        self.discriminator.train()
-        self.generator.train()
-        with torch.no_grad():
-            fake = self._fakes(len(unlabeled))
+    def _update_discriminator(self, labeled, targets, unlabeled, fake):
         # One forward pass over all three batches: D has no batch norm, so this equals
         # three separate passes and is faster on a CPU.
         logits, features = self.discriminator(torch.cat([labeled, unlabeled, fake]))
@@ -204,14 +206,16 @@ class Trainer:
         self.d_average.update(self.discriminator)
         return sup.detach(), real.detach(), fake_loss.detach(), unlabeled_features.detach()
 
-    def _update_generator(self, unlabeled_features: torch.Tensor) -> torch.Tensor:
-        """G's step; `unlabeled_features`: D's features of the unlabeled batch it just
-        trained on (before its update), the default feature-matching target."""
+    def _update_generator(self, fakes: torch.Tensor, unlabeled_features: torch.Tensor
+                          ) -> torch.Tensor:
+        """G's step on `fakes` (G's images of this step, still attached to G's graph);
+        `unlabeled_features`: D's features of the unlabeled batch it just trained on
+        (before its update), the default feature-matching target."""
         self.discriminator.requires_grad_(False)  # G's step must not touch D's grads
         try:
             # (No parametrize.cached() around these two passes: its cache is process-wide,
             # so another run's thread would read stale weights from it.)
-            logits_fake, features_fake = self.discriminator(self._fakes(self.cfg.batch_size))
+            logits_fake, features_fake = self.discriminator(fakes)
             if self.cfg.generator_loss == "feature_matching":
                 g_loss = losses.feature_matching_loss(self._feature_target(unlabeled_features),
                                                       features_fake)

@@ -197,7 +197,7 @@ def test_generator_step_leaves_the_discriminator_unchanged(cfg_split):
     labeled, targets, unlabeled = trainer._batches()
     with torch.no_grad():
         _, features_unlabeled = trainer.discriminator(unlabeled)
-    trainer._update_generator(features_unlabeled)
+    trainer._update_generator(trainer._fakes(cfg.batch_size), features_unlabeled)
 
     assert same_tensors(d_before, state_tensors(trainer.discriminator))
     assert all(torch.equal(before, p.grad)
@@ -213,9 +213,25 @@ def test_discriminator_step_leaves_the_generator_weights_unchanged(cfg_split):
     labeled, targets, unlabeled = trainer._batches()
     g_params = [p.detach().clone() for p in trainer.generator.parameters()]
     d_before = state_tensors(trainer.discriminator)
-    trainer._update_discriminator(labeled, targets, unlabeled)
+    trainer._update_discriminator(labeled, targets, unlabeled,
+                                  trainer._fakes(len(unlabeled)).detach())
     assert all(torch.equal(a, b) for a, b in zip(g_params, trainer.generator.parameters()))
     assert not same_tensors(d_before, state_tensors(trainer.discriminator))
+
+
+def test_one_batch_of_fakes_serves_both_updates(cfg_split):
+    """G's noise is drawn once a step, and G's update sees the very images D's did."""
+    cfg, split = cfg_split
+    trainer = Trainer(cfg, split)
+    draws, passes = [], []
+    sample_noise = trainer.generator.sample_noise
+    trainer.generator.sample_noise = lambda *a, **k: draws.append(1) or sample_noise(*a, **k)
+    trainer.discriminator.register_forward_hook(
+        lambda _m, inputs, _out: passes.append(inputs[0].detach().float()))
+    trainer.train_step()
+    assert len(draws) == 1
+    d_fakes = passes[0][-cfg.batch_size:]  # D's update: cat([labeled, unlabeled, fakes])
+    assert torch.equal(passes[1], d_fakes)  # G's update: the same fakes
 
 
 # ----------------------------------------------------------------------------- learning rates

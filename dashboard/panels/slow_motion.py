@@ -27,7 +27,7 @@ CHANGE_LABELS = {  # Change.key -> what the row is, for a student
     "unsupervised_fake": "−log(1 − D(G(z))) on the fakes D saw",
     "p_real_unlabeled": "P(real), unlabeled batch (mean)",
     "p_real_d_fakes": "P(real), the fakes D saw (mean)",
-    "p_real_g_fakes": "P(real), G's own batch of fakes (mean)",
+    "p_real_g_fakes": "P(real), G's batch of fakes (mean)",
     "generator": "G's loss on its batch",
 }
 EXPLANATION = """
@@ -35,10 +35,10 @@ One training step has two moves. **(1) D's update**: the discriminator sees a sm
 *labeled* batch (it must name the class), an *unlabeled* batch (it must call them real;
 their labels are never used) and a batch of *fakes* from G (it must call them fake).
 Its loss is the supervised term plus w times the two unsupervised terms, and one
-optimiser step lowers it. **(2) G's update**: the generator makes a fresh batch of
-fakes and changes its weights so that D finds them more like the real images (feature
-matching: D's inner features of fakes and reals should agree; non-saturating: D
-should call them real).
+optimiser step lowers it. **(2) G's update**: the same fakes go through the updated D,
+and the generator changes its weights so that D finds them more like the real images
+(feature matching: D's inner features of fakes and reals should agree; non-saturating:
+D should call them real).
 
 The verdicts under the thumbnails are the ones the losses were computed from (with D's
 noise and dropout switched on, as in training). The table "what each update changed"
@@ -128,8 +128,8 @@ def draw_trace(trace: Any, class_names: Sequence[str]) -> None:
     st.table(loss_rows(trace))
     st.markdown("**What each update changed** (the same images, noise and dropout off)")
     st.table(change_rows(trace))
-    st.markdown(f"**G's own batch ({n_g_fakes} fresh fakes), before and after G's update** "
-                "(the same noise; P(real) from D after its update)")
+    st.markdown(f"**G's batch ({n_g_fakes} fakes, the ones D's update saw), before and "
+                "after G's update** (the same noise; P(real) from D after its update)")
     for when, thumbnails in (("before", trace.g_fakes_before), ("after", trace.g_fakes_after)):
         st.caption(f"{when} G's update")
         _thumbnails(thumbnails, class_names)
