@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r'''
 import json, os, sys, time, threading
 sys.path.insert(0, sys.argv[1])
+import sgan_core  # first, as the CLI and the page do: it sets OpenMP's spin before torch loads
 import torch
 torch.set_num_threads(int(sys.argv[3]))
 from sgan_core.config import TrainConfig
