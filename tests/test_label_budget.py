@@ -228,7 +228,7 @@ def test_chart_is_log_x_with_bands_gap_and_highlight():
                 and "y" in layer["encoding"]]
     assert [(r["labels"], r["baseline"], r["sgan"]) for r in segments[0]["data"]["values"]] \
         == [(1, 0.3, 0.6), (10, 0.8, 0.9)]
-    assert [r["text"] for r in layer_rows(spec, "text")] == ["+30.0 pts", "+10.0 pts"] * 2  # halo
+    assert [r["text"] for r in layer_rows(spec, "text")] == ["+30 pts", "+10 pts"] * 2  # halo
     # the slider: a line across the chart at 10 and a ring on each curve there
     slider = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"
               and "y" not in layer["encoding"]]
@@ -281,7 +281,7 @@ def test_the_page_draws_the_study_s_figures_and_marks_the_slider(page_env):
     slider = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"
                   and "y" not in layer["encoding"])
     assert slider["data"]["values"][0]["labels"] == 5
-    assert [r["text"] for r in layer_rows(spec, "text")][:2] == ["+30.0 pts", "+20.0 pts"]
+    assert [r["text"] for r in layer_rows(spec, "text")][:2] == ["+30 pts", "+20 pts"]
     table = at.dataframe[0].value
     assert list(table["SGAN"]) == pytest.approx([60.0, 85.0])
     assert list(table["gap, pts"]) == pytest.approx([30.0, 20.0])
@@ -327,3 +327,8 @@ def test_oversized_or_malformed_study_files_are_skipped(tmp_path):
         json.dumps({**_cell(5, 0.5, 0.3), "pad": "x" * study_results.MAX_CELL_BYTES}))
     study = studies.read_study(folder)
     assert study.record == {} and [row["labels_per_class"] for row in study.rows] == [1]
+
+
+def test_gap_words_keep_a_decimal_only_below_ten_points():
+    assert [budget_figures.gap_words(p) for p in (22.44, 9.94, 3.06, 0.0, -1.25, -12.6)] == [
+        "+22 pts", "+9.9 pts", "+3.1 pts", "+0.0 pts", "-1.2 pts", "-13 pts"]
