@@ -56,6 +56,31 @@ def overlapping_texts(plot, selector: str) -> tuple[int, list[str]]:
     return int(found["count"]), list(found["overlaps"])
 
 
+def settled_overlapping_texts(chart, selector: str, timeout_s: float = 15.0
+                              ) -> tuple[int, list[str]]:
+    """`overlapping_texts` once the chart has stopped moving: its box and its texts'
+    boxes the same in two reads 0.5 s apart. A Vega chart is drawn first at a default
+    width, then again at its container's; read in between, neighbouring labels of the
+    first drawing overlapped although the chart a viewer sees a moment later does not."""
+    import time
+
+    def layout() -> str:
+        return chart.evaluate(
+            f"el => JSON.stringify([el.getBoundingClientRect(), "
+            f"...[...el.querySelectorAll({json.dumps(selector)})]"
+            f".map(t => t.getBoundingClientRect())])")
+
+    deadline = time.monotonic() + timeout_s
+    previous = layout()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        current = layout()
+        if current == previous:
+            break
+        previous = current
+    return overlapping_texts(chart, selector)
+
+
 def clipped_titles(plot) -> tuple[int, list[str]]:
     """(titles found, those reaching outside the chart) in a rendered `.js-plotly-plot`."""
     found = plot.evaluate(_CLIPPED)

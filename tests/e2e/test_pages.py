@@ -19,7 +19,7 @@ import pytest
 
 from testkit.browser import DashboardServer
 from tests.e2e.readable import (CHART_TEXTS, HEATMAP_TEXTS, cut_short, overlapping_texts,
-                                shown_scale)
+                                settled_overlapping_texts, shown_scale)
 from tests.e2e.conftest import open_tab, running_server
 from tests.e2e.test_browser import APP_IDLE, FIRST_SNAPSHOT_TIMEOUT_MS, shoot, wait_until
 
@@ -208,7 +208,7 @@ def test_the_shipped_study_is_drawn_readable(browser, pages_server, artifacts_di
             assert study_points(page) == {"SGAN": counts, "baseline (labels only)": counts}
             legend = svg.locator(".role-legend-label text").all_text_contents()
             assert legend == ["SGAN", "baseline (labels only)", "your slider"]
-            words, overlaps = overlapping_texts(svg, CHART_WORDS)
+            words, overlaps = settled_overlapping_texts(svg, CHART_WORDS)
             assert words >= 2 * len(counts) + 3 and not overlaps, f"words overlap: {overlaps}"
             cut = svg.evaluate(f"el => ({_OUTSIDE})([el, {json.dumps(CHART_WORDS)}])")
             assert not cut, f"cut off at the chart's edge: {cut}"
