@@ -15,10 +15,9 @@ def label(study_id: str) -> str:
     study = shipped.read_shipped(study_id)
     record = study.record
     steps = (record.get("base_config") or {}).get("max_steps")
-    counts = ", ".join(map(str, record.get("labels_per_class", ())))
-    return (f"Measured earlier: {budget_results.dataset_title(study)}, labels/class "
-            f"{counts or '?'}; {len(record.get('seeds', ()))} seed(s); "
-            f"{f'{steps} steps' if steps else 'timed'}")
+    return (f"Measured earlier: {budget_results.dataset_title(study)}, "
+            + studies.sweep_words(record.get("labels_per_class", ()),
+                                  len(record.get("seeds", ())), steps))
 
 
 def render(study_id: str, launch: Callable[..., None], busy: bool) -> None:

@@ -172,10 +172,22 @@ class StudyState:
         source = self.record or self.request
         budget = self.request.get("max_steps") or source.get("base_config", {}).get(
             "max_steps")
-        what = f"{budget} steps" if budget else "timed"
-        counts = ", ".join(map(str, source.get("labels_per_class", ())))
-        return (f"{self.study_id}: labels/class {counts or '?'}; "
-                f"{len(source.get('seeds', ()))} seed(s); {what}")
+        return f"{self.study_id}: " + sweep_words(source.get("labels_per_class", ()),
+                                                  len(source.get("seeds", ())), budget)
+
+
+def sweep_words(counts: Sequence[int], seeds: int, max_steps: Optional[int]) -> str:
+    """What a study sweeps, short enough for the study list at 1024 px: "labels/class
+    1-100 (7 counts); 3 seeds; 10,000 steps" (the chart shows every count)."""
+    counts = sorted(counts)
+    if not counts:
+        swept = "labels/class ?"
+    elif len(counts) <= 3:
+        swept = "labels/class " + ", ".join(map(str, counts))
+    else:
+        swept = f"labels/class {counts[0]}-{counts[-1]} ({len(counts)} counts)"
+    budget = f"{max_steps:,} steps" if max_steps else "timed"
+    return f"{swept}; {seeds} seed{'' if seeds == 1 else 's'}; {budget}"
 
 
 MAX_JSON_BYTES = 1_000_000  # launch.json and study.json are ~2 kB: refuse a huge one

@@ -332,3 +332,10 @@ def test_oversized_or_malformed_study_files_are_skipped(tmp_path):
 def test_gap_words_keep_a_decimal_only_below_ten_points():
     assert [budget_figures.gap_words(p) for p in (22.44, 9.94, 3.06, 0.0, -1.25, -12.6)] == [
         "+22 pts", "+9.9 pts", "+3.1 pts", "+0.0 pts", "-1.2 pts", "-13 pts"]
+
+
+def test_a_study_in_the_list_says_what_it_sweeps_in_few_words():
+    assert studies.sweep_words([100, 1, 2, 5, 10, 20, 50], 3, 10000) == (
+        "labels/class 1-100 (7 counts); 3 seeds; 10,000 steps")
+    assert studies.sweep_words([1, 10], 1, None) == "labels/class 1, 10; 1 seed; timed"
+    assert studies.sweep_words([], 0, 500) == "labels/class ?; 0 seeds; 500 steps"

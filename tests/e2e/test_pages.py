@@ -203,6 +203,7 @@ def test_the_shipped_study_is_drawn_readable(browser, pages_server, artifacts_di
         page.set_viewport_size({"width": width, "height": height})
         with shots_on_failure(page, pages_server, artifacts_dir, f"shipped_{width}"):
             open_page(page, pages_server, "label-budget", "Label budget")
+            assert not cut_short(page.locator(".st-key-wb_study")), "study list cut"
             svg = page.locator(".st-key-budget_chart .vega-embed svg").first
             expect(svg.locator(".mark-line path").first).to_be_attached()
             assert study_points(page) == {"SGAN": counts, "baseline (labels only)": counts}
