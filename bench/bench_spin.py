@@ -57,12 +57,17 @@ print(json.dumps({"ms": 1000 * sorted(times)[len(times) // 2]}))
 BUSY = "while True: pass"
 
 
+def _child(spin: str, options: argparse.Namespace, **overrides) -> list[str]:
+    """The command of one training child for `spin` (overrides: the neighbour's)."""
+    payload = {"spin": spin, "root": str(ROOT), "data_dir": options.data_dir,
+               "threads": options.threads, "warmup": options.warmup, "steps": options.steps,
+               "worker_thread": options.worker_thread, **overrides}
+    return [sys.executable, "-c", CHILD, json.dumps(payload)]
+
+
 def measure(spin: str, options: argparse.Namespace) -> float:
-    payload = json.dumps({"spin": spin, "root": str(ROOT), "data_dir": options.data_dir,
-                          "threads": options.threads, "warmup": options.warmup,
-                          "steps": options.steps, "worker_thread": options.worker_thread})
-    out = subprocess.run([sys.executable, "-c", CHILD, payload], check=True,
-                         capture_output=True, text=True, timeout=900)
+    out = subprocess.run(_child(spin, options), check=True, capture_output=True, text=True,
+                         timeout=900)
     return json.loads(out.stdout.strip().splitlines()[-1])["ms"]
 
 
@@ -70,10 +75,8 @@ def measure_contended(spin: str, options: argparse.Namespace) -> float:
     if options.neighbour == "busy":
         busy = subprocess.Popen([sys.executable, "-c", BUSY])
     else:  # a second training process with the same threads and spin setting
-        payload = json.dumps({"spin": spin, "root": str(ROOT), "data_dir": options.data_dir,
-                              "threads": options.threads, "warmup": 0, "steps": 0,
-                              "worker_thread": False, "forever": True})
-        busy = subprocess.Popen([sys.executable, "-c", CHILD, payload])
+        busy = subprocess.Popen(_child(spin, options, warmup=0, steps=0,
+                                       worker_thread=False, forever=True))
     try:
         return measure(spin, options)
     finally:

@@ -149,14 +149,14 @@ def _trace(trainer: Trainer, seen: _Seen, before: dict, step_losses: StepLosses,
     # G's update on the same fakes, now through the updated D (a "fresh" feature-matching
     # target adds a third). One draw of G's noise makes the fakes of both updates.
     (d_input, d_logits), (g_input, g_logits) = seen.d_passes[:2]
-    targets, d_noise, g_noise = seen.targets[0], seen.noise[0], seen.noise[-1]
-    n_labeled, n_fakes = len(targets), len(d_noise)
+    targets, noise = seen.targets[0], seen.noise[0]
+    n_labeled, n_fakes = len(targets), len(noise)
     n_unlabeled = len(d_input) - n_labeled - n_fakes
     labeled, unlabeled, d_fakes = split_batches(d_input, n_labeled, n_unlabeled)
     logits = split_batches(d_logits, n_labeled, n_unlabeled)
     measure = _Measure(trainer, before)
-    g_noise = g_noise.to(trainer.device)
-    fakes_before, fakes_after = measure.fakes(g_noise, old=True), measure.fakes(g_noise)
+    noise = noise.to(trainer.device)
+    fakes_before, fakes_after = measure.fakes(noise, old=True), measure.fakes(noise)
     cfg = trainer.cfg
     return StepTrace(
         step=trainer.step_count, losses=step_losses, unsupervised_weight=weight,

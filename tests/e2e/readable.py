@@ -6,6 +6,7 @@ was clipped)."""
 from __future__ import annotations
 
 import json
+import time
 
 # Pairs of non-empty texts in the chart whose boxes overlap by more than a pixel both
 # ways, among the texts `selector` picks; and how many texts it picked (so a selector
@@ -62,8 +63,6 @@ def settled_overlapping_texts(chart, selector: str, timeout_s: float = 15.0
     boxes the same in two reads 0.5 s apart. A Vega chart is drawn first at a default
     width, then again at its container's; read in between, neighbouring labels of the
     first drawing overlapped although the chart a viewer sees a moment later does not."""
-    import time
-
     def layout() -> str:
         return chart.evaluate(
             f"el => JSON.stringify([el.getBoundingClientRect(), "
