@@ -128,8 +128,10 @@ def draw_trace(trace: Any, class_names: Sequence[str]) -> None:
     st.table(loss_rows(trace))
     st.markdown("**What each update changed** (the same images, noise and dropout off)")
     st.table(change_rows(trace))
-    st.markdown(f"**G's batch ({n_g_fakes} fakes, the ones D's update saw), before and "
-                "after G's update** (the same noise; P(real) from D after its update)")
+    st.markdown(f"**G's batch ({n_g_fakes} fakes), before and after G's update** (the "
+                "noise of the fakes above, through G in eval mode, so its batch norm uses "
+                "running statistics and they look different; P(real) from D after its "
+                "update)")
     for when, thumbnails in (("before", trace.g_fakes_before), ("after", trace.g_fakes_after)):
         st.caption(f"{when} G's update")
         _thumbnails(thumbnails, class_names)
