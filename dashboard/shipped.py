@@ -50,9 +50,18 @@ def read_shipped(study_id: str) -> studies.StudyState:
     return studies.StudyState(study_id, path, {}, record, rows)
 
 
+def _date_words(date: Any) -> str:
+    return str(date or "").replace("T", " ").replace("+00:00", " UTC")
+
+
 def _when(record: dict[str, Any]) -> str:
-    date = str(record.get("date") or "")
-    return date.replace("T", " ").replace("+00:00", " UTC") or "an unknown date"
+    """When it ran: a resumed study's `date` is the resume, so its first start comes
+    first ("from A, resumed B")."""
+    last = _date_words(record.get("date"))
+    first = _date_words((record.get("first_run") or {}).get("date"))
+    if first and last and first != last:
+        return f"from {first} (resumed {last})"
+    return f"on {last or first or 'an unknown date'}"
 
 
 def provenance(record: dict[str, Any]) -> str:
@@ -67,7 +76,7 @@ def provenance(record: dict[str, Any]) -> str:
                           if value and name != "sgan_studio_commit")
     commit = versions.get("sgan_studio_commit")
     code = f"SGAN Studio commit {commit[:10]}" if commit else "SGAN Studio"
-    return (f"Measured earlier, on {_when(record)}, on {where}; "
+    return (f"Measured earlier, {_when(record)}, on {where}; "
             f"{libraries or 'library versions not recorded'}; {code}.")
 
 

@@ -117,6 +117,10 @@ def test_provenance_and_duration_in_words():
                                [{"wall_s": 60.0}, {"wall_s": 180.0}])
     assert shipped.measured_minutes(study) == 2.0  # 240 s of cells over 2 workers
     assert shipped.provenance({}).startswith("Measured earlier, on an unknown date")
+    resumed = {**record, "first_run": {"date": "2026-12-01T15:00:00+00:00"}}
+    assert shipped.provenance(resumed).startswith(
+        "Measured earlier, from 2026-12-01 15:00:00 UTC (resumed 2026-12-01 17:25:52 UTC), "
+        "on Linux-x")
 
 
 def test_a_shipped_study_copied_before_it_finished_says_how_much_it_holds(with_shipped):
