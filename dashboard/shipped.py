@@ -8,12 +8,16 @@ server's data folder and a fresh output folder under the runs folder.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
 from dashboard import studies
+from sgan_core.cli_common import flag
+from sgan_core.config import TrainConfig
+from sgan_core.study_cli import STUDY_DEFAULTS
 
 SHIPPED_ENV = "SGAN_SHIPPED_STUDIES_DIR"  # another folder of shipped studies (benchmarks)
 SHIPPED_ROOT = Path(os.environ.get(SHIPPED_ENV) or studies.ROOT / "assets" / "studies")
@@ -102,6 +106,7 @@ def rerun_command(record: dict[str, Any], data_dir: str, out: Path) -> Optional[
     command = [sys.executable, *command[1:]]
     command = _replace_flag(command, "--data-dir", str(data_dir))
     command = _replace_flag(command, "--out", str(out))
+    command += _pinned_settings(record.get("base_config") or {}, command)
     if "--no-progress" not in command:
         command.append("--no-progress")
     ray = os.environ.get(studies.RAY_ENV, "").strip()
@@ -109,6 +114,27 @@ def rerun_command(record: dict[str, Any], data_dir: str, out: Path) -> Optional[
         command = _replace_flag(_replace_flag(command, "--backend", "ray"),
                                 "--ray-address", ray)
     return command
+
+
+# Where a re-run must not copy the record: where it runs and what the command's own
+# grid (labels per class, seeds) sets per cell.
+_NOT_PINNED = ("data_dir", "download", "bundled_fallback", "labels_per_class", "seed")
+
+
+def _pinned_settings(base: dict[str, Any], command: list[str]) -> list[str]:
+    """Flags for every recorded setting the command leaves to a default that has changed
+    since (e.g. a learning rate retuned later), so a re-run measures what the shipped
+    study measured, not today's defaults under the old command."""
+    defaults = {**{field.name: field.default for field in dataclasses.fields(TrainConfig)
+                   if field.default is not dataclasses.MISSING}, **STUDY_DEFAULTS}
+    flags: list[str] = []
+    for name, value in base.items():
+        option = flag(name)
+        if (name in _NOT_PINNED or name not in defaults or option in command
+                or value == defaults[name]):
+            continue
+        flags += [option, str(value).lower() if isinstance(value, bool) else str(value)]
+    return flags
 
 
 def workers_of(record: dict[str, Any]) -> int:

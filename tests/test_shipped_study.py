@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sgan_core.config import TrainConfig
 from dashboard import server, shipped, state, studies
 from tests.test_label_budget import budget_page, page_env, progress_text  # noqa: F401
 
@@ -104,6 +105,35 @@ def test_rerun_command_replaces_only_where_it_runs(monkeypatch, tmp_path):
     assert shipped.rerun_command(record, "/d", tmp_path)[-4:] == [
         "--backend", "ray", "--ray-address", "h:1"]
     assert shipped.rerun_command({"command": ["rm", "-rf"]}, "/d", tmp_path) is None
+
+
+def test_rerun_pins_recorded_settings_whose_defaults_changed_since(monkeypatch, tmp_path):
+    """A re-run measures what the shipped study measured: a setting the command left to
+    a default that has changed since is passed explicitly; the grid and the place stay."""
+    monkeypatch.delenv(studies.RAY_ENV, raising=False)
+    base = {**TrainConfig(download=False, num_threads=1, eval_every_s=30.0).to_dict(),
+            "g_lr": 0.123, "ema_decay": 0.5, "augment_shift": 0, "train_baseline": False,
+            "seed": 7, "labels_per_class": 3, "data_dir": "/elsewhere"}
+    record = {"command": ["python", "-m", "sgan_core", "study", "--labels-per-class", "1",
+                          "--seeds", "1", "--ema-decay", "0.9", "--out", "runs/x"],
+              "base_config": base}
+    command = shipped.rerun_command(record, "/d", tmp_path / "o")
+    pinned = command[command.index("/d") + 1:]  # after the flags the page sets
+    assert pinned[:pinned.index("--no-progress")] == [
+        "--g-lr", "0.123", "--augment-shift", "0", "--train-baseline", "false"]
+    assert command.count("--ema-decay") == 1  # the command already says it
+    parsed = study_cli_parser().parse_args(command[3:])
+    assert parsed.g_lr == 0.123 and parsed.train_baseline is False
+    unchanged = {**record, "base_config": {**base, "g_lr": TrainConfig().g_lr}}
+    assert "--g-lr" not in shipped.rerun_command(unchanged, "/d", tmp_path / "o")
+
+
+def study_cli_parser():
+    import argparse
+    from sgan_core.study_cli import add_study_parser
+    parser = argparse.ArgumentParser()
+    add_study_parser(parser.add_subparsers(dest="command"))
+    return parser
 
 
 def test_provenance_and_duration_in_words():
