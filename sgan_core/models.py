@@ -118,15 +118,19 @@ def initialise(model: nn.Module, generator: torch.Generator) -> None:
             module.parametrizations.weight.original0.copy_(norms)
 
 
+MLP_WIDTHS = (1000, 500, 250, 250, 250)  # Improved-GAN's MNIST discriminator
+MLP_ACTIVATION = nn.ReLU
+
+
 def _mlp_trunk(in_features: int) -> tuple[nn.Sequential, int]:
     """Improved-GAN's MNIST discriminator body (noise 0.3 on inputs, 0.5 inside)."""
-    widths = (1000, 500, 250, 250, 250)
+    widths = MLP_WIDTHS
     layers: list[nn.Module] = [nn.Flatten(), GaussianNoise(0.3)]
     previous = in_features
     for width in widths:
         # Weight normalisation (as in Improved-GAN) keeps the features, and so the
         # feature-matching target, on a stable scale.
-        layers += [weight_norm(nn.Linear(previous, width)), nn.ReLU(), GaussianNoise(0.5)]
+        layers += [weight_norm(nn.Linear(previous, width)), MLP_ACTIVATION(), GaussianNoise(0.5)]
         previous = width
     return nn.Sequential(*layers[:-1]), previous  # no noise on the features themselves
 
