@@ -31,18 +31,16 @@ torch.set_num_threads(1)
 from sgan_core.config import TrainConfig
 from sgan_core.data import load_split
 from sgan_core.evaluation import accuracy, predict
+from sgan_core import models
 from sgan_core.trainer import Trainer
 
 args = json.loads(sys.argv[2])
 if args.get("widths"):  # an experiment's discriminator widths (not a config field)
-    from sgan_core import models
     models.MLP_WIDTHS = tuple(args["widths"])
 if args.get("leaky"):  # an experiment's leaky-ReLU slope in the MLP discriminator
-    from sgan_core import models
     models.MLP_ACTIVATION = lambda: torch.nn.LeakyReLU(args["leaky"])
 if args.get("preact"):  # an experiment: feature matching on the last hidden layer's
     # pre-activations (G gets a gradient from units that never fire on its fakes)
-    from sgan_core import models
     def forward(self, images):
         pre = self.trunk[:-1](images)  # the trunk without its last activation
         return self.head(self.trunk[-1](pre)).float(), pre.float()

@@ -8,14 +8,14 @@ server's data folder and a fresh output folder under the runs folder.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
 from dashboard import studies
-from sgan_core.cli_common import flag
+from sgan_core.cli import build_parser
+from sgan_core.cli_common import flag, given_fields
 from sgan_core.config import TrainConfig
 from sgan_core.study_cli import STUDY_DEFAULTS
 
@@ -124,16 +124,19 @@ _NOT_PINNED = ("data_dir", "download", "bundled_fallback", "labels_per_class", "
 def _pinned_settings(base: dict[str, Any], command: list[str]) -> list[str]:
     """Flags for every recorded setting the command leaves to a default that has changed
     since (e.g. a learning rate retuned later), so a re-run measures what the shipped
-    study measured, not today's defaults under the old command."""
-    defaults = {**{field.name: field.default for field in dataclasses.fields(TrainConfig)
-                   if field.default is not dataclasses.MISSING}, **STUDY_DEFAULTS}
+    study measured, not today's defaults under the old command. Which settings the
+    command gives comes from the CLI's own parser (aliases such as --steps included)."""
+    try:
+        given = given_fields(build_parser().parse_args(command[3:]))
+    except SystemExit:  # not a command today's CLI takes: nothing to compare it with
+        return []
+    defaults = TrainConfig(**STUDY_DEFAULTS).to_dict()
     flags: list[str] = []
     for name, value in base.items():
-        option = flag(name)
-        if (name in _NOT_PINNED or name not in defaults or option in command
+        if (name in _NOT_PINNED or name in given or name not in defaults
                 or value == defaults[name]):
             continue
-        flags += [option, str(value).lower() if isinstance(value, bool) else str(value)]
+        flags += [flag(name), str(value).lower() if isinstance(value, bool) else str(value)]
     return flags
 
 

@@ -118,7 +118,9 @@ def initialise(model: nn.Module, generator: torch.Generator) -> None:
             module.parametrizations.weight.original0.copy_(norms)
 
 
-MLP_WIDTHS = (1000, 500, 250, 250, 250)  # Improved-GAN's MNIST discriminator
+# Improved-GAN's MNIST discriminator; named here so bench/bench_runaway.py's experiments
+# can vary them (a smaller D, a leaky ReLU) without a config field.
+MLP_WIDTHS = (1000, 500, 250, 250, 250)
 MLP_ACTIVATION = nn.ReLU
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sgan_core.cli import build_parser
 from sgan_core.config import TrainConfig
 from dashboard import server, shipped, state, studies
 from tests.test_label_budget import budget_page, page_env, progress_text  # noqa: F401
@@ -122,18 +123,10 @@ def test_rerun_pins_recorded_settings_whose_defaults_changed_since(monkeypatch, 
     assert pinned[:pinned.index("--no-progress")] == [
         "--g-lr", "0.123", "--augment-shift", "0", "--train-baseline", "false"]
     assert command.count("--ema-decay") == 1  # the command already says it
-    parsed = study_cli_parser().parse_args(command[3:])
+    parsed = build_parser().parse_args(command[3:])
     assert parsed.g_lr == 0.123 and parsed.train_baseline is False
     unchanged = {**record, "base_config": {**base, "g_lr": TrainConfig().g_lr}}
     assert "--g-lr" not in shipped.rerun_command(unchanged, "/d", tmp_path / "o")
-
-
-def study_cli_parser():
-    import argparse
-    from sgan_core.study_cli import add_study_parser
-    parser = argparse.ArgumentParser()
-    add_study_parser(parser.add_subparsers(dest="command"))
-    return parser
 
 
 def test_provenance_and_duration_in_words():
