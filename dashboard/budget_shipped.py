@@ -45,8 +45,9 @@ def _rerun(study: studies.StudyState, launch: Callable[..., None], busy: bool) -
     minutes = shipped.measured_minutes(study)
     took = "" if minutes is None else " It took under a minute where it was measured." \
         if minutes < 1 else f" It took about {minutes:.0f} min where it was measured."
-    st.caption("Re-run it here runs the same command on this server's data folder, "
-               f"into the runs folder; finished cells survive a restart.{took}")
+    st.caption("Re-run it here runs the same command, with the recorded settings where "
+               "today's defaults differ, on this server's data folder, into the runs "
+               f"folder; finished cells survive a restart.{took}")
     st.button("Re-run it here", key="b_study_rerun", icon=":material/replay:",
               on_click=_start, args=(study, request, launch),
               disabled=busy or request is None,
