@@ -67,7 +67,10 @@ class TrainConfig:
     unsupervised_rampup_steps: int = 500  # ramp that weight linearly from 0 over these steps
     data_init: bool = False  # data-dependent init of weight-normed layers; unstable here (bench/README.md)
     lr_decay_steps: int = 0  # linear decay of all lrs to 0 over this many steps; 0 = off
-    lr_decay_to_budget: bool = True  # linear decay to 0 over max_steps / time_budget_s
+    lr_decay_to_budget: bool = False  # linear decay to 0 over max_steps / time_budget_s;
+    # off: a constant rate learned more at a 60 s run's 2,000 steps and as much at 15,000
+    lr_hold_fraction: float = 0.0  # share of the decay schedule (budget or lr_decay_steps)
+    # spent at the full rate before the linear decay to 0 starts; 0 = decay from the start
     ema_decay: float = 0.999  # EMA of D's weights used for evaluation; 0 = off
     augment_shift: int = 2  # random +-pixels shift of real images (both models); 0 = off
     precision: str = "auto"  # training matmuls in "bfloat16" (autocast) or "float32";
@@ -134,6 +137,7 @@ def validate(cfg: TrainConfig) -> None:
     _require(0 <= cfg.adam_beta1 < 1, "adam_beta1 must be in [0, 1)")
     _require(cfg.unsupervised_weight >= 0, "unsupervised_weight must be 0 or more")
     _require(cfg.lr_decay_steps >= 0, "lr_decay_steps must be 0 or more")
+    _require(0 <= cfg.lr_hold_fraction < 1, "lr_hold_fraction must be in [0, 1)")
     _require(cfg.unsupervised_rampup_steps >= 0, "unsupervised_rampup_steps must be 0 or more")
     _require(0 <= cfg.ema_decay < 1, "ema_decay must be in [0, 1)")
     _require(0 <= cfg.augment_shift <= 8, "augment_shift must be between 0 and 8")

@@ -18,6 +18,7 @@ from sgan_core.device import resolve_device
 from sgan_core.models import (Discriminator, Generator, attach_generator, data_dependent_init,
                               initialise)
 from sgan_core.precision import autocast, resolve_precision
+from sgan_core.schedule import learning_rate_factor
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,7 @@ class Trainer:
         self._apply_schedule()
 
     def current_learning_rates(self) -> tuple[float, float]:
-        factor = 1.0 - self.budget_progress if self.cfg.lr_decay_to_budget else 1.0
-        if self.cfg.lr_decay_steps > 0:
-            factor = min(factor, 1.0 - self.step_count / self.cfg.lr_decay_steps)
-        factor = max(0.0, factor)
+        factor = learning_rate_factor(self.cfg, self.step_count, self.budget_progress)
         return self.base_d_lr * factor, self.base_g_lr * factor
 
     def _apply_schedule(self) -> None:

@@ -129,6 +129,18 @@ def test_rerun_pins_recorded_settings_whose_defaults_changed_since(monkeypatch, 
     assert "--g-lr" not in shipped.rerun_command(unchanged, "/d", tmp_path / "o")
 
 
+def test_rerunning_the_shipped_study_passes_the_schedule_and_rates_it_was_measured_with(
+        monkeypatch, tmp_path):
+    """The shipped study ran with G at D's rate and a decay to 0 over each cell's budget;
+    both defaults changed since, so its re-run must say them."""
+    monkeypatch.delenv(studies.RAY_ENV, raising=False)
+    record = json.loads((ROOT / "assets" / "studies" / "mnist-full" / "study.json").read_text())
+    command = shipped.rerun_command(record, "/d", tmp_path / "o")
+    parsed = build_parser().parse_args(command[3:])
+    assert parsed.g_lr == 0.0005 and parsed.lr_decay_to_budget is True
+    assert TrainConfig().g_lr != 0.0005 and TrainConfig().lr_decay_to_budget is False
+
+
 def test_provenance_and_duration_in_words():
     record = {"date": "2026-12-01T17:25:52+00:00", "command": ["python", "--workers", "2"],
               "machine": {"platform": "Linux-x", "cpu_count": 2, "python": "3.11.7"},

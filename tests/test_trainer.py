@@ -11,7 +11,7 @@ import torch
 
 from sgan_core import losses
 from sgan_core.batches import UnlabeledSampler, random_shift
-from sgan_core.config import TrainConfig
+from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.data import Split, load_split
 from sgan_core.trainer import Trainer
 from tiny_config import tiny_cfg as shared_tiny_cfg
@@ -284,6 +284,36 @@ def test_decay_to_budget_follows_the_share_of_the_budget_used(cfg_split):
     assert trainer.current_learning_rates() == pytest.approx((0.0015, 0.00075))
     trainer.budget_progress = 1.5  # past the budget: never negative
     assert trainer.current_learning_rates() == (0.0, 0.0)
+
+
+def test_hold_fraction_keeps_the_full_rate_then_decays_to_zero(cfg_split):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg.replace(d_lr=0.002, g_lr=0.001, lr_decay_to_budget=True,
+                                  lr_hold_fraction=0.5), split)
+    trainer.budget_progress = 0.5  # the held half: full rate
+    assert trainer.current_learning_rates() == (0.002, 0.001)
+    trainer.budget_progress = 0.75  # halfway through the decaying half
+    assert trainer.current_learning_rates() == pytest.approx((0.001, 0.0005))
+    trainer.budget_progress = 1.0
+    assert trainer.current_learning_rates() == (0.0, 0.0)
+
+
+def test_hold_fraction_applies_to_a_step_schedule_too(cfg_split):
+    cfg, split = cfg_split
+    trainer = Trainer(cfg.replace(d_lr=0.002, g_lr=0.001, lr_decay_to_budget=False,
+                                  lr_decay_steps=8, lr_hold_fraction=0.5), split)
+    for _ in range(4):
+        trainer.train_step()
+    assert trainer.current_learning_rates() == (0.002, 0.001)  # step 4 of 8: still held
+    for _ in range(2):
+        trainer.train_step()
+    assert trainer.current_learning_rates() == pytest.approx((0.001, 0.0005))
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.0, 1.5])
+def test_a_hold_fraction_outside_0_to_1_is_refused_with_its_range(fraction):
+    with pytest.raises(ConfigError, match=r"lr_hold_fraction must be in \[0, 1\)"):
+        TrainConfig(lr_hold_fraction=fraction)
 
 
 # ----------------------------------------------------------------------------- state round trip
