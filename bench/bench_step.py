@@ -8,7 +8,9 @@ tree (a `git worktree` of --ref), alternating, each in its own fresh process wit
 same config, so a busy neighbour hits both alike. Prints per round and the medians: ms
 per step, achieved GFLOP/s (FLOPs counted by torch.utils.flop_counter over one real
 step), a 1024x1024 matmul's GFLOP/s in the same precision measured in the same process
-(the peak), their ratio (model FLOP utilisation) and the speed-up. Asserts nothing.
+(the peak), their ratio (model FLOP utilisation) and the speed-up; and two floors timed
+in the same process: the step's matmuls replayed alone, and its parameter updates (the
+optimisers' steps and weight averages) alone. Asserts nothing.
 """
 from __future__ import annotations
 
@@ -85,6 +87,23 @@ def matmul_floor_ms():
         t = time.perf_counter(); once(); times.append(time.perf_counter() - t)
     return 1000 * statistics.median(times), len(calls)
 
+def update_floor_ms():
+    """The step's parameter updates alone, on the gradients the last step left: every
+    optimiser's step() and every weight average's update(), back to back. With the
+    matmuls, the work no implementation of this config can skip."""
+    parts = list(vars(trainer).values())
+    optimisers = [p for p in parts if isinstance(p, torch.optim.Optimizer)]
+    averages = [p for p in parts if hasattr(p, "update") and hasattr(p, "model")]
+    models = [trainer.discriminator] + [trainer.baseline] * (len(averages) - 1)
+    def once():
+        for optimiser in optimisers: optimiser.step()
+        for average, model in zip(averages, models): average.update(model)
+    for _ in range(3): once()
+    times = []
+    for _ in range(20):
+        t = time.perf_counter(); once(); times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times), len(optimisers), len(averages)
+
 import statistics
 result = {"precision": precision}
 if args["worker_thread"]:  # the way run.py trains: in a worker thread
@@ -93,6 +112,7 @@ else:
     measure()
 result["peak_gflops"] = matmul_gflops()
 result["matmul_floor_ms"], result["matmuls"] = matmul_floor_ms()
+result["update_floor_ms"], result["optimisers"], result["averages"] = update_floor_ms()
 print(json.dumps(result))
 '''
 
@@ -169,9 +189,17 @@ def main() -> None:
         print(f"{name:>14}: median {ms:6.1f} ms/step, {achieved:5.0f} GFLOP/s achieved, "
               f"matmul peak {peak:5.0f} GFLOP/s, MFU {achieved / peak:.1%}; the step's "
               f"{rows[0]['matmuls']} matmuls alone {floor:.1f} ms ({floor / ms:.0%} of the step)")
+        updates = statistics.median(r["update_floor_ms"] for r in rows)
+        print(f"{'':>14}  its {rows[0]['optimisers']} optimiser steps and "
+              f"{rows[0]['averages']} weight averages alone {updates:.1f} ms; matmuls + "
+              f"updates {floor + updates:.1f} ms")
     this, ref = medians["this tree"], medians[f"ref {args.ref}"]
     where = " in a worker thread" if args.worker_thread else " (CLI runs)" if args.cli else ""
     print(f"speed-up (ref / this): {ref / this:.2f}x at {args.threads} threads{where}")
+    if not args.cli:
+        floors = [r["matmul_floor_ms"] + r["update_floor_ms"] for r in results["this tree"]]
+        print(f"a third of the reference's step: {ref / 3:.1f} ms; this tree's matmuls + "
+              f"updates alone: {statistics.median(floors):.1f} ms")
 
 
 if __name__ == "__main__":
