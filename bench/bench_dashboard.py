@@ -8,7 +8,7 @@ end-to-end test does). Both sides train the config the sidebar gives a new page 
 bundled MNIST subset: SGAN_DATA_DIR points to an empty folder, so it runs offline).
 
 How each figure is taken:
-(a) throughput, images/s = real (labeled + unlabeled) training images per second of
+(a) throughput, images/s = new unlabeled training images per second (batch_size a step) of
     training, from the run's own counters: the snapshot's cumulative `images_per_second`
     times `elapsed_s` gives images consumed, so over a window [A, B] of snapshots
     rate = (images_B - images_A) / (elapsed_B - elapsed_A). The window starts `--warmup`
@@ -412,9 +412,12 @@ def report(args: argparse.Namespace, headless: list[dict], paged: list[dict]) ->
     h_rates = [r["rate"]["rate"] for r in headless if r.get("rate")]
     p_rates = [r["rate"]["rate"] for r in paged if r.get("rate")]
     h, p = median(h_rates), median(p_rates)
-    print("(a) training throughput, real images/s (median over repeats)")
-    print(f"    headless              {fmt(h, ',.0f')}   runs: {[round(x) for x in h_rates]}")
+    print("(a) training throughput, unlabeled images/s (median over repeats; "
+          f"{cfg.batch_size} a step, evaluations every {cfg.eval_every_s:g} s included)")
+    print(f"    headless              {fmt(h, ',.0f')}   runs: {[round(x) for x in h_rates]}"
+          f"   {per_step(h, cfg.batch_size)}")
     print(f"    with page in Chromium {fmt(p, ',.0f')}   runs: {[round(x) for x in p_rates]}"
+          f"   {per_step(p, cfg.batch_size)}"
           f"   (page showed {paged[-1].get('page_images_per_s', '?')} cumulative)")
     ratio = p / h if h and p else None
     print(f"    ratio page/headless   {fmt(ratio, '.2f')}   (target >= 0.90)")
@@ -461,6 +464,14 @@ def _p90(values: list[float]) -> Optional[float]:
     if len(values) < 2:
         return None
     return 1000 * statistics.quantiles(values, n=10)[-1]
+
+
+def per_step(images_per_s: float | None, batch_size: int) -> str:
+    """The same rate as steps/s and ms a step, to set beside bench_step.py's bare loop."""
+    if not images_per_s:
+        return ""
+    steps = images_per_s / batch_size
+    return f"= {steps:.1f} steps/s, {1000 / steps:.1f} ms/step"
 
 
 def main() -> None:
