@@ -8,7 +8,13 @@ Prints figures; asserts nothing (machines here are shared and noisy).
     python bench/bench_training.py memory --data-dir data --seconds 60
 
 `accuracy` runs the real CLI once per budget (a fresh process each time, as a user
-would) and reads metrics.json (full test set) and history.csv (2,000-image subset).
+would) and reads metrics.json (full test set) and history.csv (2,000-image subset); per
+run it prints ms a step, GFLOP a step (counted on the run's config in a child process),
+achieved GFLOP/s and the MFU against the 1024x1024 matmul peak (in the run's
+precision, at its threads) measured in the same benchmark,
+and the validation accuracy at 1k/2k/4k steps. (`bench_step.py` times the bare step
+side by side against a reference commit; `bench_learning.py` compares validation
+accuracy per step between trees or configs.)
 `throughput` times our default step against a DCGAN-sized SGAN step in one process,
 alternating the two, and reports medians of images/s and their ratio.
 """
@@ -54,23 +60,68 @@ def accuracy_at(history: list[dict], second: float) -> str:
     return f"{float(row['test_accuracy']):.4f} / {float(row['baseline_test_accuracy']):.4f}"
 
 
-def matmul_peak_gflops(threads: int = 2) -> str:
-    """The machine's 1024x1024 matmul speed (bfloat16 and float32) at `threads`, in a
-    fresh process, to print beside step counts: machines of this project differ."""
-    code = ("import time, torch; torch.set_num_threads(%d)\n"
+def matmul_peak_gflops(threads: int = 2) -> dict[str, float]:
+    """The machine's 1024x1024 matmul speed in GFLOP/s ({"bfloat16": .., "float32": ..})
+    at `threads`, in a fresh process, to print beside step counts: machines of this
+    project differ."""
+    code = ("import json, time, torch; torch.set_num_threads(%d); peaks = {}\n"
             "for dt in (torch.bfloat16, torch.float32):\n"
             "    a = torch.randn(1024, 1024, dtype=dt); [a @ a for _ in range(3)]\n"
             "    t = []\n"
             "    for _ in range(15):\n"
             "        s = time.perf_counter(); a @ a; t.append(time.perf_counter() - s)\n"
-            "    print(dt, round(2 * 1024 ** 3 / sorted(t)[7] / 1e9), 'GFLOP/s')" % threads)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    return " ".join(out.stdout.split())
+            "    peaks[str(dt).split('.')[1]] = 2 * 1024 ** 3 / sorted(t)[7] / 1e9\n"
+            "print(json.dumps(peaks))" % threads)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout)
+
+
+# Runs in a child process: the FLOPs of one training step of a run folder's config.
+STEP_FLOPS_CHILD = r'''
+import json, sys
+sys.path.insert(0, sys.argv[2])
+import sgan_core  # before torch, as the CLI does
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+from sgan_core.config import TrainConfig
+from sgan_core.data import load_split
+from sgan_core.trainer import Trainer
+torch.set_num_threads(1)
+cfg = TrainConfig.from_dict(json.loads(open(sys.argv[1]).read()))
+trainer = Trainer(cfg, load_split(cfg))
+trainer.train_step()
+with FlopCounterMode(display=False) as counter:
+    trainer.train_step()
+print(counter.get_total_flops() / 1e9)
+'''
+
+
+def step_gflop(run_folder: Path) -> float:
+    """GFLOP of one training step (forward and backward matmuls of D, G and the
+    baseline) at the config the run wrote to its folder."""
+    out = subprocess.run([sys.executable, "-c", STEP_FLOPS_CHILD,
+                          str(run_folder / "config.json"), str(ROOT)],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return float(out.stdout.split()[-1])
+
+
+def validation_at_steps(history: list[dict], marks=(1000, 2000, 4000)) -> str:
+    """Validation accuracy (SGAN / baseline) of the first evaluation at or after each
+    step mark, with the step it was taken at: the figure a tuning choice may use."""
+    parts = []
+    for mark in marks:
+        row = next((r for r in history if int(r["step"]) >= mark), None)
+        if row is not None:
+            parts.append(f"{mark:,}: {float(row['validation_accuracy']):.4f} / "
+                         f"{float(row['baseline_validation_accuracy']):.4f} "
+                         f"(step {int(row['step']):,})")
+    return "; ".join(parts) or "no evaluation reached step 1,000"
 
 
 def command_accuracy(args: argparse.Namespace) -> None:
     print(f"dataset={args.dataset} labels_per_class=10 seeds={args.seeds} extra={args.extra}")
-    print(f"matmul peak, 2 threads: {matmul_peak_gflops()}")
+    peaks_at: dict[int, dict[str, float]] = {}  # threads -> matmul peaks
     finals: dict[float, list[tuple[int, float, float]]] = {s: [] for s in args.seconds}
     for seed in args.seeds:
         for seconds in args.seconds:
@@ -88,6 +139,15 @@ def command_accuracy(args: argparse.Namespace) -> None:
                   f"(validation {metrics.get('validation_accuracy', float('nan')):.4f} / "
                   f"{metrics.get('baseline_validation_accuracy', float('nan')):.4f}; "
                   f"peak RSS of the runs so far: {metrics['peak_rss_mb']:.0f} MB)")
+            threads = int(metrics["config"]["num_threads"])
+            if threads not in peaks_at:
+                peaks_at[threads] = matmul_peak_gflops(threads)
+                print(f"  1024x1024 matmul peak, {threads} thread(s): " + ", ".join(
+                    f"{dtype} {gflops:.0f} GFLOP/s" for dtype, gflops in
+                    peaks_at[threads].items()))
+            print(f"  per step: {step_figures(out, metrics, peaks_at[threads])}")
+            print(f"  validation at steps (SGAN / baseline): "
+                  f"{validation_at_steps(metrics['history'])}")
             for mark in [m for m in (30, 60, 120, 180, 300, 450, 600) if m <= seconds]:
                 print(f"  subset acc at {mark:>3} s (SGAN / baseline): "
                       f"{accuracy_at(metrics['history'], mark)}", flush=True)
@@ -96,6 +156,17 @@ def command_accuracy(args: argparse.Namespace) -> None:
         print(f"\nbudget {seconds:.0f} s over seeds {[r[0] for r in rows]}: SGAN median "
               f"{statistics.median(sgan):.4f} (min {min(sgan):.4f}, max {max(sgan):.4f}), "
               f"baseline median {statistics.median(baseline):.4f}")
+
+
+def step_figures(run_folder: Path, metrics: dict, peaks: dict[str, float]) -> str:
+    """ms a step (evaluations included), achieved GFLOP/s and that as a share of the
+    matmul peak in the run's precision, measured in this same benchmark: the MFU."""
+    ms = 1000 * metrics["seconds"] / max(1, metrics["steps"])
+    gflop = step_gflop(run_folder)
+    achieved = gflop / (ms / 1000)
+    peak = peaks.get(metrics.get("precision", "float32"), float("nan"))
+    return (f"{ms:.1f} ms, {gflop:.2f} GFLOP, {achieved:.0f} GFLOP/s achieved, "
+            f"MFU {achieved / peak:.1%} of the {metrics.get('precision')} matmul peak")
 
 
 def command_memory(args: argparse.Namespace) -> None:
