@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from sgan_core.cli import build_parser
+from sgan_core.cli_common import config_from_args
 from sgan_core.config import TrainConfig
+from sgan_core.study_cli import STUDY_DEFAULTS
 from dashboard import server, shipped, state, studies
 from tests.test_label_budget import budget_page, page_env, progress_text  # noqa: F401
 
@@ -129,16 +131,21 @@ def test_rerun_pins_recorded_settings_whose_defaults_changed_since(monkeypatch, 
     assert "--g-lr" not in shipped.rerun_command(unchanged, "/d", tmp_path / "o")
 
 
-def test_rerunning_the_shipped_study_passes_the_schedule_and_rates_it_was_measured_with(
-        monkeypatch, tmp_path):
-    """The shipped study ran with G at D's rate and a decay to 0 over each cell's budget;
-    both defaults changed since, so its re-run must say them."""
+def test_rerunning_the_real_shipped_study_trains_the_config_it_recorded(monkeypatch, tmp_path):
+    """Whatever defaults changed since the shipped study was measured, its "Re-run it
+    here" command builds the very config the study recorded, but for where it runs
+    and the grid's own fields (labels per class and seed, set per cell)."""
     monkeypatch.delenv(studies.RAY_ENV, raising=False)
     record = json.loads((ROOT / "assets" / "studies" / "mnist-full" / "study.json").read_text())
-    command = shipped.rerun_command(record, "/d", tmp_path / "o")
-    parsed = build_parser().parse_args(command[3:])
-    assert parsed.g_lr == 0.0005 and parsed.lr_decay_to_budget is True
-    assert TrainConfig().g_lr != 0.0005 and TrainConfig().lr_decay_to_budget is False
+    command = shipped.rerun_command(record, str(tmp_path), tmp_path / "o")
+    rebuilt = config_from_args(build_parser().parse_args(command[3:]),
+                               defaults=STUDY_DEFAULTS).to_dict()
+    recorded = record["base_config"]
+    compared = [name for name in recorded
+                if name in rebuilt and name not in shipped._NOT_PINNED]
+    assert len(compared) > 30  # the learning settings, not a handful
+    assert {name: rebuilt[name] for name in compared} == {
+        name: recorded[name] for name in compared}
 
 
 def test_provenance_and_duration_in_words():
