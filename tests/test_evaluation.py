@@ -135,18 +135,49 @@ def test_evaluation_figures_agree_with_the_confusion_matrix(trained):
     # test accuracy is over the N real classes, recomputed here from the EMA model
     images = split.test_images[evaluator.subset]
     targets = split.test_targets[evaluator.subset]
-    logits, _ = predict(trainer.d_average.model, images)
+    precision = trainer.precision  # a live evaluation runs in the step's arithmetic
+    logits, _ = predict(trainer.d_average.model, images, precision=precision)
     assert result.test.sgan == pytest.approx(accuracy(logits, targets))
-    assert evaluator.test_accuracies(trainer) == result.test
-    full = evaluator.test_accuracies(trainer, full=True)
+    assert evaluator.test_accuracies(trainer, precision=precision) == result.test
+    full = evaluator.test_accuracies(trainer, full=True)  # final figures: float32
     logits_all, _ = predict(trainer.d_average.model, split.test_images)
     assert full.sgan == pytest.approx(accuracy(logits_all, split.test_targets))
-    logits_val, _ = predict(trainer.d_average.model, split.validation_images)
+    logits_val, _ = predict(trainer.d_average.model, split.validation_images,
+                            precision=precision)
     assert result.validation.sgan == pytest.approx(
         accuracy(logits_val, split.validation_targets))
-    logits_val_base, _ = predict(trainer.baseline_average.model, split.validation_images)
+    logits_val_base, _ = predict(trainer.baseline_average.model, split.validation_images,
+                                 precision=precision)
     assert result.validation.baseline == pytest.approx(
         accuracy(logits_val_base, split.validation_targets))
+
+
+def test_predict_in_bfloat16_returns_float32_close_to_the_exact_figures(trained):
+    _, split, trainer = trained
+    images = split.test_images[:64]
+    exact, exact_features = predict(trainer.discriminator, images)
+    fast, fast_features = predict(trainer.discriminator, images, precision="bfloat16")
+    assert fast.dtype == fast_features.dtype == torch.float32
+    assert not torch.equal(fast, exact)  # the matmuls really ran in bfloat16
+    # bfloat16 keeps 8 significant bits: close, not equal
+    assert torch.allclose(fast, exact, rtol=0.05, atol=0.05 * exact.abs().max().item())
+    assert torch.allclose(fast_features, exact_features, rtol=0.05,
+                          atol=0.05 * exact_features.abs().max().item())
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_live_evaluations_run_in_the_steps_precision_final_figures_in_float32(
+        trained, precision):
+    cfg, split, trainer = trained
+    trainer.precision = precision  # what "auto" resolved to for this run
+    evaluator = Evaluator(cfg, split, cfg.noise_dim)
+    result = evaluator.evaluate(trainer)
+    images = split.validation_images
+    targets = split.validation_targets
+    live, _ = predict(trainer.d_average.model, images, precision=precision)
+    assert result.validation.sgan == accuracy(live, targets)
+    final, _ = predict(trainer.d_average.model, images)
+    assert evaluator.validation_accuracies(trainer).sgan == accuracy(final, targets)
 
 
 def test_accuracy_comes_from_the_averages_and_the_game_from_the_live_d(trained):
