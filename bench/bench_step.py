@@ -91,13 +91,12 @@ def update_floor_ms():
     """The step's parameter updates alone, on the gradients the last step left: every
     optimiser's step() and every weight average's update(), back to back. With the
     matmuls, the work no implementation of this config can skip."""
-    parts = list(vars(trainer).values())
-    optimisers = [p for p in parts if isinstance(p, torch.optim.Optimizer)]
-    averages = [p for p in parts if hasattr(p, "update") and hasattr(p, "model")]
-    models = [trainer.discriminator] + [trainer.baseline] * (len(averages) - 1)
+    optimisers = [trainer.d_optimizer, trainer.g_optimizer, trainer.baseline_optimizer]
+    averages = [(trainer.d_average, trainer.discriminator),
+                (trainer.baseline_average, trainer.baseline)]
     def once():
         for optimiser in optimisers: optimiser.step()
-        for average, model in zip(averages, models): average.update(model)
+        for average, model in averages: average.update(model)
     for _ in range(3): once()
     times = []
     for _ in range(20):
