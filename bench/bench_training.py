@@ -9,7 +9,7 @@ Prints figures; asserts nothing (machines here are shared and noisy).
 
 `accuracy` runs the real CLI once per budget (a fresh process each time, as a user
 would) and reads metrics.json (full test set) and history.csv (2,000-image subset); per
-run it prints ms a step, GFLOP a step (counted on the run's config in a child process),
+run it prints ms a step, GFLOP a step (counted on the run's config by bench_step.py),
 achieved GFLOP/s and the MFU against the 1024x1024 matmul peak (in the run's
 precision, at its threads) measured in the same benchmark,
 and the validation accuracy at 1k/2k/4k steps. (`bench_step.py` times the bare step
@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.bench_step import measure as measure_step  # noqa: E402
 
 
 def run_cli(data_dir: str, dataset: str, seconds: float, out: Path, extra: list[str],
@@ -77,33 +78,13 @@ def matmul_peak_gflops(threads: int = 2) -> dict[str, float]:
     return json.loads(out.stdout)
 
 
-# Runs in a child process: the FLOPs of one training step of a run folder's config.
-STEP_FLOPS_CHILD = r'''
-import json, sys
-sys.path.insert(0, sys.argv[2])
-import sgan_core  # before torch, as the CLI does
-import torch
-from torch.utils.flop_counter import FlopCounterMode
-from sgan_core.config import TrainConfig
-from sgan_core.data import load_split
-from sgan_core.trainer import Trainer
-torch.set_num_threads(1)
-cfg = TrainConfig.from_dict(json.loads(open(sys.argv[1]).read()))
-trainer = Trainer(cfg, load_split(cfg))
-trainer.train_step()
-with FlopCounterMode(display=False) as counter:
-    trainer.train_step()
-print(counter.get_total_flops() / 1e9)
-'''
-
-
 def step_gflop(run_folder: Path) -> float:
     """GFLOP of one training step (forward and backward matmuls of D, G and the
-    baseline) at the config the run wrote to its folder."""
-    out = subprocess.run([sys.executable, "-c", STEP_FLOPS_CHILD,
-                          str(run_folder / "config.json"), str(ROOT)],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
-    return float(out.stdout.split()[-1])
+    baseline) at the config the run wrote to its folder, counted by bench_step.py's
+    child process over one real step."""
+    config = json.loads((run_folder / "config.json").read_text())
+    return measure_step(ROOT, config, threads=1, steps=1, warmup=1,
+                        worker_thread=False)["gflop"]
 
 
 def validation_at_steps(history: list[dict], marks=(1000, 2000, 4000)) -> str:
@@ -116,7 +97,7 @@ def validation_at_steps(history: list[dict], marks=(1000, 2000, 4000)) -> str:
             parts.append(f"{mark:,}: {float(row['validation_accuracy']):.4f} / "
                          f"{float(row['baseline_validation_accuracy']):.4f} "
                          f"(step {int(row['step']):,})")
-    return "; ".join(parts) or "no evaluation reached step 1,000"
+    return "; ".join(parts) or f"no evaluation reached step {marks[0]:,}"
 
 
 def command_accuracy(args: argparse.Namespace) -> None:
