@@ -9,12 +9,15 @@ that is not valid blocks Start with a message naming the range.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
 
 Number = Union[int, float]
 # The values people try first; the slider stops at the last one a dataset can afford.
 LABEL_STEPS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+# Commas grouping thousands, as the page writes whole numbers: 1,000 or 10,000,000.
+THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+")
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,10 @@ class InputError(ValueError):
 
 def parse_number(text: object, field: NumberField) -> Number:
     """The value typed into `field`, or InputError saying what would work."""
-    raw = str(text if text is not None else "").strip().replace(",", "")
+    raw = str(text if text is not None else "").strip()
+    plain = _without_commas(raw, field)
     try:
-        value = float(raw)
+        value = float(plain)
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or not field.low <= value <= field.high:
@@ -65,6 +69,35 @@ def parse_number(text: object, field: NumberField) -> Number:
         raise InputError(f"{field.label}: '{raw}' is not a whole number; type one from "
                          f"{field.show(field.low)} to {field.show(field.high)}.")
     return int(value) if field.whole else value
+
+
+def _without_commas(raw: str, field: NumberField) -> str:
+    """`raw` with its thousands commas dropped, or InputError for any other comma.
+
+    Many people write decimals with a comma: dropping it would read "0,001" as 1 and
+    "1,5" as 15. So a comma is taken as a thousands separator only where that reading is
+    safe, correctly grouped in a whole-number field (nobody types steps or a seed with
+    decimals); anywhere else it is refused in words.
+    """
+    if "," not in raw:
+        return raw
+    if field.whole and THOUSANDS.fullmatch(raw):
+        return raw.replace(",", "")
+    if field.whole:
+        raise InputError(f"{field.label}: '{raw}': a comma may only group thousands "
+                         f"(as in 10,000); type {field.describe_range()}.")
+    decimal = raw.replace(",", ".")
+    hint = f" ({decimal})" if raw.count(",") == 1 and _is_number(decimal) else ""
+    raise InputError(f"{field.label}: '{raw}': use a point for decimals{hint}, "
+                     "not a comma.")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def format_number(value: Number) -> str:

@@ -1,6 +1,8 @@
 """dashboard.controls without a page: widget values <-> TrainConfig, and button states."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dashboard import controls, inputs, server, state
@@ -83,6 +85,29 @@ def test_typed_numbers_are_read_in_full(text, expected):
 def test_typed_numbers_out_of_range_say_what_works(key, text, message):
     with pytest.raises(inputs.InputError, match=message.replace("(", r"\(")):
         inputs.parse_number(text, inputs.NUMBER_FIELDS[key])
+
+
+@pytest.mark.parametrize("key, text, message", [
+    ("w_d_lr", "0,001", "D learning rate: '0,001': use a point for decimals (0.001)"),
+    ("w_g_lr", " 0,0005 ", "G learning rate: '0,0005': use a point for decimals (0.0005)"),
+    ("w_minutes", "1,5", "Minutes: '1,5': use a point for decimals (1.5)"),
+    ("w_minutes", "1,000", "Minutes: '1,000': use a point for decimals (1.000)"),
+    ("w_minutes", "1,000,5", "Minutes: '1,000,5': use a point for decimals, not a comma"),
+    ("w_steps", "1,5", "Steps: '1,5': a comma may only group thousands (as in 10,000)"),
+    ("w_steps", "10,00", "Steps: '10,00': a comma may only group thousands"),
+    ("w_seed", "0,001", "Seed: '0,001': a comma may only group thousands"),
+    ("w_threads", "1,000.5", "CPU threads for training: '1,000.5': a comma may only"),
+])
+def test_a_decimal_comma_is_refused_not_misread(key, text, message):
+    with pytest.raises(inputs.InputError, match=re.escape(message)):
+        inputs.parse_number(text, inputs.NUMBER_FIELDS[key])
+
+
+@pytest.mark.parametrize("key, text, expected", [
+    ("w_steps", "1,000", 1000), ("w_steps", "10,000,000", 10_000_000),
+    ("w_seed", "2,147,483,647", 2**31 - 1), ("w_seed", "1,234", 1234)])
+def test_whole_numbers_may_group_thousands_as_the_page_writes_them(key, text, expected):
+    assert inputs.parse_number(text, inputs.NUMBER_FIELDS[key]) == expected
 
 
 def test_only_the_length_field_in_use_is_checked():

@@ -1,0 +1,35 @@
+"""The sidebar's settings and buttons through AppTest (the conversions themselves are
+tested without a page in tests/test_controls.py)."""
+from __future__ import annotations
+
+from tests.test_app import fake_engine, new_page, server, the_run  # noqa: F401
+
+
+def errors(at) -> str:
+    return " ".join(e.value for e in at.sidebar.error)
+
+
+def warnings(at) -> str:
+    return " ".join(e.value for e in at.sidebar.warning)
+
+
+def test_a_decimal_comma_blocks_start_and_says_to_use_a_point(fake_engine):
+    at = new_page()
+    at.text_input(key="w_d_lr").input("0,001").run()
+    assert not at.exception
+    assert "D learning rate: '0,001': use a point for decimals (0.001)" in errors(at)
+    assert at.button(key="b_start").disabled
+    at.text_input(key="w_d_lr").input("0.001").run()
+    at.radio(key="w_length_unit").set_value("minutes").run()
+    at.text_input(key="w_minutes").input("1,5").run()
+    assert "Minutes: '1,5': use a point for decimals (1.5)" in errors(at)
+    assert at.button(key="b_start").disabled
+
+
+def test_steps_typed_with_thousands_commas_train_that_many_steps(fake_engine):
+    at = new_page()
+    at.radio(key="w_length_unit").set_value("steps").run()
+    at.text_input(key="w_steps").input("2,000").run()
+    assert not errors(at) and not at.button(key="b_start").disabled
+    at.button(key="b_start").click().run()
+    assert not at.exception and the_run(at).config.max_steps == 2000
