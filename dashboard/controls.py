@@ -60,6 +60,7 @@ class Settings:
     error: Optional[str] = None  # the settings together make no valid config
     input_errors: dict[str, str] = field(default_factory=dict)  # widget key -> message
     needs_new_run: list[str] = field(default_factory=list)  # changed fields, for people
+    compared_with: Optional[str] = None  # id of the run needs_new_run is measured against
 
     def start_blocker(self) -> Optional[str]:
         """Why Start cannot be pressed with these settings (None: it can)."""
@@ -247,7 +248,8 @@ def _settings_from_widgets(base: TrainConfig, current: Optional[TrainConfig],
     except (ConfigError, InputError) as error:
         return Settings(error=str(error))
     changed = fields_needing_new_run(cfg, current) if current is not None else []
-    return Settings(cfg=cfg, needs_new_run=changed)
+    return Settings(cfg=cfg, needs_new_run=changed,
+                    compared_with=state.query_value(state.QUERY_KEY))
 
 
 def render_buttons(container: Any, status: Optional[str], settings: Settings,
@@ -265,10 +267,17 @@ def render_buttons(container: Any, status: Optional[str], settings: Settings,
             width="stretch", on_click=state.queue_action, args=(name.lower(),))
     if blocker and "Start" in enabled:
         container.error(f"Start is off until this is fixed: {blocker}", icon="⛔")
-    if settings.needs_new_run and status is not None:
+    if settings.needs_new_run and status is not None and _same_run(settings):
         container.warning(new_run_message(settings.needs_new_run, status))
     if confirm_reset:
         _reset_confirmation(container)
+
+
+def _same_run(settings: Settings) -> bool:
+    """Whether the page still shows the run the settings were compared with: a Start
+    since then put a run made from these very settings on the page (so nothing of
+    them waits for a new run), and an opened run is compared on the next rerun."""
+    return settings.compared_with == state.query_value(state.QUERY_KEY)
 
 
 def _reset_confirmation(container: Any) -> None:

@@ -33,3 +33,22 @@ def test_steps_typed_with_thousands_commas_train_that_many_steps(fake_engine):
     assert not errors(at) and not at.button(key="b_start").disabled
     at.button(key="b_start").click().run()
     assert not at.exception and the_run(at).config.max_steps == 2000
+
+
+def test_a_run_started_with_changed_settings_is_not_told_to_restart(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    first = the_run(at)
+    at.select_slider(key="w_labels").set_value(20).run()
+    assert "labeled examples per class. These apply to a new run: press Stop, then " \
+           "Start" in warnings(at)
+    at.button(key="b_stop").click().run()
+    assert "Press Start to train a new run with them" in warnings(at)
+    at.button(key="b_start").click().run()  # the new run loads with the changed slider
+    assert not at.exception and the_run(at) is not first
+    assert the_run(at).config.labels_per_class == 20
+    assert "Changed:" not in warnings(at)
+    at.run()
+    assert "Changed:" not in warnings(at)
+    at.select_slider(key="w_labels").set_value(50).run()  # a change to the new run
+    assert "Changed: labeled examples per class. These apply" in warnings(at)
