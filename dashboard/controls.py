@@ -266,7 +266,8 @@ def render_buttons(container: Any, status: Optional[str], settings: Settings,
             icon=BUTTON_ICONS[name], type="primary" if name == "Start" else "secondary",
             width="stretch", on_click=state.queue_action, args=(name.lower(),))
     if blocker and "Start" in enabled:
-        container.error(f"Start is off until this is fixed: {blocker}", icon="⛔")
+        # A Material icon: Streamlit ships its font, an emoji needs one installed.
+        container.error(f"Start is off until this is fixed: {blocker}", icon=":material/block:")
     if settings.needs_new_run and status is not None and _same_run(settings):
         container.warning(new_run_message(settings.needs_new_run, status))
     if confirm_reset:

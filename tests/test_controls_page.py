@@ -52,3 +52,13 @@ def test_a_run_started_with_changed_settings_is_not_told_to_restart(fake_engine)
     assert "Changed:" not in warnings(at)
     at.select_slider(key="w_labels").set_value(50).run()  # a change to the new run
     assert "Changed: labeled examples per class. These apply" in warnings(at)
+
+
+def test_start_is_off_is_drawn_with_a_shipped_icon_not_an_emoji(fake_engine):
+    """An emoji is an empty box where no emoji font is installed (a bare classroom
+    laptop, the Docker image); Material icons ship with Streamlit as a font."""
+    at = new_page()
+    at.text_input(key="w_seed").input("abc").run()
+    blocked = [e for e in at.sidebar.error if e.value.startswith("Start is off")]
+    assert len(blocked) == 1 and blocked[0].icon == ":material/block:"
+    assert all(e.icon == "" or e.icon.startswith(":material/") for e in at.error)
