@@ -80,18 +80,46 @@ def test_a_phone_photo_over_the_old_2_mb_limit_is_accepted():
     assert pixels.shape == (28, 28, 1) and inverted
 
 
-def test_a_huge_picture_is_refused_in_words_before_it_is_decoded(monkeypatch):
+@pytest.mark.parametrize("side, message", [
+    # under twice PIL's own limit: our check reads the header and refuses
+    ((12_000, 12_000), "This picture is 12,000 x 12,000 pixels (144 million); at most 50 "
+                       "million pixels are read: shrink it and upload again."),
+    # over it: Image.open refuses before telling the size, which is read from the header
+    ((20_000, 20_000), "This picture is 20,000 x 20,000 pixels (400 million); at most 50 "
+                       "million pixels are read: shrink it and upload again."),
+    ((7_072, 7_071), "This picture is 7,072 x 7,071 pixels (50,006,112); at most 50 "
+                     "million"),  # rounded, it would read as the limit itself
+])
+def test_a_huge_picture_is_refused_in_words_before_it_is_decoded(monkeypatch, side, message):
     import warnings
 
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.new("1", (12_000, 12_000)).save(buffer, format="PNG")  # 144 megapixels
+    Image.new("1", side).save(buffer, format="PNG")
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("decoded"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # not even PIL's DecompressionBombWarning
-        with pytest.raises(UploadError, match=r"12,000 x 12,000 pixels; at most 50 million"):
+        with pytest.raises(UploadError) as refused:
             prepare_upload(buffer.getvalue(), 28, 28, 1)
+    assert str(refused.value).startswith(message)
+
+
+def test_a_huge_picture_of_another_format_is_refused_with_the_bound_known():
+    """A GIF sent as .png: only PIL's refusal is known, so its limit is what is said."""
+    import struct
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("P", (2, 2)).save(buffer, format="GIF")
+    data = bytearray(buffer.getvalue())
+    descriptor = 13 + 3 * 2 ** ((data[10] & 7) + 1)  # after the global colour table
+    assert data[descriptor] == 0x2C
+    data[6:10] = data[descriptor + 5:descriptor + 9] = struct.pack("<HH", 20_000, 20_000)
+    with pytest.raises(UploadError, match="^This picture has more than 178 million pixels; "
+                                          "at most 50 million pixels are read: shrink it"):
+        prepare_upload(bytes(data), 28, 28, 1)
 
 
 @pytest.mark.parametrize("data", [b"not an image at all",

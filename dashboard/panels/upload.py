@@ -67,12 +67,12 @@ def open_small(data: bytes) -> Any:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             picture = Image.open(io.BytesIO(data))  # reads the header only
     except Image.DecompressionBombError as error:  # over twice PIL's own limit
-        raise _too_big("far more than that") from error
+        raise _too_big(_header_size(data)) from error
     except Exception as error:  # PIL raises many types for bad input
         raise _unreadable(error) from error
     columns, rows = picture.size
     if columns * rows > MAX_PIXELS:
-        raise _too_big(f"{columns:,} x {rows:,} pixels")
+        raise _too_big((columns, rows))
     picture.draft(picture.mode, (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at 1/2-1/8 size
     try:
         picture.load()  # decode now: a truncated file fails here, not later
@@ -83,9 +83,40 @@ def open_small(data: bytes) -> Any:
     return picture
 
 
-def _too_big(size: str) -> UploadError:
-    return UploadError(f"The picture is {size}; at most {MAX_PIXELS // 1_000_000} million "
-                       "pixels are read. Shrink it and upload again.")
+def _header_size(data: bytes) -> Optional[tuple[int, int]]:
+    """(columns, rows) from a PNG or JPEG header (None: neither). PIL's Image.open
+    refuses a huge picture before telling its size; its format readers do not check."""
+    from PIL import JpegImagePlugin, PngImagePlugin
+
+    for reader in (PngImagePlugin.PngImageFile, JpegImagePlugin.JpegImageFile):
+        try:
+            return reader(io.BytesIO(data)).size
+        except Exception:  # not this format (each reader checks its signature)
+            continue
+    return None
+
+
+def _too_big(size: Optional[tuple[int, int]]) -> UploadError:
+    """The refusal of a picture over MAX_PIXELS, with its size when it is known."""
+    from PIL import Image
+
+    if size is None:  # only Image.open's refusal is known: over twice PIL's limit
+        bound = 2 * (Image.MAX_IMAGE_PIXELS or MAX_PIXELS)
+        what = f"has more than {bound // 1_000_000} million pixels"
+    else:
+        columns, rows = size
+        what = f"is {columns:,} x {rows:,} pixels ({_millions(columns * rows)})"
+    return UploadError(f"This picture {what}; at most {_millions(MAX_PIXELS)} pixels are "
+                       "read: shrink it and upload again.")
+
+
+def _millions(pixels: int) -> str:
+    """A pixel count for people: "400 million", "50.3 million", or every digit where
+    rounding would make it look like the limit itself."""
+    shown = f"{pixels / 1e6:.1f}".removesuffix(".0")
+    if pixels != MAX_PIXELS and float(shown) * 1e6 == MAX_PIXELS:
+        return f"{pixels:,}"
+    return f"{shown} million"
 
 
 def _unreadable(error: Exception) -> UploadError:
