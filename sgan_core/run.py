@@ -45,7 +45,8 @@ class TrainingRun:
         self._state_lock = threading.Lock()  # commands and the published snapshot
         self._model_lock = threading.Lock()  # the trainer between steps
         self._mail = Mailbox(self._state_lock)  # commands, under the state lock
-        self._snapshot = snap.Snapshot(run_status=snap.STATUS_IDLE, config=cfg)
+        self._snapshot = snap.Snapshot(run_status=snap.STATUS_IDLE, config=cfg,
+                                       start_stage=snap.StartStage.WAITING)
         self._thread: Optional[threading.Thread] = None
         self.trainer: Optional[Trainer] = None
         self.evaluator: Optional[Evaluator] = None
@@ -53,6 +54,7 @@ class TrainingRun:
         self._timeline = Timeline()  # every evaluation, thinned: for scrubbing back
         self._slow = SlowMotion()  # steps traced on request (slow motion), the latest kept
         self._elapsed = float((restore or {}).get("elapsed_s", 0.0))
+        self._stage_seconds: dict[snap.StartStage, float] = {}  # start-up, for the log
 
     # ----- commands (any thread) -----
     def start(self) -> None:
@@ -129,7 +131,7 @@ class TrainingRun:
     # ----- the worker thread -----
     def _worker(self) -> None:
         torch.set_num_threads(self.config.num_threads)
-        self._publish(status=snap.STATUS_LOADING)
+        self._publish(status=snap.STATUS_LOADING, stage=snap.StartStage.LOADING_DATA)
         try:
             self._build()
         except (DataError, ConfigError) as error:
@@ -157,11 +159,13 @@ class TrainingRun:
     def _build(self) -> None:
         restore = self._restore or {}
         split = load_split(self.config, labeled_indices=restore.get("labeled_indices"))
+        self._publish(status=snap.STATUS_LOADING, stage=snap.StartStage.BUILDING_MODELS)
         trainer = Trainer(self.config, split)
         if "trainer" in restore:
             trainer.load_state_dict(restore["trainer"])
         self.evaluator = Evaluator(self.config, split, self.config.noise_dim)
         self.trainer = trainer
+        self._publish(status=snap.STATUS_LOADING, stage=snap.StartStage.FIRST_EVALUATION)
         self._publish(status=snap.STATUS_PAUSED if self._mail.paused else snap.STATUS_RUNNING,
                       evaluate=True)
 
@@ -230,7 +234,8 @@ class TrainingRun:
     # ----- publishing -----
     def _publish(self, status: str, evaluate: bool = False, error: Optional[str] = None,
                  averager: Optional[LossAverager] = None,
-                 error_kind: Optional[snap.ErrorKind] = None) -> None:
+                 error_kind: Optional[snap.ErrorKind] = None,
+                 stage: Optional[snap.StartStage] = None) -> None:
         fields: dict = {"run_status": status}
         if error is not None:
             fields.update(error=error, error_kind=error_kind)
@@ -242,6 +247,10 @@ class TrainingRun:
                 fields["evaluation_version"] = self._snapshot.evaluation_version + 1
             # Evaluation time counts as training time: a time budget is wall-clock honest.
             self._elapsed += time.monotonic() - started
+        if evaluate and self._snapshot.start_stage != snap.StartStage.READY:
+            stage = snap.StartStage.READY  # the first evaluation, just done, ends start-up
+        if stage is not None:
+            fields.update(self._stage_fields(stage))
         with self._state_lock:
             version = self._snapshot.version + 1
             published = dataclasses.replace(self._snapshot, version=version, **fields)
@@ -250,6 +259,21 @@ class TrainingRun:
             self._timeline.add(published)  # outside the lock: it copies features
             if self.recorder is not None:  # between steps, on this thread; never raises
                 self.recorder.record(self, published)
+
+    def _stage_fields(self, stage: snap.StartStage) -> dict:
+        """The snapshot's start-up fields on entering `stage`; the time each stage took
+        goes to the log when the start-up ends."""
+        now, current = time.time(), self._snapshot
+        fields = {"start_stage": stage, "stage_began_at": now}
+        if current.start_began_at is None:
+            fields["start_began_at"] = now
+        self._stage_seconds[current.start_stage] = now - (current.stage_began_at or now)
+        if stage == snap.StartStage.READY:
+            log.info("run %s started in %.2f s (%s)", self.run_id,
+                     now - (current.start_began_at or now),
+                     ", ".join(f"{name.value} {seconds:.2f} s" for name, seconds
+                               in self._stage_seconds.items() if name.step > 0))
+        return fields
 
     def _evaluation_fields(self, averager: Optional[LossAverager]) -> dict:
         with self._model_lock:

@@ -17,12 +17,13 @@ import numpy as np
 
 from sgan_core.config import TrainConfig
 from sgan_core.snapshot import (CellMembers, ErrorKind, Features, Inspection, RunStatus,
-                                Samples, Snapshot, frozen_array)
+                                Samples, Snapshot, StartStage, frozen_array)
 from sgan_core.timeline import Moment
 
 PARTS = {cls.__name__: cls for cls in (Samples, Inspection, CellMembers, Features)}
 ALLOWED_KINDS = "biuf"  # numeric dtypes only: a file cannot ask for object arrays
-SPECIAL = ("config", "history", "run_status", "error_kind")  # snapshot fields with codecs
+SPECIAL = ("config", "history", "run_status", "error_kind",  # snapshot fields with codecs
+           "start_stage")
 
 
 class CodecError(ValueError):
@@ -106,6 +107,7 @@ def pack_snapshot(snapshot: Snapshot, store: ArrayStore) -> dict:
         "run_status": RunStatus(snapshot.run_status).value,
         "error_kind": (None if snapshot.error_kind is None
                        else ErrorKind(snapshot.error_kind).value),
+        "start_stage": StartStage(snapshot.start_stage).value,
         "history": {name: store.put(values, f"history/{name}", exact=True)
                     for name, values in snapshot.history.items()}}
     for field in dataclasses.fields(Snapshot):
@@ -124,8 +126,11 @@ def unpack_snapshot(packed: dict, cfg: TrainConfig, store: ArrayStore) -> Snapsh
     values["history"] = MappingProxyType({str(name): store.get(ref) for name, ref
                                           in dict(packed.get("history", {})).items()})
     kind = packed.get("error_kind")
+    # Files written before start-up stages were recorded hold runs past it: READY.
+    stage = StartStage(packed.get("start_stage", StartStage.READY.value))
     return Snapshot(config=cfg, run_status=RunStatus(packed["run_status"]),
-                    error_kind=None if kind is None else ErrorKind(kind), **values)
+                    error_kind=None if kind is None else ErrorKind(kind), start_stage=stage,
+                    **values)
 
 
 def pack_moment(moment: Moment, index: int, store: ArrayStore) -> dict:

@@ -38,6 +38,31 @@ class ErrorKind(str, enum.Enum):
     CRASHED = "crashed"  # anything else (evaluation, publishing, building)
 
 
+class StartStage(str, enum.Enum):
+    """What a run does between Start and its first evaluation, in order (str-valued,
+    like RunStatus). The page shows it while nothing else is there to see."""
+
+    WAITING = "waiting"  # created; the training thread has not begun
+    LOADING_DATA = "loading_data"  # reading the images (downloading them where asked)
+    BUILDING_MODELS = "building_models"  # discriminator, generator, baseline, evaluator
+    FIRST_EVALUATION = "first_evaluation"  # samples, confusion matrix, accuracies
+    READY = "ready"  # past start-up: the first evaluation is published
+
+    @property
+    def step(self) -> int:
+        """0 before the first working stage, 1-3 for them, 4 when ready: a page says
+        "step 2 of 3"."""
+        return list(StartStage).index(self)
+
+    @property
+    def fraction(self) -> float:
+        """Share of the start-up's steps already done (0 while loading the data, 1 when
+        ready): whole steps, not a guess at time, which differs a lot between servers."""
+        return min(1.0, max(0, self.step - 1) / START_STEPS)
+
+
+START_STEPS = 3  # loading the data, building the models, the first evaluation
+
 STATUS_IDLE = RunStatus.IDLE
 STATUS_LOADING = RunStatus.LOADING
 STATUS_RUNNING = RunStatus.RUNNING
@@ -153,6 +178,12 @@ class Snapshot:
     error_kind: Optional[ErrorKind] = None  # what kind of problem `error` describes
     version: int = 0  # increases with every publish; readers can skip unchanged ones
     evaluation_version: int = 0  # increases with every evaluation: charts redraw on this
+    # Start-up, until the first evaluation. READY by default: a snapshot read back from a
+    # file or a folder is of a run that is past it. Wall-clock times (time.time()), so
+    # a reader in the same process can say how long it has been going.
+    start_stage: StartStage = StartStage.READY
+    start_began_at: Optional[float] = None  # when the training thread began
+    stage_began_at: Optional[float] = None  # when the current stage began
 
     @property
     def num_classes(self) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgan_core import snapshot as snap
+from sgan_core import run as run_module, snapshot as snap
 from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.evaluation import Evaluator
 from sgan_core.run import TrainingRun
@@ -124,6 +124,46 @@ def test_max_steps_finishes_the_run(make_run):
     assert final.error is None
     assert final.history["step"][-1] == 3  # the last evaluation is in the history
     assert np.isfinite(final.history["supervised_loss"]).all()
+
+
+def test_start_up_stages_are_published_in_order(make_run, monkeypatch, tmp_path):
+    """On the bundled subset (an empty data folder): while each start-up stage's work
+    runs, the snapshot names that stage, each begun no earlier than the one before; the
+    first evaluation ends the start-up. Each stage's work waits for the test's go."""
+    stages = (snap.StartStage.LOADING_DATA, snap.StartStage.BUILDING_MODELS,
+              snap.StartStage.FIRST_EVALUATION)
+    go = {stage: threading.Event() for stage in stages}
+
+    def held(stage, work):
+        def wait_then_work(*args, **kwargs):
+            go[stage].wait(30)
+            return work(*args, **kwargs)
+        return wait_then_work
+
+    monkeypatch.setattr("sgan_core.run.load_split", held(stages[0], run_module.load_split))
+    monkeypatch.setattr("sgan_core.run.Trainer", held(stages[1], Trainer))
+    monkeypatch.setattr(Evaluator, "evaluate", held(stages[2], Evaluator.evaluate))
+    run = make_run(tiny_cfg(tmp_path / "empty"))
+    assert run.snapshot().start_stage == snap.StartStage.WAITING
+    seen = []
+    try:
+        run.start()
+        for stage in stages:
+            seen.append(wait_for(lambda: (s := run.snapshot()).start_stage == stage and s,
+                                 what=f"the stage {stage.value}"))
+            go[stage].set()
+    finally:
+        for gate in go.values():
+            gate.set()
+    assert all(s.run_status == snap.STATUS_LOADING and s.evaluation_version == 0
+               and s.start_began_at == seen[0].stage_began_at for s in seen)
+    began = [s.stage_began_at for s in seen]
+    assert began == sorted(began) and [s.start_stage.fraction for s in seen] == [0, 1 / 3, 2 / 3]
+    ready = wait_for(lambda: (s := run.snapshot()).evaluation_version == 1 and s,
+                     what="the first evaluation")
+    assert ready.start_stage == snap.StartStage.READY and ready.stage_began_at >= began[-1]
+    assert ready.run_status == snap.STATUS_RUNNING and ready.samples is not None
+    assert "bundled subset" in ready.data_source
 
 
 def test_progress_is_published_between_evaluations(make_run, monkeypatch):
