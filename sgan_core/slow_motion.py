@@ -34,11 +34,15 @@ SHOWN = 8  # thumbnails per batch: enough to talk about, few enough to read
 
 @dataclass(frozen=True)
 class Thumbnails:
-    """The first SHOWN images of a batch and D's verdict on each."""
+    """The first SHOWN images of a batch and D's verdict on each.
+
+    The verdict is the most probable of the N classes and fake, as everywhere on the
+    page; it can be "fake" while P(fake) is under a half (when no class is likelier),
+    so what goes with a verdict is the probability of that verdict, never P(real)."""
 
     images: np.ndarray  # (k, H, W, C) uint8, as D saw them (shift included)
     verdicts: np.ndarray  # (k,) argmax over N classes + fake (N = fake)
-    p_real: np.ndarray  # (k,) 1 - P(fake)
+    p_verdict: np.ndarray  # (k,) D's probability of that verdict: of the class, or of fake
     labels: Optional[np.ndarray] = None  # (k,) true classes: the labeled batch only
 
 
@@ -246,9 +250,9 @@ def _p_real(logits: torch.Tensor) -> float:
 def _thumbnails(images: torch.Tensor, logits: torch.Tensor,
                 labels: Optional[torch.Tensor] = None) -> Thumbnails:
     images, logits = images[:SHOWN], logits[:SHOWN].float()
-    probabilities = losses.class_probabilities(logits)
+    p_verdict, verdicts = losses.class_probabilities(logits).max(dim=1)
     return Thumbnails(
         images=frozen_array(to_uint8(images.float()).cpu().numpy(), np.uint8),
-        verdicts=frozen_array(probabilities.argmax(dim=1).cpu().numpy()),
-        p_real=frozen_array((1.0 - probabilities[:, -1]).cpu().numpy()),
+        verdicts=frozen_array(verdicts.cpu().numpy()),
+        p_verdict=frozen_array(p_verdict.cpu().numpy()),
         labels=None if labels is None else frozen_array(labels[:SHOWN].cpu().numpy()))

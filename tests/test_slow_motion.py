@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -67,13 +68,28 @@ def test_the_trace_shows_the_step_s_own_batches_and_figures(cfg_split):
                        trace.g_fakes_after):
         assert thumbnails.images.shape == (shown, 28, 28, 1)
         assert ((thumbnails.verdicts >= 0) & (thumbnails.verdicts <= 10)).all()
-        assert ((thumbnails.p_real >= 0) & (thumbnails.p_real <= 1)).all()
+        # a verdict's probability is the largest of N + 1: at least 1 / (N + 1)
+        assert ((thumbnails.p_verdict >= 1 / 11) & (thumbnails.p_verdict <= 1)).all()
     assert not (trace.g_fakes_before.images == trace.g_fakes_after.images).all()  # G moved
     assert tuple(change.key for change in trace.changes) == slow_motion.CHANGES
     by_key = {change.key: change for change in trace.changes}
     assert all(by_key[key].after_g is None for key in slow_motion.CHANGES[:5])  # D alone
     assert by_key["generator"].after_g != by_key["generator"].after_d
     assert by_key["supervised"].after_d != by_key["supervised"].before  # D moved
+
+
+def test_a_thumbnail_s_probability_is_that_of_its_verdict():
+    """D can call an image fake with P(fake) 43% (each class 5.7%): its probability
+    then is 43%, not the 57% of P(real) that read as 'fake, 57% sure'."""
+    p_fake = 0.43
+    unsure = torch.full((10,), float(np.log((1 - p_fake) / p_fake / 10)))
+    sure_nine = torch.zeros(10)
+    sure_nine[9] = 5.0
+    images = torch.zeros(2, 1, 28, 28)
+    thumbnails = slow_motion._thumbnails(images, torch.stack([unsure, sure_nine]))
+    assert thumbnails.verdicts.tolist() == [10, 9]
+    p_nine = np.exp(5.0) / (np.exp(5.0) + 9 + 1)
+    assert thumbnails.p_verdict == pytest.approx([p_fake, p_nine])
 
 
 def test_a_slow_motion_step_of_a_run_is_its_next_step(idx_dataset):

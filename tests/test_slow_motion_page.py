@@ -3,7 +3,12 @@ moves the real run (the tiny engine) by exactly one step and shows that step's b
 loss terms and changes; a run that cannot train gets a message, not a button."""
 from __future__ import annotations
 
+import numpy as np
+
 from dashboard.panels import slow_motion
+from sgan_core import slow_motion as core
+from sgan_core.trainer import StepLosses
+from tests.fakes import CLASS_NAMES
 from tests.test_app import (fake_engine, new_page, server, the_run, tiny_engine,  # noqa: F401
                             wait_for)
 
@@ -45,7 +50,7 @@ def test_next_step_moves_the_real_run_by_one_step_and_explains_it(tiny_engine):
     assert len(captions) == 5 * 8  # three batches and G's batch before and after
     labels = [str(label) for label in trace.labeled.labels]
     assert [caption.split("→")[0] for caption in captions[:8]] == labels  # truth -> verdict
-    assert f"{trace.g_fakes_after.p_real[0]:.0%}" in captions[-8]
+    assert f"{trace.g_fakes_after.p_verdict[0]:.0%}" in captions[-8]
     at.query_params["present"] = "1"
     at.run()  # the presenter view (larger thumbnails) keeps the panel and its trace
     assert not at.exception and f"Step {trace.step:,}: (1)" in texts(at)
@@ -74,3 +79,41 @@ def test_a_run_that_has_ended_gets_a_message_not_a_button(fake_engine):
     at.toggle(key=slow_motion.TOGGLE_KEY).set_value(True).run()
     assert not at.exception and "this one does not" in texts(at)
     assert slow_motion.NEXT_KEY not in [button.key for button in at.button]
+
+
+def switch(at, on: bool):
+    return at.toggle(key=slow_motion.TOGGLE_KEY).set_value(on).run()
+
+
+def thumbnails(verdicts, p_verdict, labels=None) -> core.Thumbnails:
+    return core.Thumbnails(images=np.zeros((len(verdicts), 28, 28, 1), np.uint8),
+                           verdicts=np.array(verdicts), p_verdict=np.array(p_verdict),
+                           labels=None if labels is None else np.array(labels))
+
+
+def constructed_trace() -> core.StepTrace:
+    """A step whose unlabeled batch holds a real image D called fake at 43% (each class
+    5.7%, so P(real) 57%) and one it called 9 at 80%."""
+    fakes = thumbnails([10, 4], [0.9, 0.35])
+    return core.StepTrace(
+        step=101, losses=StepLosses(0.5, 0.6, 0.7, 0.8, 0.9), unsupervised_weight=1.0,
+        d_lr=1e-3, g_lr=1e-3, generator_loss="feature_matching", batch_sizes=(1, 2, 2, 2),
+        labeled=thumbnails([5], [0.6], labels=[3]), unlabeled=thumbnails([10, 9], [0.43, 0.8]),
+        d_fakes=fakes, g_fakes_before=fakes, g_fakes_after=fakes,
+        changes=tuple(core.Change(key, 0.5, 0.4, None) for key in core.CHANGES))
+
+
+def test_captions_give_the_verdict_and_the_probability_of_that_verdict(fake_engine):
+    trace = constructed_trace()
+    assert slow_motion.thumbnail_captions(trace.unlabeled, CLASS_NAMES) == [
+        "fake · 43%", "9 · 80%"]
+    assert slow_motion.thumbnail_captions(trace.labeled, CLASS_NAMES) == ["3→5 · 60%"]
+    at = new_page()
+    at.button(key="b_start").click().run()
+    the_run(at).step_trace = lambda: trace
+    switch(at, True)
+    assert not at.exception
+    captions = [caption for image in at.image for caption in image.captions
+                if " · " in caption]
+    assert captions[:3] == ["3→5 · 60%", "fake · 43%", "9 · 80%"]
+    assert "how sure D is of that verdict" in texts(at)

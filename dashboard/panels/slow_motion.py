@@ -122,15 +122,16 @@ def draw_trace(trace: Any, class_names: Sequence[str]) -> None:
         with column:
             st.markdown(f"**{title}**")
             _thumbnails(thumbnails, class_names)
-    st.caption("Under each image: D's verdict · P(real), as the step computed them; on "
-               "the labeled batch the true class comes first (3→5: a real 3 called 5).")
+    st.caption("Under each image: D's verdict (a class, or fake) · how sure D is of that "
+               "verdict, as the step computed them; on the labeled batch the true class "
+               "comes first (3→5: a real 3 called 5).")
     st.markdown("**The step's loss terms**")
     st.table(loss_rows(trace))
     st.markdown("**What each update changed** (the same images, noise and dropout off)")
     st.table(change_rows(trace))
     st.markdown(f"**G's batch ({n_g_fakes} fakes), before and after G's update** (the "
                 "noise of the fakes above, through G in eval mode, so its batch norm uses "
-                "running statistics and they look different; P(real) from D after its "
+                "running statistics and they look different; verdicts from D after its "
                 "update)")
     for when, thumbnails in (("before", trace.g_fakes_before), ("after", trace.g_fakes_after)):
         st.caption(f"{when} G's update")
@@ -175,14 +176,20 @@ def verdict_name(verdict: int, class_names: Sequence[str]) -> str:
     return class_names[verdict] if verdict < len(class_names) else "fake"
 
 
-def _thumbnails(thumbnails: Any, class_names: Sequence[str]) -> None:
-    """Captions: "verdict · P(real)", with "truth→" in front on the labeled batch."""
+def thumbnail_captions(thumbnails: Any, class_names: Sequence[str]) -> list[str]:
+    """ "verdict · P(verdict)" per image ("fake · 43%": D said fake, and was 43% sure),
+    with "truth→" in front on the labeled batch."""
     captions = []
     labels: Optional[np.ndarray] = thumbnails.labels
-    for index, (verdict, p_real) in enumerate(zip(thumbnails.verdicts, thumbnails.p_real)):
+    for index, (verdict, p_verdict) in enumerate(zip(thumbnails.verdicts,
+                                                      thumbnails.p_verdict)):
         truth = f"{class_names[int(labels[index])]}→" if labels is not None else ""
-        captions.append(f"{truth}{verdict_name(int(verdict), class_names)} · {p_real:.0%}")
+        captions.append(f"{truth}{verdict_name(int(verdict), class_names)} · {p_verdict:.0%}")
+    return captions
+
+
+def _thumbnails(thumbnails: Any, class_names: Sequence[str]) -> None:
     images = thumbnails.images
     plain = images[..., 0] if images.shape[-1] == 1 else images  # st.image: (H, W) grey
     width = THUMB_PX_PRESENTING if state.presenting() else THUMB_PX
-    st.image(list(plain), caption=captions, width=width)
+    st.image(list(plain), caption=thumbnail_captions(thumbnails, class_names), width=width)
