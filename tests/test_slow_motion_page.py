@@ -1,12 +1,14 @@
 """The slow-motion panel through AppTest: switching it on pauses the run, Next step
 moves the real run (the tiny engine) by exactly one step and shows that step's batches,
-loss terms and changes; a run that cannot train gets a message, not a button."""
+loss terms and changes, switching it off resumes the run it paused; a run that has ended
+gets a message, not a button."""
 from __future__ import annotations
 
 import numpy as np
 
 from dashboard.panels import slow_motion
 from sgan_core import slow_motion as core
+from sgan_core.snapshot import STATUS_PAUSED, STATUS_RUNNING
 from sgan_core.trainer import StepLosses
 from tests.fakes import CLASS_NAMES
 from tests.test_app import (fake_engine, new_page, server, the_run, tiny_engine,  # noqa: F401
@@ -83,6 +85,38 @@ def test_a_run_that_has_ended_gets_a_message_not_a_button(fake_engine):
 
 def switch(at, on: bool):
     return at.toggle(key=slow_motion.TOGGLE_KEY).set_value(on).run()
+
+
+def test_switching_off_resumes_the_run_slow_motion_paused(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    run = the_run(at)
+    switch(at, True)
+    at.button(key=slow_motion.NEXT_KEY).click().run()
+    assert run.snapshot().run_status == STATUS_PAUSED
+    switch(at, False)
+    assert not at.exception and run.calls[-1] == ("resume",)
+    assert run.snapshot().run_status == STATUS_RUNNING
+    assert "Resume" not in texts(at)  # nothing is left to do
+
+
+def test_a_run_paused_by_hand_stays_paused_and_the_page_says_so(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    run = the_run(at)
+    at.button(key="b_pause").click().run()  # paused before slow motion
+    switch(at, True)
+    switch(at, False)
+    assert run.snapshot().run_status == STATUS_PAUSED and ("resume",) not in run.calls
+    assert "The run stays paused, as it was before slow motion: press Resume" in texts(at)
+    at.run()
+    assert "stays paused" not in texts(at)  # said once
+    switch(at, True)  # paused by slow motion, resumed and paused again by hand
+    at.button(key="b_resume").click().run()
+    at.button(key="b_pause").click().run()
+    switch(at, False)
+    assert run.snapshot().run_status == STATUS_PAUSED and run.calls[-1] == ("pause",)
+    assert "press Resume to continue" in texts(at)
 
 
 def thumbnails(verdicts, p_verdict, labels=None) -> core.Thumbnails:

@@ -1,10 +1,10 @@
 """Slow motion: the run paused, one real training step at a time, explained.
 
-Switching it on pauses the run; "Next step" asks the run's thread for one traced step
-(`run.step(1, traced=True)`: the very step the run would take next, watched by
-sgan_core/slow_motion.py), waits for its evaluation and redraws the page, so every panel
-and the step counter move by exactly one step. The trace is drawn from numpy arrays
-and floats only.
+Switching it on pauses the run, and switching it off resumes a run it paused; "Next
+step" asks the run's thread for one traced step (`run.step(1, traced=True)`: the very
+step the run would take next, watched by sgan_core/slow_motion.py), waits for its
+evaluation and redraws the page, so every panel and the step counter move by exactly
+one step. The trace is drawn from numpy arrays and floats only.
 """
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import streamlit as st
 
-from dashboard import state
+from dashboard import server, state
 from dashboard.panels import explain
 
 TOGGLE_KEY, NEXT_KEY = "w_slow_motion", "b_next_step"
+PAUSED_KEY = "slow_motion_paused"  # session: id of the run slow motion paused
+NOTE_KEY = "slow_motion_note"  # session: what switching off did, said on the next rerun
 STEP_WAIT_S = 20.0  # a step plus its evaluation takes well under a second on 2 cores
 THUMB_PX = 64  # 96 in the presenter view: read from the back of a room
 THUMB_PX_PRESENTING = 96
@@ -52,18 +54,18 @@ def render(run: Any) -> None:
     """Off: one switch. On: the run is paused and Next step walks it one step."""
     on = st.toggle("Slow motion: one training step at a time", key=TOGGLE_KEY,
                    on_change=_switched, args=(run,))
+    note = state.widget_value(NOTE_KEY)
+    if note:  # said once, on the rerun right after switching off
+        state.set_widget_values({NOTE_KEY: None}, overwrite=True)
+        st.info(note)
     if not on:
         return
-    snapshot = run.snapshot()
+    snapshot, trace = run.snapshot(), run.step_trace()
     if snapshot.is_active:
-        if st.button("Next step", key=NEXT_KEY, type="primary"):
-            _step(run)  # reruns the page once the step is in
-        if snapshot.run_status != "paused":
-            st.caption("The run is training again: Next step pauses it and takes one step.")
+        _step_controls(run, snapshot)
     else:
         st.info("Slow motion steps a run that can still train; this one does not. "
                 "Start a run, then switch slow motion on.")
-    trace = run.step_trace()
     if trace is None:
         st.info("Press **Next step**: the run takes its next training step and this panel "
                 "shows what went into it and what it changed.")
@@ -72,13 +74,58 @@ def render(run: Any) -> None:
     explain(EXPLANATION)
 
 
+def _step_controls(run: Any, snapshot: Any) -> None:
+    """Next step, and what it will do."""
+    if snapshot.run_status == "running":  # resumed since (Resume, another tab): so
+        _remember_pause(run, False)  # switching off must not resume it after a Pause
+    if st.button("Next step", key=NEXT_KEY, type="primary"):
+        _step(run)  # reruns the page once the step is in
+    if snapshot.run_status != "paused":
+        st.caption("The run is training again: Next step pauses it and takes one step.")
+
+
 def _switched(run: Any) -> None:
-    """Switching on pauses the run (switching off leaves it paused: press Resume)."""
-    if state.widget_value(TOGGLE_KEY) and run.snapshot().run_status == "running":
+    """Switching on pauses a running run; switching off resumes the run if slow motion
+    paused it, and otherwise says that it stays paused."""
+    if state.widget_value(TOGGLE_KEY):
         try:
-            run.pause()
+            if run.snapshot().run_status == "running":
+                _pause(run)
         except Exception:  # a run that cannot pause has nothing to step either
             pass
+        return
+    if run.snapshot().run_status != "paused":
+        return
+    if not _paused_by_us(run):
+        _say("The run stays paused, as it was before slow motion: press Resume to "
+             "continue.")
+        return
+    _remember_pause(run, False)
+    try:
+        server.registry().resume(run.run_id)  # as Resume does: a parked run needs a slot
+    except Exception as error:  # e.g. too many runs training: say what to do
+        _say(f"The run is paused and could not be resumed ({error}): press Resume to "
+             "continue.")
+
+
+def _pause(run: Any) -> None:
+    """Pause a running run and wait until it is paused (so that a later "running"
+    means someone resumed it)."""
+    run.pause()
+    _remember_pause(run, True)
+    _wait(run, lambda now: now.run_status != "running")
+
+
+def _paused_by_us(run: Any) -> bool:
+    return state.widget_value(PAUSED_KEY) == run.run_id
+
+
+def _remember_pause(run: Any, paused: bool) -> None:
+    state.set_widget_values({PAUSED_KEY: run.run_id if paused else None}, overwrite=True)
+
+
+def _say(note: str) -> None:
+    state.set_widget_values({NOTE_KEY: note}, overwrite=True)
 
 
 def _step(run: Any) -> None:
@@ -86,8 +133,7 @@ def _step(run: Any) -> None:
     so the one evaluation that follows is the traced step's."""
     try:
         if run.snapshot().run_status == "running":
-            run.pause()
-            _wait(run, lambda now: now.run_status != "running")
+            _pause(run)
         before = run.snapshot()
         run.step(1, traced=True)
     except Exception as error:  # a run that refuses: say why
