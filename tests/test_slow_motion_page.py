@@ -1,13 +1,15 @@
 """The slow-motion panel through AppTest: switching it on pauses the run, Next step
 moves the real run (the tiny engine) by exactly one step and shows that step's batches,
-loss terms and changes, switching it off resumes the run it paused; a run that has ended
-gets a message, not a button."""
+loss terms and changes, switching it off resumes the run it paused; a run that cannot
+train gets a message, not a button."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dashboard.panels import slow_motion
 from sgan_core import slow_motion as core
+from sgan_core.recorded import DEMO_FILE
 from sgan_core.snapshot import STATUS_PAUSED, STATUS_RUNNING
 from sgan_core.trainer import StepLosses
 from tests.fakes import CLASS_NAMES
@@ -79,7 +81,8 @@ def test_a_run_that_has_ended_gets_a_message_not_a_button(fake_engine):
     at.button(key="b_start").click().run()
     the_run(at).stop()
     at.toggle(key=slow_motion.TOGGLE_KEY).set_value(True).run()
-    assert not at.exception and "this one does not" in texts(at)
+    assert not at.exception and "this one has ended" in texts(at)
+    assert "Next step" not in texts(at)  # no such button here
     assert slow_motion.NEXT_KEY not in [button.key for button in at.button]
 
 
@@ -117,6 +120,18 @@ def test_a_run_paused_by_hand_stays_paused_and_the_page_says_so(fake_engine):
     switch(at, False)
     assert run.snapshot().run_status == STATUS_PAUSED and run.calls[-1] == ("pause",)
     assert "press Resume to continue" in texts(at)
+
+
+@pytest.mark.skipif(not DEMO_FILE.is_file(), reason="no demo recording shipped")
+def test_a_recorded_run_says_slow_motion_needs_a_live_run(fake_engine):
+    at = new_page(demo="1")
+    switch(at, True)
+    assert not at.exception
+    assert "Slow motion needs a live run: this is a recorded run" in texts(at)
+    assert "Next step" not in texts(at)  # there is no such button on a recording
+    assert slow_motion.NEXT_KEY not in [button.key for button in at.button]
+    switch(at, False)
+    assert not at.exception and not at.error
 
 
 def thumbnails(verdicts, p_verdict, labels=None) -> core.Thumbnails:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import streamlit as st
 
-from dashboard import server, state
+from dashboard import runfiles, server, state
 from dashboard.panels import explain
 
 TOGGLE_KEY, NEXT_KEY = "w_slow_motion", "b_next_step"
@@ -32,6 +32,8 @@ CHANGE_LABELS = {  # Change.key -> what the row is, for a student
     "p_real_g_fakes": "P(real), G's batch of fakes (mean)",
     "generator": "G's loss on its batch",
 }
+RECORDED = ("Slow motion needs a live run: this is a recorded run, which does not train. "
+            "Press Start for a live run, then switch slow motion on.")
 EXPLANATION = """
 One training step has two moves. **(1) D's update**: the discriminator sees a small
 *labeled* batch (it must name the class), an *unlabeled* batch (it must call them real;
@@ -60,21 +62,22 @@ def render(run: Any) -> None:
         st.info(note)
     if not on:
         return
+    if runfiles.is_recorded(run):
+        st.info(RECORDED)
+        explain(EXPLANATION)
+        return
     snapshot, trace = run.snapshot(), run.step_trace()
     if snapshot.is_active:
-        _step_controls(run, snapshot)
+        _step_controls(run, snapshot, waiting=trace is None)
     else:
-        st.info("Slow motion steps a run that can still train; this one does not. "
-                "Start a run, then switch slow motion on.")
-    if trace is None:
-        st.info("Press **Next step**: the run takes its next training step and this panel "
-                "shows what went into it and what it changed.")
-    else:
+        st.info("Slow motion steps a run that can still train; this one has ended. "
+                "Press Start for a new run, then switch slow motion on.")
+    if trace is not None:
         draw_trace(trace, snapshot.class_names)
     explain(EXPLANATION)
 
 
-def _step_controls(run: Any, snapshot: Any) -> None:
+def _step_controls(run: Any, snapshot: Any, waiting: bool) -> None:
     """Next step, and what it will do."""
     if snapshot.run_status == "running":  # resumed since (Resume, another tab): so
         _remember_pause(run, False)  # switching off must not resume it after a Pause
@@ -82,6 +85,9 @@ def _step_controls(run: Any, snapshot: Any) -> None:
         _step(run)  # reruns the page once the step is in
     if snapshot.run_status != "paused":
         st.caption("The run is training again: Next step pauses it and takes one step.")
+    elif waiting:
+        st.info("Press **Next step**: the run takes its next training step and this panel "
+                "shows what went into it and what it changed.")
 
 
 def _switched(run: Any) -> None:
