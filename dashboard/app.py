@@ -46,6 +46,7 @@ def main() -> None:
     st.set_page_config(page_title="SGAN Studio", page_icon="🧪", layout="wide")
     navigation.run(live_page)  # the live page by default; /label-budget the study page
     server.prewarm_embedding()  # after drawing: its thread must not slow this paint
+    server.prewarm_training()  # likewise: torch and the default data, before Start
 
 
 def live_page() -> None:

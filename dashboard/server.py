@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import streamlit as st
@@ -75,6 +77,49 @@ def prewarm_embedding() -> None:
     first map instead (tests, or a server that never shows the feature map)."""
     if os.environ.get("SGAN_PREWARM_UMAP", "1") != "0":
         embeddings()
+
+
+def prewarm_training() -> None:
+    """Load what Start needs while the first page is open, on a background thread once
+    per server: torch and the training code, torchvision, and the sidebar's default
+    dataset read into memory (the bundled subset where the data folder has none; never
+    downloaded from here). Otherwise the first Start imports torch on the page's own
+    thread and the run reads the data before anything is shown (bench/bench_start.py).
+    Only in a real server: AppTest runs pages in the tests' process with a stand-in
+    runtime. SGAN_PREWARM_TRAINING=0 leaves it all to the first Start."""
+    if os.environ.get("SGAN_PREWARM_TRAINING", "1") != "0" and serving():
+        training_prewarm()
+
+
+def serving() -> bool:
+    """Whether this process is a `streamlit run` server (AppTest puts a mock in place of
+    the runtime)."""
+    from streamlit import runtime
+
+    return runtime.exists() and type(runtime.get_instance()) is runtime.Runtime
+
+
+@st.cache_resource(show_spinner=False)
+def training_prewarm() -> threading.Thread:
+    """The prewarm's thread, started on the first call of this server."""
+    thread = threading.Thread(target=load_for_start, name="sgan-prewarm", daemon=True)
+    thread.start()
+    return thread
+
+
+def load_for_start() -> None:
+    """The prewarm's work; a failure is logged, and the first Start meets it again and
+    says what to do."""
+    began = time.monotonic()
+    try:
+        from dashboard.controls import default_config
+        from sgan_core.run import load_ahead  # torch, the models, the trainer
+
+        load_ahead(default_config())
+    except Exception as error:  # e.g. no data for the default dataset
+        log.info("nothing read ahead of Start: %s", error)
+        return
+    log.info("loaded ahead of Start in %.1f s", time.monotonic() - began)
 
 
 @st.cache_resource(show_spinner=False)

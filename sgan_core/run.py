@@ -33,6 +33,19 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 1.0  # progress-only snapshots between evaluations
 
 
+def load_ahead(cfg: TrainConfig) -> None:
+    """Pay now what a run of `cfg` pays at its start (a server does this while its first
+    page is open; importing this module already brought torch and the models):
+    torchvision, which loading the data imports (about a second), and the dataset read
+    into sgan_core.data's cache, from the data folder or the bundled subset, never
+    downloaded from here. DataError where cfg's data cannot be had. It sets no thread
+    count: torch keeps that process-wide, and each run's thread sets its own before
+    its first torch work."""
+    import torchvision.datasets  # noqa: F401
+
+    load_split(dataclasses.replace(cfg, download=False))
+
+
 class TrainingRun:
     """Owns one Trainer and the thread that drives it."""
 

@@ -1,0 +1,59 @@
+"""The training prewarm (dashboard/server.py, sgan_core.run.load_ahead): what Start needs
+is loaded while the first page is open, once per server, never from the network."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from dashboard import controls, server
+from sgan_core import data
+from sgan_core.run import load_ahead
+from tiny_config import tiny_cfg
+
+
+@pytest.fixture
+def fresh_prewarm():
+    """The prewarm as on a server that has not run it yet."""
+    server.training_prewarm.clear()
+    yield
+    server.training_prewarm.clear()
+
+
+def test_load_ahead_reads_the_data_a_run_reads_and_never_downloads(tmp_path, monkeypatch):
+    tried = []
+    monkeypatch.setattr(data, "_try_download", lambda *args: tried.append(args))
+    data._read_bundled.cache_clear()
+    load_ahead(tiny_cfg(tmp_path / "empty", download=True))  # nothing there: the subset
+    assert tried == [] and "torchvision.datasets" in sys.modules
+    assert data._read_bundled.cache_info().currsize == 1  # a run's load_split finds it
+
+
+def test_load_ahead_says_when_the_data_cannot_be_had(tmp_path):
+    with pytest.raises(data.DataError, match="Fashion-MNIST was not found"):
+        load_ahead(tiny_cfg(tmp_path / "empty", dataset="fashion-mnist"))
+
+
+def test_a_server_prewarms_once_with_the_sidebars_defaults(fresh_prewarm, monkeypatch):
+    calls: list = []
+    monkeypatch.setattr("sgan_core.run.load_ahead", calls.append)
+    monkeypatch.setattr(server, "serving", lambda: True)
+    monkeypatch.delenv("SGAN_PREWARM_TRAINING", raising=False)
+    server.prewarm_training()
+    server.prewarm_training()  # a second page view
+    server.training_prewarm().join(30)
+    assert calls == [controls.default_config()]
+
+
+@pytest.mark.parametrize("switch, serving", [("0", True), ("1", False)])
+def test_no_prewarm_when_switched_off_or_outside_a_server(monkeypatch, switch, serving):
+    started = []
+    monkeypatch.setattr(server, "serving", lambda: serving)
+    monkeypatch.setattr(server, "training_prewarm", lambda: started.append(True))
+    monkeypatch.setenv("SGAN_PREWARM_TRAINING", switch)
+    server.prewarm_training()
+    assert started == []
+
+
+def test_tests_pages_are_not_a_server():
+    assert not server.serving()  # AppTest stands a mock in for the runtime; here: none
