@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboard import controls, server
 from sgan_core import data
@@ -55,5 +56,16 @@ def test_no_prewarm_when_switched_off_or_outside_a_server(monkeypatch, switch, s
     assert started == []
 
 
-def test_tests_pages_are_not_a_server():
-    assert not server.serving()  # AppTest stands a mock in for the runtime; here: none
+def _says_whether_serving() -> None:
+    import streamlit as st
+
+    from dashboard import server
+
+    st.markdown(f"serving: {server.serving()}")
+
+
+def test_a_page_in_apptest_is_not_a_server():
+    """AppTest puts a mock where the runtime is: the tests' pages never prewarm."""
+    at = AppTest.from_function(_says_whether_serving, default_timeout=30).run()
+    assert not at.exception and at.markdown[0].value == "serving: False"
+    assert not server.serving()  # and no runtime at all outside a page
