@@ -12,6 +12,7 @@ from dashboard.inputs import InputError
 
 STARTED = "wc_started"  # session: ids of the live runs this tab started on this page
 LIVE_KEYS = (*controls.config_to_widgets(controls.default_config()), "w_present")
+PANEL = "Train two runs side by side, live"
 
 
 def started_ids() -> list[str]:
@@ -33,7 +34,9 @@ def base_config() -> tuple[Any, Optional[str]]:
 
 
 def render(on_started: Callable[[list[str]], None]) -> None:
-    with st.expander("Train two runs side by side, live", expanded=not started_ids()):
+    # Always drawn open: the browser keeps what the visitor did with it; a value that
+    # changed once runs had started closed it over the messages of the next press.
+    with st.expander(PANEL, expanded=True):
         base, problem = base_config()
         limit = controls.dataset_facts(base.dataset, base.data_dir, base.validation_size)[0]
         options = studies.label_choices(limit) or [1]
@@ -49,12 +52,29 @@ def render(on_started: Callable[[list[str]], None]) -> None:
             st.warning(problem)
         if button.button("Start both", key="b_compare_start", icon=":material/play_arrow:",
                          disabled=problem is not None):
-            started = _start(base, (a, b))
-            if started:
-                on_started(started)
+            _start_pressed(base, (a, b), on_started)
         if any(_moving(run_id) for run_id in started_ids()):
             st.button("Stop the runs started here", key="b_compare_stop",
                       icon=":material/stop:", on_click=stop_started)
+
+
+def _start_pressed(base: Any, counts: tuple[int, int],
+                   on_started: Callable[[list[str]], None]) -> None:
+    """Two new runs, unless this tab's runs still train: then why nothing started."""
+    moving = sum(_moving(run_id) for run_id in started_ids())
+    if moving:
+        st.warning(_still_training(moving), icon=":material/hourglass_top:")
+        return
+    started = _start(base, counts)
+    if started:
+        on_started(started)
+
+
+def _still_training(count: int) -> str:
+    which = {1: "One run started here is", 2: "Both runs are"}.get(
+        count, f"{count} runs started here are")
+    return (f"{which} still training: press **Stop the runs started here** first, or "
+            "wait until they finish.")
 
 
 def _moving(run_id: str) -> bool:

@@ -163,6 +163,28 @@ def curves_figure(history: Mapping[str, np.ndarray], smoothing: float = 0.0,
     return _figure(traces, _curves_layout(), **marks)
 
 
+@functools.cache
+def _accuracy_layout() -> dict:
+    fig = go.Figure()
+    fig.update_xaxes(title_text="training step")
+    fig.update_yaxes(title_text="test accuracy (%)", rangemode="tozero")
+    return _checked_layout(fig, 400)
+
+
+def accuracy_figure(history: Mapping[str, np.ndarray],
+                    mark_step: Optional[float] = None) -> go.Figure:
+    """SGAN vs baseline test accuracy alone, the legend on top: the presenter view's
+    picture of what the unlabeled images buy (the losses stay on the ordinary page)."""
+    steps = np.asarray(history.get("step", []), dtype=float)
+    traces = []
+    for column, name, color, dash in ACCURACY_CURVES if len(steps) else ():
+        if column in history:
+            x, y = _thin(steps, 100.0 * np.asarray(history[column], dtype=float))
+            traces.append(_line(x, y, name, color, dash, 3, panel=1, mode="lines+markers"))
+    marks = {} if mark_step is None else {"shapes": _step_lines(float(mark_step))[:1]}
+    return _figure(traces, _accuracy_layout(), **marks)
+
+
 def _step_lines(step: float) -> list[dict]:
     """One dotted vertical line per curve panel, the full height of the panel."""
     return [dict(type="line", x0=step, x1=step, xref=f"x{axis}", y0=0, y1=1,

@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import compare_figures, compare_page, controls, server, state
+from dashboard import compare_figures, compare_page, compare_start, controls, server, state
 from sgan_core import run_folder
 from sgan_core.config import TrainConfig
 from tests import fakes
@@ -194,3 +194,23 @@ def test_a_run_that_cannot_be_saved_says_so_on_the_live_and_compare_pages(compar
     at.multiselect(key="wc_runs").set_value([compare_page.LIVE + run.run_id, other]).run()
     assert not at.exception
     assert problem in [box.value for box in at.warning]
+
+
+def _start_panel(at: AppTest):
+    return next(box for box in at.expander if box.label == compare_start.PANEL)
+
+
+def test_start_both_while_both_train_says_why_and_keeps_the_panel_open(compare_env):
+    """Pressed again while the first two trained, it started nothing and said nothing
+    where it could be seen: the panel closed over its message (its `expanded` flipped
+    once runs had started)."""
+    at = compare_page_at()
+    assert _start_panel(at).proto.expanded
+    at.button(key="b_compare_start").click().run()
+    runs = [info.run_id for info in server.registry().overview()]
+    at.button(key="b_compare_start").click().run()
+    assert not at.exception
+    assert [info.run_id for info in server.registry().overview()] == runs  # none more
+    said = [box.value for box in _start_panel(at).warning]
+    assert said and said[0].startswith("Both runs are still training: press **Stop the runs")
+    assert _start_panel(at).proto.expanded  # the same as drawn first: the browser keeps it
