@@ -26,7 +26,7 @@ How each figure is taken:
     and Chromium (from /proc; unlike rates, CPU seconds do not drift with the load).
 (b) Start -> first snapshot: click on Start until the sample grid's caption is on the
     page (cold: first run of a fresh server; warm: after Reset, same server).
-(c) server time per refresh: wall time of `draw_status`, `draw_charts`, `draw_map` and
+(c) server time per refresh: wall time of `draw_status`, `draw_samples`, `draw_confusion`, `draw_curves`, `draw_map` and
     `draw_inspector` (the bodies of the live fragments) inside the server, and the CPU
     time of the script thread meanwhile (time.thread_time: about the time it held the
     GIL, and unlike wall time not stretched when the machine is busy); also the
@@ -51,7 +51,7 @@ from typing import Any, Optional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 
-PARTS = ("status", "charts", "map", "inspector")  # app.py's draw_* functions, one per fragment
+PARTS = ("status", "samples", "confusion", "curves", "map", "inspector")  # app.py's draw_* functions, one per fragment
 SAMPLES_CAPTION = re.compile(r"\d+ of \d+ rejected as fake")
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 WRAPPER = '''\
@@ -78,7 +78,7 @@ if not getattr(app, "_bench_wrapped", False):
 
     def _timed(part, original):
         def timed(*args):
-            # the Snapshot among the arguments (draw_charts/draw_map also take `past`)
+            # the Snapshot among the arguments (draw_curves/draw_map also take `past`)
             snapshot = next(a for a in args if hasattr(a, "run_status"))
             started, cpu = time.perf_counter(), time.thread_time()
             try:
@@ -96,7 +96,7 @@ if not getattr(app, "_bench_wrapped", False):
                     log.write(json.dumps(record) + "\\n")
         return timed
 
-    for _part in ("status", "charts", "map", "inspector"):
+    for _part in {parts!r}:
         setattr(app, "draw_" + _part, _timed(_part, getattr(app, "draw_" + _part)))
     app._bench_wrapped = True
 app.main()
@@ -303,7 +303,7 @@ def run_with_page(args: argparse.Namespace, data_dir: Path, work: Path) -> dict:
     from testkit.browser import DashboardServer, launch_chromium
 
     wrapper, log_path = work / "bench_app.py", work / "draws.jsonl"
-    wrapper.write_text(WRAPPER.format(root=str(ROOT)))
+    wrapper.write_text(WRAPPER.format(root=str(ROOT), parts=PARTS))
     log_path.unlink(missing_ok=True)
     server = DashboardServer(data_dir, work / "server.log", app=str(wrapper),
                              extra_env=_diagnostic_env(args, log_path))

@@ -19,11 +19,12 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from typing import Any, Callable, Optional  # noqa: E402
+from typing import Any, Callable, NamedTuple, Optional  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from dashboard import controls, layout, navigation, presenter, runfiles, server, state  # noqa: E402
+from dashboard import (controls, layout, moment, navigation, presenter, runfiles, server,  # noqa: E402
+                       state)
 from dashboard.inputs import format_number  # noqa: E402
 from dashboard.panels import (admin, confusion, curves, draw, embedding, inspector,  # noqa: E402
                               samples, slow_motion, status, timeline, upload)
@@ -37,9 +38,11 @@ A **semi-supervised GAN** learns to classify images from only a handful of label
 examples. Its discriminator has to do two jobs at once: name the class of real images
 and catch the fakes its rival, the generator, keeps producing. Catching fakes forces it
 to learn what real images look like, from all the *unlabeled* images too.
-
-Choose how many labeled examples per class to keep in the sidebar and press **Start**.
 """
+INTRO_NEXT = "Choose how many labeled examples per class to keep in the sidebar and press **Start**."
+INTRO_NEXT_PRESENTING = ("Press **Start** above for a run with the sidebar's settings "
+                         "(Leave to change them), or open the recorded demo: a whole run "
+                         "at once.")
 
 
 def main() -> None:
@@ -56,22 +59,34 @@ def live_page() -> None:
 
 
 def draw_page() -> None:
-    st.title("SGAN Studio")  # first, so messages from a pressed button appear below it
+    presenting = state.presenting()
+    layout.install(presenting)
+    if not presenting:  # the presenter view spends no line of its screen on the name
+        st.title("SGAN Studio")  # first, so a pressed button's messages appear below it
+    strip_slot = st.container()  # the presenter's controls: drawn last, shown first
     runfiles.follow_url()  # ?demo=1 opens the shipped recording
     run_id, run, notice = state.current_run()
-    if run is not None and state.needs_widget_sync(run_id):
-        _load_run_settings(run)
-    elif run is not None:
-        _follow_base_rates(run.snapshot())
+    live_run = run if run is not None and not runfiles.is_recorded(run) else None
+    if live_run is not None and state.needs_widget_sync(run_id):
+        _load_run_settings(live_run)
+    elif live_run is not None:
+        _follow_base_rates(live_run.snapshot())
     buttons = st.sidebar.container()  # drawn last, shown first: reflects the action taken
-    settings = controls.render_settings(run.config if run is not None else None)
-    presenter.render()  # its sidebar switch under the settings; its Leave button on top
+    # A recorded run's settings never reach the sidebar: Start after the demo trains a
+    # fresh run on the sidebar's own settings and this server's data, not the recording's.
+    settings = controls.render_settings(live_run.config if live_run is not None else None)
+    presenter.render()  # its sidebar switch under the settings
     action = runfiles.handle_action(state.pop_action())  # "open the demo" is its own
     if action:
         run_id, run = handle_action(action, settings, run_id, run)
     runfiles.render_sidebar(run)  # save, open, share
     controls.render_buttons(buttons, run_status(run), settings,
                             confirm_reset=state.confirmation_pending("reset", run_id))
+    timeline_slot = None
+    if presenting:
+        with strip_slot:
+            timeline_slot = presenter.strip(controls.enabled_buttons(run_status(run)),
+                                            settings.start_blocker(), can_step(run))
     _apply_learning_rates(settings, run)
     if notice:
         st.warning(notice)
@@ -82,8 +97,11 @@ def draw_page() -> None:
         runfiles.banner(run)  # not training: the page says so
     guarded("runs list", admin.render, state.admin_access())
     if run is None:
-        st.markdown(INTRO)
+        st.markdown(INTRO + (INTRO_NEXT_PRESENTING if presenting else INTRO_NEXT))
         runfiles.demo_button("demo_intro")  # a whole run at once, no waiting
+        return
+    if presenting:
+        presenter_panels(run_id, run, timeline_slot)
         return
     live_panels(run_id, run)
     left, right = layout.pair("try")  # a student's own digit: uploaded or drawn
@@ -92,6 +110,11 @@ def draw_page() -> None:
     with right:
         guarded("drawing", draw.render, run)
 
+
+def can_step(run: Optional[Any]) -> bool:
+    """Next step (slow motion) needs a run that can still train."""
+    return (run is not None and not runfiles.is_recorded(run)
+            and run.snapshot().is_active)
 
 
 def _load_run_settings(run: Any) -> None:
@@ -154,6 +177,9 @@ def handle_action(action: str, settings: controls.Settings, run_id: Optional[str
         if action == "resume":  # through the registry: a parked run needs a free slot
             server.registry().resume(run_id)
             return run_id, run
+        if action == "next_step":  # the presenter's strip: slow motion's own step
+            slow_motion.next_step(run)
+            return run_id, run
         if action == "step":
             state.mark_step_pending(run.snapshot().version)
         {"pause": run.pause, "step": run.step, "stop": run.stop}[action]()
@@ -206,16 +232,30 @@ def fragment_intervals(snapshot: Snapshot, refresh: bool, eval_every_s: float,
     return status_every, charts_s, max(charts_s, frame_s)
 
 
-def live_panels(run_id: str, run: Any) -> None:
+class Parts(NamedTuple):
+    """The live page's fragments, and how often the charts refresh."""
+
+    status: Callable[[], None]
+    samples: Callable[[], None]
+    confusion: Callable[[], None]
+    curves: Callable[[], None]
+    feature_map: Callable[[], None]
+    inspector: Callable[[], None]
+    charts_every: Optional[float]
+
+
+def live_parts(run_id: str, run: Any) -> Parts:
     """Fragments at three rates, each redrawing only about when it can show something new
     (every resend costs the server GIL time and the browser a re-render, and both are
     training time on a 2-core laptop): the status line every second, the samples,
     confusion matrix and curves once per evaluation, and the feature map and the
-    inspector once per UMAP frame (measured: bench/README.md)."""
+    inspector once per UMAP frame (measured: bench/README.md). Each picture is its own
+    fragment so that the page may place it anywhere."""
     from sgan_core.embedding_service import UMAP_FRAME_INTERVAL_S  # light: no umap
 
     drawn = run.snapshot()
     refresh = should_refresh(drawn)
+    live = not runfiles.is_recorded(run)  # a recording's rates never reach the sidebar
     status_every, charts_every, slow_every = fragment_intervals(
         drawn, refresh, run.config.eval_every_s, UMAP_FRAME_INTERVAL_S)
 
@@ -224,46 +264,115 @@ def live_panels(run_id: str, run: Any) -> None:
         server.registry().touch(run_id)
         snapshot = run.snapshot()
         if (should_refresh(snapshot) != refresh or snapshot.run_status != drawn.run_status
-                or rates_moved(snapshot)):
+                or (live and rates_moved(snapshot))):
             # Changed (here or in another tab): a full rerun updates buttons and timers.
             st.rerun(scope="app")
         draw_status(run_id, snapshot)
 
     @st.fragment(run_every=charts_every)
-    def charts_part() -> None:
-        draw_charts(*timeline.shown(run))  # the timeline's chosen moment, or live
+    def samples_part() -> None:
+        draw_samples(timeline.shown(run)[0])  # the timeline's chosen moment, or live
 
-    @st.fragment(run_every=slow_every)
+    @st.fragment(run_every=charts_every)
+    def confusion_part() -> None:
+        draw_confusion(timeline.shown(run)[0])
+
+    @st.fragment(run_every=charts_every)
+    def curves_part() -> None:
+        draw_curves(*timeline.shown(run))
+
+    # A run at rest draws its map once; until UMAP has drawn it (the server's UMAP may
+    # still be warming up), the map alone keeps refreshing, and one whole-page rerun
+    # when it has settles the page again.
+    map_waits = not refresh and drawn.features is not None and not map_settled(run_id)
+
+    @st.fragment(run_every=UMAP_FRAME_INTERVAL_S if map_waits else slow_every)
     def map_part() -> None:
+        if map_waits and map_settled(run_id):
+            st.rerun(scope="app")
         draw_map(run_id, *timeline.shown(run))
 
     @st.fragment(run_every=slow_every)
     def inspector_part() -> None:
         draw_inspector(timeline.shown(run)[0])
 
-    layout.install()
-    status_part()
-    timeline.render(run, charts_every)
+    return Parts(status_part, samples_part, confusion_part, curves_part, map_part,
+                 inspector_part, charts_every)
+
+
+def live_panels(run_id: str, run: Any) -> None:
+    """The ordinary page. Its first screen (1280x720 included) holds the numbers and
+    a picture: the status beside the sample grid. Then the timeline and slow motion,
+    the confusion matrix beside the inspector (both about D's verdicts), the curves,
+    the map. Pairs stack on narrow screens (dashboard/layout.py)."""
+    parts = live_parts(run_id, run)
+    numbers, grid = layout.pair("top", [1.25, 1])
+    with numbers:
+        parts.status()
+    with grid:
+        parts.samples()
+    timeline.render(run, parts.charts_every)
     guarded("slow motion", slow_motion.render, run)  # one step at a time, when on
-    charts_part()
-    left, right = layout.pair("map")
+    left, right = layout.pair("charts")
     with left:
-        map_part()
+        parts.confusion()
     with right:
-        inspector_part()
+        parts.inspector()
+    parts.curves()
+    parts.feature_map()
+
+
+def presenter_panels(run_id: str, run: Any, timeline_slot: Any) -> None:
+    """The presenter view: the timeline in the control strip, the key numbers, then the
+    Lesson tab's three pictures side by side; the rest of the page one click away in
+    tabs."""
+    parts = live_parts(run_id, run)
+    with timeline_slot:
+        timeline.render(run, parts.charts_every, compact=True)
+    parts.status()
+    lesson, feature_map, inspector_tab, try_it, slow = st.tabs(presenter.TABS)
+    with lesson:
+        pictures = st.columns([1, 1.1, 1.15], gap="medium")
+        with pictures[0], st.container(key="present_samples"):
+            parts.samples()
+        with pictures[1]:
+            parts.confusion()
+        with pictures[2]:
+            parts.curves()
+    with feature_map:
+        parts.feature_map()
+    with inspector_tab:
+        parts.inspector()
+    with try_it:
+        left, right = st.columns(2, gap="large")
+        with left:
+            guarded("upload", upload.render, run, run.snapshot())
+        with right:
+            guarded("drawing", draw.render, run)
+    with slow:
+        guarded("slow motion", slow_motion.render, run)
 
 
 def draw_status(run_id: str, snapshot: Snapshot) -> None:
     guarded("status", status.render, snapshot, server.registry().is_parked(run_id))
 
 
-def draw_charts(snapshot: Snapshot, past: bool = False) -> None:
-    left, right = layout.pair("charts")
-    with left:
-        guarded("samples", samples.render, snapshot)
-    with right:
-        guarded("confusion matrix", confusion.render, snapshot)
-    guarded("curves", curves.render, snapshot, snapshot.step if past else None)
+def draw_samples(snapshot: Snapshot) -> None:
+    guarded("samples", samples.render, snapshot, state.presenting())
+
+
+def draw_confusion(snapshot: Snapshot) -> None:
+    guarded("confusion matrix", confusion.render, snapshot, state.presenting())
+
+
+def draw_curves(snapshot: Snapshot, past: bool = False) -> None:
+    """The curves with the timeline's moment marked; the presenter view's picture is
+    the accuracy alone (the losses need the ordinary page's width)."""
+    mark_step = snapshot.step if past else None
+    if state.presenting():
+        guarded("accuracy", curves.render_accuracy, snapshot, mark_step)
+    else:
+        guarded("curves", curves.render, snapshot, mark_step)
 
 
 def draw_map(run_id: str, snapshot: Snapshot, past: bool = False) -> None:
@@ -277,7 +386,32 @@ def draw_map(run_id: str, snapshot: Snapshot, past: bool = False) -> None:
     service = server.embeddings()
     if snapshot.features is not None:
         service.submit(run_id, snapshot.features)
-    guarded("feature map", embedding.render, service.latest(run_id), snapshot.class_names)
+    guarded("feature map", embedding.render, live_map(run_id, snapshot),
+            snapshot.class_names)
+
+
+def live_map(run_id: str, snapshot: Snapshot) -> Optional[Any]:
+    """The service's latest frame; until its first one arrives, a PCA map of the
+    snapshot drawn here, so a run at rest (an opened demo: its map is drawn once, not
+    refreshed) shows a map at once instead of "shown after the first evaluation"."""
+    service = server.embeddings()
+    frame = service.latest(run_id)
+    if frame is None and snapshot.features is not None:
+        frame = state.cached("first_map", (run_id, snapshot.evaluation_version),
+                             lambda: moment.pca_frame(snapshot, service.umap_phase))
+    return frame
+
+
+def map_settled(run_id: str) -> bool:
+    """The map of a run at rest needs no more refreshes: UMAP drew it, or never will
+    (off or failed on this server)."""
+    from sgan_core.embedding_service import UmapPhase
+    from sgan_core.projection import Method
+
+    frame = server.embeddings().latest(run_id)
+    if frame is not None and frame.projection.method is Method.UMAP:
+        return True
+    return server.embeddings().umap_phase in (UmapPhase.OFF, UmapPhase.FAILED)
 
 
 def draw_inspector(snapshot: Snapshot) -> None:

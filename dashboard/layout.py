@@ -2,7 +2,7 @@
 
 At 1024 px with the sidebar open the main column is about 540 px wide: two panels side
 by side got 260 px each, where the confusion matrix's counts overlapped and the sample
-captions shrank to a few pixels (issue 12). Streamlit only stacks columns below 640 px,
+captions shrank to a few pixels. Streamlit only stacks columns below 640 px,
 so pairs made here carry a key that this CSS stacks below WIDE_ENOUGH_PX.
 """
 from __future__ import annotations
@@ -21,9 +21,16 @@ CSS = f"""<style>
 </style>"""
 
 
-def install() -> None:
-    """Once per script run, before the pairs (a style element takes no room)."""
-    st.html(CSS)
+# Streamlit's 6rem above the title is a fifth of a 720-pixel projector's height.
+FIRST_SCREEN_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+</style>"""
+
+
+def install(presenting: bool = False) -> None:
+    """Once per script run, before the pairs (a style element takes no room). The
+    presenter view sets its own padding (dashboard/presenter.py)."""
+    st.html(CSS if presenting else CSS + FIRST_SCREEN_CSS)
 
 
 def pair(name: str, widths: Any = 2) -> list[Any]:

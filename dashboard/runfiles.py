@@ -18,6 +18,7 @@ import streamlit as st
 
 from dashboard import server, state
 from dashboard.panels import timeline
+from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING
 
 DEMO_KEY = "demo"  # ?demo=1: the shipped recording
 UPLOAD_KEY = "w_run_file"
@@ -104,9 +105,19 @@ def banner(run: Any) -> None:
     st.info(
         f"**Recorded run** from `{run.source_name}`" + (f", saved {when} UTC" if when else "")
         + f": {run.snapshot().step:,} steps. It is not training: every panel and the "
-        "timeline show what it recorded. Press **Start** for a live run with the "
-        "sidebar's settings." + (f"\n\nRecorded with `{' '.join(command)}`" if command else ""),
+        "timeline show what it recorded. " + test_set_words(run.config)
+        + " Press **Start** for a live run with the sidebar's settings."
+        + (f"\n\nRecorded with `{' '.join(command)}`" if command else ""),
         icon=":material/history:")
+
+
+def test_set_words(cfg: Any) -> str:
+    """Which test images the page's accuracies come from: a recording's figures are
+    its periodic evaluations', on a subset, and differ a little from the final ones
+    on the whole test set (the README's, and a run folder's metrics.json)."""
+    return (f"Its accuracies are measured on {cfg.eval_test_subset:,} test images, as "
+            "during training; the final figures on the whole test set (metrics.json of "
+            "its run folder) differ a little.")
 
 
 def share_link(run: Any) -> str:
@@ -121,12 +132,19 @@ def share_link(run: Any) -> str:
     return f"{state.page_url()}?{query}"
 
 
+def download_name(run: Any) -> str:
+    """The run file's name. It names the step only for a run at rest: the file is built
+    when the button is pressed, and a training run is further on by then than when the
+    page drew the button."""
+    snapshot = run.snapshot()
+    at_rest = snapshot.run_status not in (STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING)
+    step = f"-step{snapshot.step}" if at_rest else ""
+    return f"sgan-{run.config.dataset}-{run.config.labels_per_class}x{step}.sganrun"
+
+
 def _download(run: Any) -> None:
-    step = run.snapshot().step
     st.download_button("Download this run", data=lambda: export_bytes(run),
-                       icon=":material/download:",
-                       file_name=f"sgan-{run.config.dataset}-{run.config.labels_per_class}"
-                                 f"x-step{step}.sganrun",
+                       icon=":material/download:", file_name=download_name(run),
                        mime="application/zip", key="download_run", width="stretch",
                        on_click="ignore", disabled=run.snapshot().confusion is None,
                        help="The whole run in one file (built when you press it).")

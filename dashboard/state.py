@@ -42,10 +42,19 @@ def current_run() -> tuple[Optional[str], Optional["RunHandle"], Optional[str]]:
     run = registry().get(run_id)
     if run is None:
         del st.query_params[QUERY_KEY]
-        return None, None, ("The run in this link no longer exists (the server restarted "
-                            "or someone pressed Reset). Press Start for a new one.")
+        return None, None, missing_run_words(registry().was_removed(run_id))
     registry().touch(run_id)  # a page shows it: the run keeps its training slot
     return run_id, run, None
+
+
+def missing_run_words(removed: bool) -> str:
+    """Why the link's run is not here: this server removed it, or never had it (a
+    mistyped link, or one from before a restart: the server cannot tell those apart)."""
+    if removed:
+        return ("The run in this link was reset or replaced by a newer run, so it is "
+                "gone. Press Start for a new one.")
+    return ("This server has no run with the id in this link: it may be mistyped, or "
+            "the server was restarted since the link was made. Press Start for a new run.")
 
 
 def start_run(cfg: Any, previous_id: Optional[str]) -> tuple[str, Any]:

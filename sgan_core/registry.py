@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_IDLE_PAUSE_S = 180.0  # a closed tab's run keeps its slot at most this long
 JANITOR_EVERY_S = 10.0
+MAX_GONE = 10_000  # removed run ids remembered (about 0.3 MB), so links can say why
 
 
 class RegistryFull(RuntimeError):
@@ -87,6 +88,9 @@ class RunRegistry:
         self._runs: dict[str, Any] = {}  # insertion order = age, for eviction
         self._seen: dict[str, float] = {}  # run id -> clock() when a page last showed it
         self._parked: set[str] = set()  # paused for want of a viewer: hold no slot
+        # ids of runs this server removed (Reset, replaced, evicted), newest last and
+        # at most MAX_GONE of them: a page can tell "reset" from "never existed here"
+        self._gone: dict[str, None] = {}
         self._lock = threading.RLock()  # reentrant: create() calls add()
         self._atexit_installed = False
         self._closing = threading.Event()
@@ -144,6 +148,8 @@ class RunRegistry:
         with self._lock:
             run = self._runs.pop(run_id, None) if isinstance(run_id, str) else None
             self._forget_marks(run_id)
+            if run is not None:
+                self._mark_gone(run_id)
         if run is None:
             return False
         run.stop()  # outside the lock: joining a thread can take seconds
@@ -259,11 +265,23 @@ class RunRegistry:
         evicted = inactive[: max(0, excess)]
         for rid in evicted:
             self._forget_marks(rid)
+            self._mark_gone(rid)
         return [self._runs.pop(rid) for rid in evicted]
+
+    def was_removed(self, run_id: Any) -> bool:
+        """True for the id of a run this server had and removed (Reset, a new run in
+        its place, evicted when finished); False for ids it never had."""
+        with self._lock:
+            return isinstance(run_id, str) and run_id in self._gone
 
     def _forget_marks(self, run_id: Any) -> None:
         self._seen.pop(run_id, None)
         self._parked.discard(run_id)
+
+    def _mark_gone(self, run_id: str) -> None:
+        self._gone[run_id] = None
+        while len(self._gone) > MAX_GONE:
+            del self._gone[next(iter(self._gone))]
 
     @staticmethod
     def _stop_quietly(runs: list[Any]) -> None:

@@ -196,6 +196,8 @@ class FakeEmbeddingService:
     """Projects synchronously on the first two feature columns: always PCA, with UMAP
     still warming up (the real service works on a thread and starts a UMAP child)."""
 
+    umap_phase = UmapPhase.WARMING
+
     def __init__(self) -> None:
         self._frames: dict[str, MapFrame] = {}
 

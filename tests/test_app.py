@@ -8,6 +8,7 @@ subset; the others use tests/fakes.py for exact, instant control of the run.
 from __future__ import annotations
 
 import io
+import re
 import time
 from pathlib import Path
 
@@ -119,6 +120,22 @@ def test_label_slider_stops_where_people_look_and_leaves_unlabeled_images(fake_e
     assert options[-1] == 2000 and 5000 not in options  # 5,000 per class, 100 validation
 
 
+def progress(at) -> dict[str, str]:
+    """The run's state and step as the progress line shows them (its data attributes,
+    dashboard/panels/status.py), e.g. {"State": "running", "Step": "1,234"}."""
+    for block in at.markdown:
+        found = re.search(r'data-state="(\w+)" data-step="(\d+)"', block.value)
+        if found:
+            return {"State": found[1], "Step": f"{int(found[2]):,}"}
+    return {}
+
+
+def data_line(at) -> str:
+    """The one line saying where the training images come from, and its details."""
+    line = next(c for c in at.caption if c.value.startswith(":material/info: Training on"))
+    return f"{line.value} {line.help}"
+
+
 def test_panels_render_a_snapshot(fake_engine):
     at = new_page()
     at.button(key="b_start").click().run()
@@ -129,10 +146,53 @@ def test_panels_render_a_snapshot(fake_engine):
     assert metrics["SGAN accuracy"].value == "80.0%"
     assert metrics["SGAN accuracy"].delta == "+20.0 pts"
     assert metrics["Fakes caught"].value == "90.0%"
-    assert (metrics["State"].value, metrics["Step"].value) == ("running", "1")
-    assert "bundled MNIST subset" in at.info[0].value
+    assert progress(at) == {"State": "running", "Step": "1"}
+    assert "bundled MNIST subset" in data_line(at)
     assert any("PCA while UMAP warms up" in c.value for c in at.caption)
     assert len(at.expander) >= 6  # every panel explains itself
+
+
+def test_the_data_source_is_one_short_line_with_its_story_behind_the_question_mark(
+        fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    assert not [info.value for info in at.info if "bundled" in info.value]  # no block
+    line = next(c for c in at.caption if c.value.startswith(":material/info: Training on"))
+    assert len(line.value) < 120 and line.help == "using the bundled MNIST subset"
+
+
+def test_no_gap_is_claimed_between_two_untrained_models(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    run = the_run(at)
+    run._snapshot = fakes.make_snapshot(step=0, test_accuracy=0.105,
+                                        baseline_test_accuracy=0.162, version=7)
+    at.run()
+    sgan = {m.label: m for m in at.metric}["SGAN accuracy"]
+    assert sgan.value == "10.5%" and not sgan.delta  # no red "-5.7 pts" at step 0
+    run._snapshot = fakes.make_snapshot(step=1, test_accuracy=0.105,
+                                        baseline_test_accuracy=0.162, version=8)
+    at.run()
+    assert {m.label: m for m in at.metric}["SGAN accuracy"].delta == "-5.7 pts"
+
+
+class _SlowEmbeddingService(fakes.FakeEmbeddingService):
+    """Like the real service: a frame only some time after the features were handed in
+    (here: never), so the page must not wait for it to draw a map."""
+
+    def submit(self, run_id, features) -> None:
+        pass
+
+
+def test_a_run_at_rest_shows_its_map_at_once(fake_engine, monkeypatch):
+    monkeypatch.setattr(resources, "new_embedding_service", _SlowEmbeddingService)
+    at = new_page()
+    at.button(key="b_start").click().run()
+    at.button(key="b_stop").click().run()  # at rest: the map is drawn once
+    assert not at.exception
+    assert "embedding_chart" in [chart.key for chart in at.get("plotly_chart")]
+    assert not any("The feature map: shown after" in c.value for c in at.caption)
+    assert any(c.value.startswith("PCA while UMAP warms up") for c in at.caption)
 
 
 def test_progress_only_snapshots_update_the_status_but_reuse_the_charts(fake_engine,
@@ -150,7 +210,7 @@ def test_progress_only_snapshots_update_the_status_but_reuse_the_charts(fake_eng
     run._snapshot = dataclasses.replace(current, step=4321, version=current.version + 1)
     at.run()
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["Step"] == "4,321"
+    assert progress(at)["Step"] == "4,321"
     assert len(built) == 1  # same evaluation_version: the cached figure is sent again
     run._snapshot = dataclasses.replace(run.snapshot(), version=current.version + 2,
                                         evaluation_version=current.evaluation_version + 1)
@@ -221,8 +281,23 @@ def test_a_second_tab_reattaches_by_url_with_the_run_settings(fake_engine):
 
 def test_unknown_run_id_in_the_url_is_explained(fake_engine):
     at = new_page(run="no-such-run")
-    assert not at.exception and "no longer exists" in at.warning[0].value
+    assert not at.exception
+    words = at.warning[0].value
+    assert "has no run with the id in this link" in words and "mistyped" in words
+    assert "reset" not in words.lower()  # it never existed: nobody reset it
     assert "run" not in at.query_params
+
+
+def test_a_reset_run_s_link_says_it_was_reset(fake_engine):
+    at = new_page()
+    at.button(key="b_start").click().run()
+    run_id = at.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    at.button(key="b_reset").click().run()
+    at.button(key="b_reset_yes").click().run()
+    later = new_page(run=run_id)
+    assert not later.exception
+    assert "was reset or replaced" in later.warning[0].value
 
 
 def test_start_beyond_the_cap_says_why(fake_engine, monkeypatch):
@@ -269,12 +344,12 @@ def test_real_run_trains_and_the_panels_draw_it(tiny_engine):
     at.run()  # draws the snapshot and hands its features to the embedding service
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) >= 3 and len(at.image) >= 1  # mistakes: if any
-    assert "bundled subset" in at.info[0].value
+    assert "bundled subset" in data_line(at)
     wait_for(lambda: resources.embeddings().latest(at.query_params["run"]) is not None)
     at.button(key="b_pause").click().run()
     wait_for(lambda: run.snapshot().run_status == "paused")
     at.run()
-    assert {m.label: m.value for m in at.metric}["State"] == "paused"
+    assert progress(at)["State"] == "paused"
     assert len(at.get("plotly_chart")) == 4 and not at.exception
 
 

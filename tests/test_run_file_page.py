@@ -24,9 +24,11 @@ def chart_data(at) -> dict:
 
 
 def shown(at) -> tuple:
-    """(metrics, charts, captions); the run's state aside: an opened run is at rest."""
-    metrics = [(m.label, m.value) for m in at.metric if m.label != "State"]
-    return metrics, chart_data(at), captions(at)
+    """(metrics, charts, captions); the data source's line aside: a run file does not
+    keep it (it spoke of the recording machine's folders)."""
+    metrics = [(m.label, m.value) for m in at.metric]
+    kept = [c for c in captions(at).split(" | ") if not c.startswith(":material/info: Training on")]
+    return metrics, chart_data(at), " | ".join(kept)
 
 
 def share_link(at) -> str:
@@ -98,6 +100,41 @@ def test_demo_opens_in_one_click_and_a_live_run_can_follow(fake_engine):
     assert at.button(key="b_start").disabled is False  # the live run can follow
     at.button(key="b_start").click().run()
     assert not runfiles.is_recorded(the_run(at)) and "demo" not in at.query_params
+
+
+def test_start_after_the_demo_trains_on_the_sidebar_s_own_settings(fake_engine):
+    """The demo's settings (its data folder, seed 9, 20,000 steps) never reach the
+    sidebar: Start then trains a fresh run on the defaults and this server's data."""
+    fresh = new_page()
+    fresh.button(key="b_start").click().run()
+    default = the_run(fresh).config  # what Start trains on a page that saw no demo
+    at = new_page()
+    at.button(key="demo_intro").click().run()
+    recorded = the_run(at).config
+    assert (recorded.seed, recorded.max_steps) != (default.seed, default.max_steps)
+    assert not [w.value for w in at.sidebar.warning]  # no "Changed: ..." against the demo
+    at.button(key="b_start").click().run()
+    started = the_run(at).config
+    assert not at.exception and not runfiles.is_recorded(the_run(at))
+    for name in ("data_dir", "seed", "max_steps", "time_budget_s", "labels_per_class",
+                 "d_lr", "g_lr"):
+        assert getattr(started, name) == getattr(default, name), name
+
+
+@pytest.mark.skipif(not DEMO_FILE.is_file(), reason="no demo recording shipped")
+def test_the_demo_banner_says_which_test_images_its_figures_are_on(fake_engine):
+    at = new_page(demo="1")
+    banner = next(info.value for info in at.info if "Recorded run" in info.value)
+    assert f"{the_run(at).config.eval_test_subset:,} test images" in banner
+    assert "whole test set" in banner
+
+
+def test_the_download_names_the_step_only_of_a_run_at_rest():
+    running = fakes.FakeRun(fakes.TrainConfig(download=False))
+    running._snapshot = fakes.make_snapshot(status="running", step=2797)
+    assert runfiles.download_name(running) == "sgan-mnist-10x.sganrun"
+    running._snapshot = fakes.make_snapshot(status="paused", step=2898)
+    assert runfiles.download_name(running) == "sgan-mnist-10x-step2898.sganrun"
 
 
 @pytest.mark.skipif(not DEMO_FILE.is_file(), reason="no demo recording shipped")

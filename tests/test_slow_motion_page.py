@@ -13,7 +13,7 @@ from sgan_core.recorded import DEMO_FILE
 from sgan_core.snapshot import STATUS_PAUSED, STATUS_RUNNING
 from sgan_core.trainer import StepLosses
 from tests.fakes import CLASS_NAMES
-from tests.test_app import (fake_engine, new_page, server, the_run, tiny_engine,  # noqa: F401
+from tests.test_app import (fake_engine, new_page, progress, server, the_run, tiny_engine,  # noqa: F401
                             wait_for)
 
 
@@ -23,7 +23,7 @@ def texts(at) -> str:
 
 
 def metrics(at) -> dict[str, str]:
-    return {metric.label: metric.value for metric in at.metric}
+    return {**{metric.label: metric.value for metric in at.metric}, **progress(at)}
 
 
 def test_next_step_moves_the_real_run_by_one_step_and_explains_it(tiny_engine):

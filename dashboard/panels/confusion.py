@@ -19,10 +19,17 @@ images wrongly called fake.
 """
 
 
-def render(snapshot: Snapshot) -> None:
-    st.subheader("Confusion matrix")
-    st.caption("Verdicts of the live discriminator (the one the generator plays against) "
-               "on real test images and fresh fakes. Click a cell to see its images.")
+def render(snapshot: Snapshot, compact: bool = False) -> None:
+    """The matrix, the open cell's images and the note for students; `compact` (the
+    presenter view) draws the matrix alone under a small title, sized to fit the
+    screen beside the other pictures."""
+    if compact:
+        presenter.picture_title("Confusion matrix (rows: truth)")
+    else:
+        st.subheader("Confusion matrix")
+        st.caption("Verdicts of the live discriminator (the one the generator plays "
+                   "against) on real test images and fresh fakes. Click a cell to see "
+                   "its images.")
     if snapshot.confusion is None:
         waiting("The confusion matrix")
     else:
@@ -32,9 +39,11 @@ def render(snapshot: Snapshot) -> None:
         open_cell = cell.chosen(snapshot, CHART_KEY)  # a click first sets the boxes
         if open_cell is not None:
             figure = cells.outlined(figure, *open_cell)
-        st.plotly_chart(presenter.enlarged(figure), key=CHART_KEY, width="stretch",
-                        config=chart_config("confusion"), on_select="rerun",
-                        selection_mode="points")
-        cell.render(snapshot)
-    explain(EXPLANATION)
+        st.plotly_chart(presenter.enlarged(figure, presenter.PICTURE_PX), key=CHART_KEY,
+                        width="stretch", config=chart_config("confusion"),
+                        on_select="rerun", selection_mode="points")
+        if not compact:
+            cell.render(snapshot)
+    if not compact:
+        explain(EXPLANATION)
 

@@ -5,8 +5,8 @@ from typing import Optional
 
 import streamlit as st
 
-from dashboard import figures, state
-from dashboard.panels import explain, plot, waiting
+from dashboard import figures, presenter, state
+from dashboard.panels import chart_config, explain, plot, waiting
 from sgan_core.snapshot import Snapshot
 
 EXPLANATION = """
@@ -35,3 +35,16 @@ def render(snapshot: Snapshot, mark_step: Optional[int] = None) -> None:
             snapshot.history, smoothing, mark_step))
         plot(figure, key="curves_chart")
     explain(EXPLANATION)
+
+
+def render_accuracy(snapshot: Snapshot, mark_step: Optional[int] = None) -> None:
+    """The presenter view's picture: SGAN vs baseline test accuracy alone."""
+    presenter.picture_title("Test accuracy: SGAN vs labels only")
+    if not snapshot.history or len(snapshot.history.get("step", ())) == 0:
+        waiting("The accuracy curves")
+        return
+    token = (snapshot.evaluation_version, len(snapshot.history["step"]), mark_step)
+    figure = state.cached("accuracy", token, lambda: figures.accuracy_figure(
+        snapshot.history, mark_step))
+    st.plotly_chart(presenter.enlarged(figure, presenter.PICTURE_PX), key="accuracy_chart",
+                    width="stretch", config=chart_config("accuracy"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import figures, images, state
+from dashboard import figures, images, presenter, state
 from dashboard.panels import explain, png, waiting
 from sgan_core.snapshot import Snapshot
 
@@ -20,8 +20,13 @@ tiles turn {figures.REJECT_COLOR_NAME}; when the generator catches up, more turn
 """
 
 
-def render(snapshot: Snapshot) -> None:
-    st.subheader("Generated samples")
+def render(snapshot: Snapshot, compact: bool = False) -> None:
+    """The grid, its count of fakes caught and the note for students; `compact` (the
+    presenter view) keeps the grid and the count, in a small title and caption."""
+    if compact:
+        presenter.picture_title("Generated samples and D's verdicts")
+    else:
+        st.subheader("Generated samples")
     if snapshot.samples is None:
         waiting("Samples")
     else:
@@ -29,7 +34,9 @@ def render(snapshot: Snapshot) -> None:
                              lambda: png(images.samples_image(snapshot.samples,
                                                               snapshot.class_names)))
         n_fake = int((snapshot.samples.verdicts >= snapshot.num_classes).sum())
+        caught = f"{n_fake} of {len(snapshot.samples.verdicts)} rejected as fake"
         st.image(image, width="stretch", output_format="PNG",
-                 caption=f"{n_fake} of {len(snapshot.samples.verdicts)} rejected as fake "
-                         "(verdicts of the live discriminator, the one G plays against)")
-    explain(EXPLANATION)
+                 caption=caught if compact else f"{caught} (verdicts of the live "
+                 "discriminator, the one G plays against)")
+    if not compact:
+        explain(EXPLANATION)

@@ -245,3 +245,10 @@ def _thumbnails(thumbnails: Any, class_names: Sequence[str]) -> None:
     plain = images[..., 0] if images.shape[-1] == 1 else images  # st.image: (H, W) grey
     width = THUMB_PX_PRESENTING if state.presenting() else THUMB_PX
     st.image(list(plain), caption=thumbnail_captions(thumbnails, class_names), width=width)
+
+
+def next_step(run: Any) -> None:
+    """The presenter strip's Next step: slow motion on (its tab shows the trace), then
+    one traced step, as the panel's own button takes it."""
+    state.set_widget_values({TOGGLE_KEY: True}, overwrite=True)
+    _step(run)

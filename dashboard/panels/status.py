@@ -11,6 +11,7 @@ from sgan_core.config import TrainConfig
 from sgan_core.datasets import labels_per_class_words
 from sgan_core.snapshot import STATUS_FAILED, Snapshot
 
+PROGRESS_CLASS = "sgan-progress"  # the progress line's element (tests read it)
 PARKED = ("Paused by the server: no page showed this run for a few minutes, so it gave "
           "its training slot to others. Press **Resume** to continue it (when a slot is "
           "free).")
@@ -36,9 +37,13 @@ def duration(seconds: float) -> str:
 
 
 def gap_points(snapshot: Snapshot) -> Optional[float]:
-    """SGAN minus baseline in percentage points, rounded as shown (no "-0.0")."""
+    """SGAN minus baseline in percentage points, rounded as shown (no "-0.0"). None
+    before the first training step: two untrained models differ by chance, and a red
+    "-5.7 pts" at step 0 tells a class the SGAN is losing before either has learned."""
     gap = snapshot.accuracy_gap
-    return None if gap is None else round(100.0 * gap, 1) + 0.0
+    if gap is None or snapshot.step == 0:
+        return None
+    return round(100.0 * gap, 1) + 0.0
 
 
 def gap_text(snapshot: Snapshot) -> Optional[str]:
@@ -71,10 +76,23 @@ def settings_line(cfg: TrainConfig, snapshot: Snapshot) -> str:
 
 
 def render(snapshot: Snapshot, parked: bool = False) -> None:
-    """Messages first (errors, data notice), the run's settings, then two rows of four
-    metrics: progress, then results. Two short rows rather than one long one: a
-    1024-pixel projector with the sidebar open leaves about 550 pixels, where seven in a
-    row were cut to "ru…"."""
+    """Messages first (errors, where the data came from), the run's settings, where the
+    run is in one line, then the results. In the presenter view the results are the big
+    headline and the words a class needs no more of (settings, explanation) are left
+    out: the whole lesson must fit one projector screen."""
+    messages(snapshot, parked)
+    if state.presenting():
+        presenter.headline(headline_figures(snapshot), progress_line(snapshot))
+        return
+    st.markdown(settings_line(snapshot.config, snapshot))
+    st.markdown(progress_line(snapshot), unsafe_allow_html=True)
+    results_row(snapshot)
+    explain(EXPLANATION)
+
+
+def messages(snapshot: Snapshot, parked: bool) -> None:
+    """What needs the user's attention; the data source as one short line, its story
+    (why not the full dataset, how to get it) behind the line's "?"."""
     if parked:
         st.info(PARKED)
     if snapshot.error:
@@ -82,18 +100,21 @@ def render(snapshot: Snapshot, parked: bool = False) -> None:
     elif snapshot.run_status == STATUS_FAILED:
         st.error("The run failed to start. Press Reset, check the settings, then Start.")
     if snapshot.data_notice:
-        st.info(snapshot.data_notice)
-    st.markdown(settings_line(snapshot.config, snapshot))
-    progress = st.columns(4)
-    progress[0].metric("State", snapshot.run_status)
-    progress[1].metric("Step", f"{snapshot.step:,}")
-    progress[2].metric("Epoch", f"{snapshot.epoch:.2f}")
-    progress[3].metric("Elapsed", duration(snapshot.elapsed_s))
-    if state.presenting():  # the key numbers in big type instead of the metrics row
-        presenter.headline(headline_figures(snapshot))
-    else:
-        results_row(snapshot)
-    explain(EXPLANATION)
+        st.caption(f":material/info: Training on {data_source_words(snapshot)}.",
+                   help=snapshot.data_notice)
+
+
+def data_source_words(snapshot: Snapshot) -> str:
+    return snapshot.data_source or "the bundled subset of MNIST"
+
+
+def progress_line(snapshot: Snapshot) -> str:
+    """Where the run is, in one line of HTML (four metrics took a row of the first
+    screen). The state and step are also attributes, so tests read them exactly."""
+    status = str(getattr(snapshot.run_status, "value", snapshot.run_status))
+    return (f'<div class="{PROGRESS_CLASS}" data-state="{status}" data-step="{snapshot.step}">'
+            f"<b>{status.capitalize()}</b> · step {snapshot.step:,} · epoch "
+            f"{snapshot.epoch:.2f} · {duration(snapshot.elapsed_s)} elapsed</div>")
 
 
 def headline_figures(snapshot: Snapshot) -> list[tuple[str, str]]:
@@ -105,7 +126,9 @@ def headline_figures(snapshot: Snapshot) -> list[tuple[str, str]]:
 
 
 def results_row(snapshot: Snapshot) -> None:
-    results = st.columns(4)
+    """Two rows of two: the status shares the first screen's width with the sample
+    grid, where four in a row were cut to "SGAN ac…" and "100.…"."""
+    results = [*st.columns(2), *st.columns(2)]
     results[0].metric("SGAN accuracy", percent(snapshot.test_accuracy),
                       delta=gap_text(snapshot), **gap_style(snapshot),
                       help="Test accuracy of the discriminator's weight average (EMA); "

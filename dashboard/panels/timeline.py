@@ -54,17 +54,19 @@ def tick_every(live_every: Optional[float]) -> Optional[float]:
     return live_every
 
 
-def render(run: RunHandle, live_every: Optional[float]) -> None:
-    """Draw the bar in a fragment that reruns every `tick_every(live_every)` seconds."""
+def render(run: RunHandle, live_every: Optional[float], compact: bool = False) -> None:
+    """Draw the bar in a fragment that reruns every `tick_every(live_every)` seconds.
+    `compact` (the presenter view's control strip): the slider and Live in one row."""
     @st.fragment(run_every=tick_every(live_every))
     def bar() -> None:
-        _bar(run)
+        _bar(run, compact)
 
     bar()
-    filmstrip.render(run)  # outside the bar's fragment: built on request, not per tick
+    if not compact:
+        filmstrip.render(run)  # outside the bar's fragment: built on request, not per tick
 
 
-def _bar(run: RunHandle) -> None:
+def _bar(run: RunHandle, compact: bool = False) -> None:
     kept = moments(run)
     if not kept:
         st.caption("Timeline: the first evaluation starts it; then drag back through "
@@ -75,6 +77,10 @@ def _bar(run: RunHandle) -> None:
         choice = _advance(kept, choice)
     state.set_widget_values({CHOICE_KEY: choice}, overwrite=True)
     _share_in_url(kept, choice)
+    if compact:
+        _compact_bar(kept, choice)
+        _rerun_page_on_change()
+        return
     # The slider gets the whole row and the controls a row below: side by side, at
     # 1024 px the Live button, the Play label and the speed were cut off.
     st.select_slider("Timeline", moment.options(kept), key=CHOICE_KEY,
@@ -90,6 +96,18 @@ def _bar(run: RunHandle) -> None:
                     help="Moments shown per second while playing.")
     st.caption(_words(kept, state.widget_value(CHOICE_KEY), run.snapshot()))
     _rerun_page_on_change()
+
+
+def _compact_bar(kept: tuple, choice: Any) -> None:
+    """The slider without its label, and Live beside it (Play and speed stay on the
+    ordinary page: a projector has no room for them)."""
+    slider, live = st.columns([6, 1], vertical_alignment="center")
+    slider.select_slider("Timeline", moment.options(kept), key=CHOICE_KEY,
+                         format_func=lambda stop: moment.label(kept, stop),
+                         label_visibility="collapsed",
+                         help="Drag back to see the run as it was; Live follows training.")
+    live.button("Live", key="timeline_live", on_click=_go_live, disabled=choice == LIVE,
+                width="stretch", help="Show the newest evaluation again, as it arrives.")
 
 
 def _chosen(kept: tuple) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from tests.e2e.test_browser import (APP_IDLE, FIRST_SNAPSHOT_TIMEOUT_MS, RUN_IN_URL, chart,
-                                    metric_value, shoot, sidebar_button, wait_until)
+                                    run_state, shoot, sidebar_button, wait_until)
 
 
 def in_a_tab(browser, server, shots: Path, name: str,
@@ -37,6 +37,6 @@ def start_and_pause(page, server, expect):
     confusion = chart(page, "confusion_chart")
     expect(confusion).to_be_visible(timeout=FIRST_SNAPSHOT_TIMEOUT_MS)
     sidebar_button(page, "Pause").click()
-    wait_until(lambda: metric_value(page, "State") == "paused", 20, "the state 'paused'")
+    wait_until(lambda: run_state(page) == "paused", 20, "the state 'paused'")
     page.wait_for_selector(APP_IDLE, timeout=30_000)
     return confusion

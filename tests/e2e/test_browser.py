@@ -20,15 +20,19 @@ RUN_IN_URL = re.compile(r"[?&]run=([^&#]+)")
 FIRST_SNAPSHOT_TIMEOUT_MS = 60_000  # data load + model build + first evaluation, 2 cores
 
 
-def metric_value(page, label: str) -> str:
-    """The value shown under a st.metric's label (e.g. "Step" -> "1,234")."""
-    metric = page.locator("[data-testid='stMetric']").filter(
-        has=page.locator("[data-testid='stMetricLabel']", has_text=re.compile(f"^{label}$")))
-    return metric.locator("[data-testid='stMetricValue']").first.inner_text().strip()
+def progress_value(page, name: str) -> str:
+    """The progress line's data-state or data-step (dashboard/panels/status.py)."""
+    line = page.locator(".sgan-progress").first
+    return (line.get_attribute(f"data-{name}") or "") if line.count() else ""
+
+
+def run_state(page) -> str:
+    """The run's state as the page shows it: "running", "paused", ..."""
+    return progress_value(page, "state")
 
 
 def step_count(page) -> int:
-    return int(metric_value(page, "Step").replace(",", "") or 0)
+    return int(progress_value(page, "step") or 0)
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float, what: str,
@@ -108,12 +112,12 @@ def _scenario(page, server, shots: Path, expect) -> None:
     wait_until(lambda: step_count(page) > first_step, 20, "the step count to grow")
     wait_until(lambda: samples.get_attribute("src") != first_src, 20,
                "the sample grid to be redrawn from a newer snapshot")
-    assert metric_value(page, "State") == "running"
+    assert run_state(page) == "running"
     shoot(page, shots, "03_training_later")
 
     # (4) Pause: the state says so and the step count stands still
     sidebar_button(page, "Pause").click()
-    wait_until(lambda: metric_value(page, "State") == "paused", 20, "the state 'paused'")
+    wait_until(lambda: run_state(page) == "paused", 20, "the state 'paused'")
     expect(sidebar_button(page, "Resume")).to_be_enabled()
     paused_step = step_count(page)
     time.sleep(2.5)  # more than two refresh ticks
@@ -123,7 +127,7 @@ def _scenario(page, server, shots: Path, expect) -> None:
     # (5) Reload: the URL brings back the same run, still paused, step not reset
     page.reload()
     page.wait_for_selector(APP_IDLE, timeout=30_000)
-    wait_until(lambda: metric_value(page, "State") == "paused", 20,
+    wait_until(lambda: run_state(page) == "paused", 20,
                "the reloaded page to show the paused run")
     assert RUN_IN_URL.search(page.url).group(1) == run_id, "the reload lost the run id"
     assert step_count(page) == paused_step, "the reloaded page shows another step count"
@@ -134,7 +138,7 @@ def _scenario(page, server, shots: Path, expect) -> None:
 
     # (6) Stop: the run ends and Start is offered again
     sidebar_button(page, "Stop").click()
-    wait_until(lambda: metric_value(page, "State") == "stopped", 20, "the state 'stopped'")
+    wait_until(lambda: run_state(page) == "stopped", 20, "the state 'stopped'")
     expect(sidebar_button(page, "Start")).to_be_enabled()
     no_exceptions(page)
     shoot(page, shots, "06_stopped")
@@ -155,15 +159,15 @@ def test_a_paused_tab_follows_a_resume_in_another_tab(browser, dashboard_server)
         first.wait_for_selector(APP_IDLE, timeout=30_000)
         sidebar_button(first, "Start").click()
         first.wait_for_url(RUN_IN_URL, timeout=30_000)
-        wait_until(lambda: metric_value(first, "State") == "running", 60, "the run to start")
+        wait_until(lambda: run_state(first) == "running", 60, "the run to start")
         sidebar_button(first, "Pause").click()
-        wait_until(lambda: metric_value(first, "State") == "paused", 20, "'paused'")
+        wait_until(lambda: run_state(first) == "paused", 20, "'paused'")
         second.goto(first.url)
-        wait_until(lambda: metric_value(second, "State") == "paused", 30, "the second tab")
+        wait_until(lambda: run_state(second) == "paused", 30, "the second tab")
         sidebar_button(second, "Resume").click()
-        wait_until(lambda: metric_value(first, "State") == "running", 5,
+        wait_until(lambda: run_state(first) == "running", 5,
                    "the first tab to show the resumed run")
         sidebar_button(first, "Stop").click()
-        wait_until(lambda: metric_value(first, "State") == "stopped", 20, "'stopped'")
+        wait_until(lambda: run_state(first) == "stopped", 20, "'stopped'")
     finally:
         context.close()
