@@ -1,11 +1,12 @@
 """The "Compare runs" page: 2 to 6 runs side by side, live or finished.
 
 A run is either live (in this server's registry, one this tab started or showed: a tab
-never sees another visitor's run ids) or a folder under the runs folder (the page's own
-runs, kept by sgan_core/run_folder.py, and the CLI's --out folders), read back as a
-Snapshot by sgan_core/saved_runs.py. Both are drawn by the same code: accuracy and loss
-curves overlaid, final figures in one table, sample grids and confusion matrices side
-by side. While any chosen run moves, one fragment redraws every REFRESH_S.
+never sees another visitor's run ids; a recording opened on the live page is listed as
+what it is) or a folder under the runs folder (the page's own runs, kept by
+sgan_core/run_folder.py, and the CLI's --out folders), read back as a Snapshot by
+sgan_core/saved_runs.py. Both are drawn by the same code: accuracy and loss curves
+overlaid, final figures in one table, sample grids and confusion matrices side by side.
+While any chosen run moves, one fragment redraws every REFRESH_S.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from dashboard import compare_figures, compare_start, figures, images, layout, server, state
+from dashboard import (compare_figures, compare_start, figures, images, layout, runfiles,
+                       server, state)
 from dashboard.panels import PLOTLY_CONFIG, png
 from sgan_core.datasets import labels_per_class_words
 from sgan_core.snapshot import Snapshot
@@ -48,8 +50,9 @@ def render() -> None:
     state.set_widget_values({"wc_runs": kept}, overwrite=True)
     chosen = st.multiselect("Runs to compare", options, key="wc_runs",
                             max_selections=MAX_RUNS, format_func=lambda key: labels[key],
-                            help="Live runs first (this tab's), then the runs folder, "
-                                 "newest first.")
+                            help="This tab's runs first (live ones, and a recording "
+                                 "opened on the live page), then the runs folder, newest "
+                                 "first.")
     if len(chosen) < MIN_RUNS:
         st.info(f"Pick {MIN_RUNS} to {MAX_RUNS} runs to compare.")
         return
@@ -92,9 +95,16 @@ def _options() -> tuple[list[str], dict[str, str], list[str]]:
 
 
 def _live_label(run: Any) -> str:
-    # Nothing that changes while it trains: the picker is drawn once, not refreshed.
+    """What the run is (a recording opened on the live page does not train), then its
+    settings: nothing that changes while it trains, the picker is drawn once."""
     cfg = run.config
-    return (f"Live: {labels_per_class_words(cfg.labels_per_class)}, seed {cfg.seed}, "
+    if runfiles.is_demo(run):
+        kind = "Recorded demo"
+    elif runfiles.is_recorded(run):
+        kind = f"Opened file {run.source_name}"
+    else:
+        kind = "Live"
+    return (f"{kind}: {labels_per_class_words(cfg.labels_per_class)}, seed {cfg.seed}, "
             f"{cfg.generator_loss}")
 
 

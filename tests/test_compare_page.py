@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import compare_figures, compare_page, compare_start, controls, server, state
 from sgan_core import run_folder
 from sgan_core.config import TrainConfig
+from sgan_core.recorded import DEMO_FILE, RecordedRun, open_demo
 from tests import fakes
 from tests.first_paint import heavy_modules_after_paint
 from tests.tiny_config import tiny_cfg
@@ -194,6 +195,23 @@ def test_a_run_that_cannot_be_saved_says_so_on_the_live_and_compare_pages(compar
     at.multiselect(key="wc_runs").set_value([compare_page.LIVE + run.run_id, other]).run()
     assert not at.exception
     assert problem in [box.value for box in at.warning]
+
+
+@pytest.mark.skipif(not DEMO_FILE.is_file(), reason="no demo recording shipped")
+def test_opened_recordings_are_listed_as_what_they_are_not_as_live(compare_env):
+    """The recorded demo and an opened run file, shown on this tab's live page, were
+    offered as "Live: 10 labels per class, seed 9"."""
+    demo = open_demo()
+    ids = [server.registry().add(run) for run in (demo, RecordedRun(demo.record,
+                                                                    "lesson.sganrun"))]
+    at = compare_page_at()
+    at.session_state[compare_start.STARTED] = ids  # as if this tab had shown them
+    at.run()
+    assert not at.exception
+    labels = at.multiselect(key="wc_runs").options
+    assert len(labels) == 2 and not [label for label in labels if "Live" in label]
+    assert labels[0].startswith("Recorded demo: 10 labels per class, seed 9")
+    assert labels[1].startswith("Opened file lesson.sganrun: 10 labels per class")
 
 
 def _start_panel(at: AppTest):
