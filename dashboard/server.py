@@ -79,9 +79,16 @@ def prewarm_embedding() -> None:
         embeddings()
 
 
+# Importing torch holds the GIL for long stretches (loading its shared libraries): begun
+# at once, the prewarm held back the first page's last messages (on 2 busy cores, median
+# 4.1 s to a usable page instead of 2.6 s; begun 2 s later, 2.2 s against 2.3 s:
+# bench/README.md). A person reads the page for longer than this before pressing Start.
+PREWARM_AFTER_S = 2.0
+
+
 def prewarm_training() -> None:
-    """Load what Start needs while the first page is open, on a background thread once
-    per server: torch and the training code, torchvision, and the sidebar's default
+    """Load what Start needs while the first page is open (from PREWARM_AFTER_S after it
+    is drawn), on a background thread once per server: torch and the training code, torchvision, and the sidebar's default
     dataset read into memory (the bundled subset where the data folder has none; never
     downloaded from here). Otherwise the first Start imports torch on the page's own
     thread and the run reads the data before anything is shown (bench/bench_start.py).
@@ -108,8 +115,9 @@ def training_prewarm() -> threading.Thread:
 
 
 def load_for_start() -> None:
-    """The prewarm's work; a failure is logged, and the first Start meets it again and
-    says what to do."""
+    """The prewarm's work, begun PREWARM_AFTER_S after the first page was drawn; a
+    failure is logged, and the first Start meets it again and says what to do."""
+    time.sleep(PREWARM_AFTER_S)
     began = time.monotonic()
     try:
         from dashboard.controls import default_config

@@ -39,6 +39,7 @@ def test_a_server_prewarms_once_with_the_sidebars_defaults(fresh_prewarm, monkey
     calls: list = []
     monkeypatch.setattr("sgan_core.run.load_ahead", calls.append)
     monkeypatch.setattr(server, "serving", lambda: True)
+    monkeypatch.setattr(server, "PREWARM_AFTER_S", 0.0)
     monkeypatch.delenv("SGAN_PREWARM_TRAINING", raising=False)
     server.prewarm_training()
     server.prewarm_training()  # a second page view
