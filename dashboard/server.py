@@ -87,13 +87,14 @@ PREWARM_AFTER_S = 2.0
 
 
 def prewarm_training() -> None:
-    """Load what Start needs while the first page is open (from PREWARM_AFTER_S after it
-    is drawn), on a background thread once per server: torch and the training code, torchvision, and the sidebar's default
-    dataset read into memory (the bundled subset where the data folder has none; never
-    downloaded from here). Otherwise the first Start imports torch on the page's own
-    thread and the run reads the data before anything is shown (bench/bench_start.py).
-    Only in a real server: AppTest runs pages in the tests' process with a stand-in
-    runtime. SGAN_PREWARM_TRAINING=0 leaves it all to the first Start."""
+    """Load what Start needs while the first page is open (from PREWARM_AFTER_S after
+    it is drawn), on a background thread once per server: torch and the training code,
+    torchvision, and the sidebar's default dataset read into memory (the bundled subset
+    where the data folder has none; never downloaded from here). Otherwise the first
+    Start imports torch on the page's own thread and the run reads the data before
+    anything is shown (bench/bench_start.py). Only in a real server: AppTest runs pages
+    in the tests' process with a stand-in runtime. SGAN_PREWARM_TRAINING=0 leaves it all
+    to the first Start."""
     if os.environ.get("SGAN_PREWARM_TRAINING", "1") != "0" and serving():
         training_prewarm()
 

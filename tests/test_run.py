@@ -158,7 +158,8 @@ def test_start_up_stages_are_published_in_order(make_run, monkeypatch, tmp_path)
     assert all(s.run_status == snap.STATUS_LOADING and s.evaluation_version == 0
                and s.start_began_at == seen[0].stage_began_at for s in seen)
     began = [s.stage_began_at for s in seen]
-    assert began == sorted(began) and [s.start_stage.fraction for s in seen] == [0, 1 / 3, 2 / 3]
+    assert began == sorted(began)
+    assert [s.start_stage.fraction for s in seen] == [0, 1 / 3, 2 / 3]
     ready = wait_for(lambda: (s := run.snapshot()).evaluation_version == 1 and s,
                      what="the first evaluation")
     assert ready.start_stage == snap.StartStage.READY and ready.stage_began_at >= began[-1]

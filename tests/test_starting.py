@@ -75,7 +75,8 @@ def test_the_panel_draws_the_bar_with_its_text_while_starting_only():
     assert not at.exception
     bar = at.get("progress")[0]
     assert bar.value == 33 and bar.text.startswith("Step 2 of 3: Building the models")
-    assert at.caption[0].value.endswith(starting.NEXT) and "s since Start." in at.caption[0].value
+    caption = at.caption[0].value
+    assert caption.endswith(starting.NEXT) and "s since Start." in caption
     done = AppTest.from_function(_panel, args=("ready",), default_timeout=30).run()
     assert not done.exception and not done.get("progress") and not done.caption
 
