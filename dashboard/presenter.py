@@ -37,10 +37,10 @@ html {{ font-size: {TEXT_PX}px; }}
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {{ gap: 0.45rem; }}
 .sgan-headline {{ display: flex; gap: 1.25rem; justify-content: space-between;
   align-items: flex-end; margin: 0; }}
-.sgan-headline > div {{ flex: 1; }}
-.sgan-headline > div.sgan-progress {{ flex: 1.3; font-size: {LABEL_PX - 2}px; color: #333; }}
+.sgan-headline > div {{ flex: 1 1 auto; }}
+.sgan-headline > div.sgan-progress {{ flex: 0 1 17rem; font-size: {LABEL_PX - 2}px; color: #333; }}
 .sgan-big-label {{ font-size: {LABEL_PX}px; line-height: 1.15; color: #444; }}
-.sgan-big {{ font-size: {BIG_PX}px; font-weight: 700; line-height: 1.05; }}
+.sgan-big {{ font-size: {BIG_PX}px; font-weight: 700; line-height: 1.05; white-space: nowrap; }}
 .st-key-{STRIP_KEY} button p {{ font-size: 17px; }}
 .sgan-picture-title {{ font-size: 20px; font-weight: 600; margin: 0 0 0.2rem; }}
 [data-testid="stTabs"] button[role="tab"] p {{ font-size: 18px; }}
@@ -73,12 +73,11 @@ def strip(enabled: set[str], start_blocker: Optional[str], can_step: bool) -> An
     `enabled` are the sidebar's usable buttons (dashboard/controls.py), so both agree;
     a press is queued like the sidebar's and handled on the rerun."""
     with st.container(key=STRIP_KEY):
-        cells = st.columns([1.05, 1.1, 1, 1.25, 5, 1.2], vertical_alignment="center")
+        cells = st.columns([1.05, 1.3, 1, 1.3, 4.6, 1.15], vertical_alignment="center")
     start_off = "Start" not in enabled or start_blocker is not None
     cells[0].button("Start", key="p_start", icon=":material/play_arrow:", type="primary",
                     disabled=start_off, width="stretch", on_click=state.queue_action,
-                    args=("start",), help=start_blocker or "A new run with the settings "
-                    "of the (hidden) sidebar.")
+                    args=("start",), help=start_blocker)  # why Start is off, if it is
     resume = "Resume" in enabled
     cells[1].button("Resume" if resume else "Pause", key="p_pause",
                     icon=":material/resume:" if resume else ":material/pause:",
@@ -87,14 +86,13 @@ def strip(enabled: set[str], start_blocker: Optional[str], can_step: bool) -> An
     cells[2].button("Stop", key="p_stop", icon=":material/stop:", width="stretch",
                     disabled="Stop" not in enabled, on_click=state.queue_action,
                     args=("stop",))
+    # No tooltips on the strip's other buttons: a tooltip opens over the key numbers
+    # wherever the presenter's mouse rests.
     cells[3].button("Next step", key="p_next", icon=":material/skip_next:",
                     width="stretch", disabled=not can_step, on_click=state.queue_action,
-                    args=("next_step",), help="Slow motion: pause, take exactly one "
-                    "training step and show it (its batches and verdicts are in the "
-                    "Slow motion tab).")
+                    args=("next_step",))
     cells[5].button("Leave", key=LEAVE_KEY, icon=":material/close_fullscreen:",
-                    width="stretch", on_click=state.set_presenting, args=(False,),
-                    help="Back to the ordinary page with the sidebar.")
+                    width="stretch", on_click=state.set_presenting, args=(False,))
     return cells[4]
 
 

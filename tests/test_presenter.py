@@ -5,7 +5,8 @@ from __future__ import annotations
 from dashboard import presenter
 from dashboard.panels import status
 from tests import fakes
-from tests.test_app import fake_engine, new_page, server  # noqa: F401 (fixtures)
+from tests.test_app import (fake_engine, new_page, server, the_run, tiny_engine,  # noqa: F401
+                            wait_for)
 
 
 def big_numbers(at) -> str:
@@ -81,3 +82,58 @@ def test_enlarging_a_chart_leaves_the_cached_one_alone(monkeypatch):
     assert {note.font.size for note in big.layout.annotations} == {presenter.PLOT_PX}
     assert big.layout.legend.font.size == presenter.PLOT_PX - 2
     assert figure.to_json() == before  # the normal page's figure is untouched
+
+
+def test_the_control_strip_starts_pauses_and_stops_a_run(fake_engine):
+    at = new_page(present="1")
+    assert not at.exception and hides_sidebar(at)
+    assert at.button(key="p_start").disabled is False
+    assert at.button(key="p_pause").disabled and at.button(key="p_next").disabled
+    at.button(key="p_start").click().run()
+    run = the_run(at)
+    assert run is not None and at.query_params["present"] in ("1", ["1"])
+    at.button(key="p_pause").click().run()
+    assert run.snapshot().run_status == "paused"
+    assert at.button(key="p_pause").label == "Resume"  # one button, both ways
+    assert at.button(key="p_next").disabled is False  # a paused run can step
+    at.button(key="p_stop").click().run()
+    assert run.snapshot().run_status == "stopped"
+    assert at.button(key="p_start").disabled is False  # a new run may follow
+
+
+def test_the_lesson_tab_holds_the_three_pictures_and_the_rest_is_in_tabs(fake_engine):
+    at = new_page(present="1")
+    at.button(key="p_start").click().run()
+    assert not at.exception
+    assert [tab.label for tab in at.tabs] == list(presenter.TABS)
+    lesson = at.tabs[0]
+    assert len(lesson.image) == 1  # the sample grid
+    assert {chart.key for chart in lesson.get("plotly_chart")} == {"confusion_chart",
+                                                                   "accuracy_chart"}
+    keys = {chart.key for tab in at.tabs[1:] for chart in tab.get("plotly_chart")}
+    assert "embedding_chart" in keys  # the map is one click away, not lost
+    assert not at.metric  # the headline's big numbers instead of the metrics rows
+    assert not [m for m in at.markdown if "This run:" in m.value]  # no settings line
+
+
+def test_the_intro_in_the_presenter_view_points_at_the_strip(fake_engine):
+    at = new_page(present="1")
+    intro = " ".join(m.value for m in at.markdown)
+    assert "Press **Start** above" in intro and "in the sidebar" not in intro
+
+
+def test_next_step_in_the_strip_is_slow_motion_s_own_step(tiny_engine):
+    from dashboard.panels import slow_motion
+
+    at = new_page(present="1")
+    at.button(key="p_start").click().run()
+    run = the_run(at)
+    wait_for(lambda: run.snapshot().step > 0 and run.snapshot().samples is not None)
+    at.run()
+    step = run.snapshot().step
+    at.button(key="p_next").click().run()  # a running run: paused, then one step
+    assert not at.exception, at.exception
+    assert run.snapshot().run_status == "paused"
+    assert run.step_trace() is not None and run.step_trace().step == run.snapshot().step
+    assert run.snapshot().step > step
+    assert at.toggle(key=slow_motion.TOGGLE_KEY).value is True  # its tab shows the trace
