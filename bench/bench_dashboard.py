@@ -51,7 +51,7 @@ from typing import Any, Optional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 
-PARTS = ("status", "samples", "confusion", "curves", "map", "inspector")  # app.py's draw_* functions, one per fragment
+PARTS = ("status", "samples", "confusion", "curves", "map", "inspector")  # live_layout's draw_*
 SAMPLES_CAPTION = re.compile(r"\d+ of \d+ rejected as fake")
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 WRAPPER = '''\
@@ -59,6 +59,7 @@ WRAPPER = '''\
 import json, os, sys, threading, time
 sys.path.insert(0, {root!r})
 import dashboard.app as app
+import dashboard.live_layout as live_layout
 
 if os.environ.get("SGAN_BENCH_SWITCH_INTERVAL"):  # diagnostic: GIL hand-over interval
     sys.setswitchinterval(float(os.environ["SGAN_BENCH_SWITCH_INTERVAL"]))
@@ -97,7 +98,8 @@ if not getattr(app, "_bench_wrapped", False):
         return timed
 
     for _part in {parts!r}:
-        setattr(app, "draw_" + _part, _timed(_part, getattr(app, "draw_" + _part)))
+        setattr(live_layout, "draw_" + _part,
+                _timed(_part, getattr(live_layout, "draw_" + _part)))
     app._bench_wrapped = True
 app.main()
 '''

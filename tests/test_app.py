@@ -404,7 +404,7 @@ def test_a_second_tab_shows_and_keeps_the_base_learning_rates(fake_engine):
 
 
 def test_a_paused_tab_keeps_watching_its_run():
-    from dashboard.app import fragment_intervals
+    from dashboard.live_layout import fragment_intervals
 
     paused = fakes.make_snapshot(status="paused")
     assert fragment_intervals(paused, False, 2.0, 6.0) == (1.0, None, None)
@@ -490,3 +490,21 @@ def test_the_panels_say_which_discriminator_their_figures_come_from(fake_engine)
     helps = {m.label: m.help for m in at.metric}
     assert "live discriminator" in helps["Fakes caught"]
     assert "weight average" in helps["SGAN accuracy"]
+
+
+def test_a_starting_run_says_what_it_is_doing_on_the_live_page(fake_engine):
+    from sgan_core.snapshot import STATUS_LOADING, Snapshot, StartStage
+
+    at = new_page()
+    at.button(key="b_start").click().run()
+    run = the_run(at)
+    now = time.time()
+    run._snapshot = Snapshot(run_status=STATUS_LOADING, config=run.config, version=5,
+                             start_stage=StartStage.BUILDING_MODELS,
+                             start_began_at=now - 3.0, stage_began_at=now - 1.0)
+    at.run()
+    assert not at.exception
+    bar = at.get("progress")[0]
+    assert bar.value == 33 and "Step 2 of 3: Building the models" in bar.proto.text  # 1 done
+    assert "s since Start" in " ".join(c.value for c in at.caption)
+    assert progress(at) == {}  # no "loading · step 0 · 0:00 elapsed" meanwhile

@@ -155,7 +155,10 @@ def test_only_tests_import_tests_and_the_product_imports_no_test_helper():
             assert not names & banned, f"{path} imports {names & banned}"
 
 
-MAX_LINES = 300  # small files: no module of the product over this (issue 11)
+# One concern a file: a module may grow past 300 lines while it stays one concern
+# (cutting it by length scattered one concern over several files); past this, split it
+# by concern.
+MAX_LINES = 500
 
 
 def test_no_product_module_is_over_the_line_limit():
