@@ -15,6 +15,7 @@ import streamlit as st
 if TYPE_CHECKING:  # no torch on the page's first paint
     from sgan_core.handles import RunHandle
     from sgan_core.registry import RunRegistry
+    from sgan_core.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -86,17 +87,18 @@ def prewarm_embedding() -> None:
 PREWARM_AFTER_S = 2.0
 
 
-def prewarm_training() -> None:
+def prewarm_training(default_config: Callable[[], "TrainConfig"]) -> None:
     """Load what Start needs while the first page is open (from PREWARM_AFTER_S after
     it is drawn), on a background thread once per server: torch and the training code,
-    torchvision, and the sidebar's default dataset read into memory (the bundled subset
+    torchvision, and the dataset of `default_config()` (the sidebar's, passed in: the
+    sidebar's module reads this one) read into memory (the bundled subset
     where the data folder has none; never downloaded from here). Otherwise the first
     Start imports torch on the page's own thread and the run reads the data before
     anything is shown (bench/bench_start.py). Only in a real server: AppTest runs pages
     in the tests' process with a stand-in runtime. SGAN_PREWARM_TRAINING=0 leaves it all
     to the first Start."""
     if os.environ.get("SGAN_PREWARM_TRAINING", "1") != "0" and serving():
-        training_prewarm()
+        training_prewarm(default_config)
 
 
 def serving() -> bool:
@@ -108,20 +110,21 @@ def serving() -> bool:
 
 
 @st.cache_resource(show_spinner=False)
-def training_prewarm() -> threading.Thread:
-    """The prewarm's thread, started on the first call of this server."""
-    thread = threading.Thread(target=load_for_start, name="sgan-prewarm", daemon=True)
+def training_prewarm(_default_config: Callable[[], "TrainConfig"]) -> threading.Thread:
+    """The prewarm's thread, started on the first call of this server (the leading
+    underscore: Streamlit does not hash that argument, so every call is the first's)."""
+    thread = threading.Thread(target=load_for_start, args=(_default_config,),
+                              name="sgan-prewarm", daemon=True)
     thread.start()
     return thread
 
 
-def load_for_start() -> None:
+def load_for_start(default_config: Callable[[], "TrainConfig"]) -> None:
     """The prewarm's work, begun PREWARM_AFTER_S after the first page was drawn; a
     failure is logged, and the first Start meets it again and says what to do."""
     time.sleep(PREWARM_AFTER_S)
     began = time.monotonic()
     try:
-        from dashboard.controls import default_config
         from sgan_core.run import load_ahead  # torch, the models, the trainer
 
         load_ahead(default_config())

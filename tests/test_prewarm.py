@@ -41,9 +41,9 @@ def test_a_server_prewarms_once_with_the_sidebars_defaults(fresh_prewarm, monkey
     monkeypatch.setattr(server, "serving", lambda: True)
     monkeypatch.setattr(server, "PREWARM_AFTER_S", 0.0)
     monkeypatch.delenv("SGAN_PREWARM_TRAINING", raising=False)
-    server.prewarm_training()
-    server.prewarm_training()  # a second page view
-    server.training_prewarm().join(30)
+    server.prewarm_training(controls.default_config)
+    server.prewarm_training(controls.default_config)  # a second page view
+    server.training_prewarm(controls.default_config).join(30)
     assert calls == [controls.default_config()]
 
 
@@ -51,9 +51,9 @@ def test_a_server_prewarms_once_with_the_sidebars_defaults(fresh_prewarm, monkey
 def test_no_prewarm_when_switched_off_or_outside_a_server(monkeypatch, switch, serving):
     started = []
     monkeypatch.setattr(server, "serving", lambda: serving)
-    monkeypatch.setattr(server, "training_prewarm", lambda: started.append(True))
+    monkeypatch.setattr(server, "training_prewarm", lambda _: started.append(True))
     monkeypatch.setenv("SGAN_PREWARM_TRAINING", switch)
-    server.prewarm_training()
+    server.prewarm_training(controls.default_config)
     assert started == []
 
 
