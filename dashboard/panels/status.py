@@ -6,7 +6,7 @@ from typing import Optional
 import streamlit as st
 
 from dashboard import presenter, state
-from dashboard.panels import explain
+from dashboard.panels import explain, starting
 from sgan_core.config import TrainConfig
 from sgan_core.datasets import labels_per_class_words
 from sgan_core.snapshot import STATUS_FAILED, Snapshot
@@ -83,9 +83,13 @@ def render(snapshot: Snapshot, parked: bool = False) -> None:
     messages(snapshot, parked)
     if state.presenting():
         presenter.headline(headline_figures(snapshot), progress_line(snapshot))
+        starting.render(snapshot)  # until the first evaluation: what the run is doing
         return
     st.markdown(settings_line(snapshot.config, snapshot))
-    st.markdown(progress_line(snapshot), unsafe_allow_html=True)
+    if starting.is_starting(snapshot):
+        starting.render(snapshot)  # in place of "loading · step 0 · 0:00 elapsed"
+    else:
+        st.markdown(progress_line(snapshot), unsafe_allow_html=True)
     results_row(snapshot)
     explain(EXPLANATION)
 
