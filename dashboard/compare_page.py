@@ -22,7 +22,10 @@ from sgan_core.snapshot import Snapshot
 
 REFRESH_S = 2.0
 MIN_RUNS, MAX_RUNS = 2, 6
-PER_ROW = 3  # runs side by side on a wide screen (about 280 px each at 1366 px)
+# Runs side by side on a wide screen: 380 px each at 1280 px. Three to a row got 240 px,
+# where a matrix cell is 14 px wide and a count of a full test set (1135) 22 px.
+PER_ROW = 2
+SMALL_PX = 11  # the side-by-side matrices' words
 LIVE, DISK = "live:", "disk:"  # option prefixes: a registry id or a runs-folder path
 PERCENT = ("SGAN", "baseline", "fakes caught")
 INTRO = """
@@ -183,8 +186,8 @@ def _draw(runs: compare_figures.Compared, keys: list[str]) -> None:
 
 
 def _side_by_side(runs: compare_figures.Compared, keys: list[str]) -> None:
-    """Sample grid and confusion matrix of each run, at most three runs to a row and
-    no empty columns (two runs in three columns left each 165 px at 1024 px: counts
+    """Sample grid and confusion matrix of each run, PER_ROW runs to a row and no
+    empty columns (two runs in three columns left each 165 px at 1024 px: counts
     overlapped, tile labels shrank to dots); a row stacks below layout.WIDE_ENOUGH_PX."""
     for start in range(0, len(runs), PER_ROW):
         row = list(zip(runs, keys))[start:start + PER_ROW]
@@ -216,5 +219,10 @@ def _grid_and_matrix(name: str, key: str, snapshot: Snapshot) -> None:
 
 
 def _small(figure: Any) -> Any:
-    figure.update_layout(height=380, font=dict(size=11), margin=dict(l=5, r=5, t=30, b=5))
+    """The matrix in half the page: smaller words, and counts in plotly's own size for
+    the cells (no size given: as large as the widest count fits its cell, at most
+    SMALL_PX)."""
+    figure.update_layout(height=380, font=dict(size=SMALL_PX),
+                         margin=dict(l=5, r=5, t=30, b=5))
+    figure.update_traces(textfont_size=None, selector=dict(type="heatmap"))
     return figure

@@ -93,16 +93,17 @@ def _row(at: AppTest, first: int) -> list[list[str]]:
 
 
 def test_runs_fill_their_rows_with_no_empty_column(compare_env):
-    """Two runs in three columns got 165 px each at 1024 px (counts overlapped); rows
-    hold at most three runs, as many columns as runs, in a row that stacks when
-    narrow (tests/e2e/test_pages.py measures it in Chromium)."""
-    keys = [saved_run(compare_env, f"r{i}", labels=i, accuracy=0.5) for i in (1, 2, 3, 5)]
+    """Two runs in three columns got 165 px each at 1024 px (counts overlapped), three
+    runs in a row 240 px each at 1280 px (counts spilled out of their cells); rows hold
+    at most two runs, as many columns as runs, in a row that stacks when narrow
+    (tests/e2e/test_pages.py and test_readable_charts.py measure it in Chromium)."""
+    keys = [saved_run(compare_env, f"r{i}", labels=i, accuracy=0.5) for i in (1, 2, 3, 5, 7)]
     at = compare_page_at()
     at.multiselect(key="wc_runs").set_value(keys[:2]).run()
     assert _row(at, 0) == [["Run A: 1 label per class"], ["Run B: 2 labels per class"]]
     at.multiselect(key="wc_runs").set_value(keys).run()
-    assert [len(column) for column in _row(at, 0)] == [1, 1, 1]
-    assert _row(at, 3) == [["Run D: 5 labels per class"]]
+    assert _row(at, 2) == [["Run C: 3 labels per class"], ["Run D: 5 labels per class"]]
+    assert _row(at, 4) == [["Run E: 7 labels per class"]]
 
 
 def test_saved_runs_are_listed_after_a_server_restart(compare_env):

@@ -95,3 +95,29 @@ def shown_scale(image) -> float:
 def cut_short(area) -> list[str]:
     """The texts in `area` (a locator) that their boxes cut short."""
     return list(area.evaluate(_CUT))
+
+
+# The confusion matrix's counts whose boxes reach out of their cells: the plot area is
+# n x n cells (both axes categorical over exactly their n labels), each count belongs
+# to the cell holding its centre.
+_OUT_OF_CELLS = """el => {
+  const texts = [...el.querySelectorAll('.heatmaplayer text')];
+  const n = Math.round(Math.sqrt(texts.length));
+  const area = el.querySelector(".nsewdrag[data-subplot='xy']").getBoundingClientRect();
+  const w = area.width / n, h = area.height / n;
+  const out = texts.filter(t => {
+    const r = t.getBoundingClientRect();
+    const i = Math.floor((r.left + r.width / 2 - area.left) / w);
+    const j = Math.floor((r.top + r.height / 2 - area.top) / h);
+    const left = area.left + i * w, top = area.top + j * h;
+    return r.left < left - 0.5 || r.right > left + w + 0.5
+        || r.top < top - 0.5 || r.bottom > top + h + 0.5;
+  }).map(t => `${t.textContent} (${t.getBoundingClientRect().width.toFixed(1)} px in ${w.toFixed(1)})`);
+  return {count: texts.length, out: out.slice(0, 10)};
+}"""
+
+
+def counts_out_of_cells(plot) -> tuple[int, list[str]]:
+    """(counts found, those reaching out of their cell) in a rendered confusion matrix."""
+    found = plot.evaluate(_OUT_OF_CELLS)
+    return int(found["count"]), list(found["out"])

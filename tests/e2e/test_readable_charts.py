@@ -1,0 +1,97 @@
+"""End-to-end at a projector's 1280x720: every chart's words stay readable.
+
+The Compare page's confusion counts stay inside their cells with three runs chosen.
+Measured in Chromium, screenshots under test-artifacts/e2e/.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from testkit.browser import DashboardServer
+from tests.e2e.conftest import running_server
+from tests.e2e.readable import counts_out_of_cells
+from tests.e2e.test_browser import APP_IDLE, chart, shoot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+VIEWPORT = {"width": 1280, "height": 720}
+SAVED_RUNS = (1, 10, 100)  # labels per class of the Compare page's three saved runs
+FULL_TEST_COUNT = 1135  # MNIST's test images of a 1: the widest count a matrix shows
+
+
+@pytest.fixture(scope="module")
+def charts_server(artifacts_dir: Path) -> Iterator[DashboardServer]:
+    with running_server(artifacts_dir / "charts-server.log",
+                        {"SGAN_PREWARM_UMAP": "0"}) as server:
+        _save_runs(server.data_dir / "runs" / "page")
+        yield server
+
+
+def _save_runs(folder: Path) -> None:
+    """Finished runs as the page keeps them, their matrices counted on a full test set
+    (four-digit counts, the widest there are)."""
+    from sgan_core import run_folder
+    from sgan_core.config import TrainConfig
+    from tests import fakes
+
+    confusion = np.full((11, 11), 7)
+    np.fill_diagonal(confusion, FULL_TEST_COUNT)
+    for labels in SAVED_RUNS:
+        cfg = TrainConfig(download=False, labels_per_class=labels)
+        snapshot = fakes.make_snapshot(cfg, status="finished", step=500,
+                                       confusion=confusion)
+        run_folder.write_snapshot_files(folder / f"r{labels}", snapshot)
+
+
+@pytest.fixture
+def tab(browser, charts_server) -> Iterator[object]:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)  # plotly's script loads lazily; 2 busy cores
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        yield page
+    except BaseException:
+        print(f"--- server output (tail) ---\n{charts_server.log_tail()}")
+        raise
+    finally:
+        context.close()
+
+
+def _compare_saved_runs(page, server: DashboardServer) -> None:
+    """The Compare page with the three saved runs chosen."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/compare")
+    page.wait_for_selector(APP_IDLE)
+    for _ in SAVED_RUNS:
+        page.locator(".st-key-wc_runs input").click()
+        page.get_by_role("option").first.click()
+        page.wait_for_selector(APP_IDLE)
+        page.keyboard.press("Escape")
+    for name in "ABC":
+        expect(chart(page, f"compare_confusion_{name}")).to_be_visible()
+    page.wait_for_selector(APP_IDLE)
+    page.wait_for_timeout(1000)  # plotly lays its charts out again once they are sized
+
+
+def test_compare_counts_stay_inside_their_cells(tab, charts_server, artifacts_dir):
+    """Three runs at 1280 px: three to a row gave a matrix cell 14 px for a count 22 px
+    wide; every count now ends inside its cell, in type still readable."""
+    page = tab
+    _compare_saved_runs(page, charts_server)
+    for name in "ABC":
+        plot = chart(page, f"compare_confusion_{name}")
+        plot.scroll_into_view_if_needed()
+        counts, out = counts_out_of_cells(plot)
+        assert counts == 121 and not out, f"run {name}: counts out of their cells: {out}"
+        font = plot.locator(".heatmaplayer text").first.evaluate(
+            "t => parseFloat(getComputedStyle(t).fontSize)")
+        assert font >= 9, f"run {name}: counts drawn at {font} px"
+    shoot(page, artifacts_dir, "charts_compare_1280")
