@@ -54,16 +54,21 @@ def _table(summary: list[dict[str, Any]]) -> None:
     if not summary:
         st.caption("The table fills in as cells finish.")
         return
-    # Percent with one decimal, as the chart writes them (and narrow enough that the
-    # gap column fits beside the chart at 1366 px).
+    # Percent with one decimal, as the chart writes them, under short headers with the
+    # long names in their tooltips: "labels/class" and "gap, pts" as headers would push
+    # the gap column out of sight beside the chart at 1280 px.
     rows = [{"labels/class": e["labels_per_class"], "seeds": e["scored_cells"],
              **{name: None if e[key]["mean"] is None else 100 * e[key]["mean"]
                 for name, key in (("SGAN", "sgan"), ("baseline", "baseline"), ("gap, pts", "gap"))}}
             for e in summary]
     percent = st.column_config.NumberColumn(format="%.1f%%")
     st.dataframe(rows, hide_index=True, column_config={
+        "labels/class": st.column_config.NumberColumn(
+            "labels", help="Labeled examples per class"),
+        "seeds": st.column_config.NumberColumn(help="Seeds finished for this label count"),
         "SGAN": percent, "baseline": percent,
-        "gap, pts": st.column_config.NumberColumn(format="%+.1f")})
+        "gap, pts": st.column_config.NumberColumn(
+            "gap", format="%+.1f", help="SGAN minus baseline, in percentage points")})
     st.caption("Mean test accuracy over seeds; the gap is SGAN minus baseline in "
                "percentage points, per seed.")
 

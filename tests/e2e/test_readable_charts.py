@@ -1,7 +1,8 @@
 """End-to-end at a projector's 1280x720: every chart's words stay readable.
 
-The Compare page's confusion counts stay inside their cells with three runs chosen.
-Measured in Chromium, screenshots under test-artifacts/e2e/.
+The Compare page's confusion counts stay inside their cells with three runs chosen; the
+Label budget table shows every column. Measured in Chromium, screenshots under
+test-artifacts/e2e/.
 """
 from __future__ import annotations
 
@@ -95,3 +96,25 @@ def test_compare_counts_stay_inside_their_cells(tab, charts_server, artifacts_di
             "t => parseFloat(getComputedStyle(t).fontSize)")
         assert font >= 9, f"run {name}: counts drawn at {font} px"
     shoot(page, artifacts_dir, "charts_compare_1280")
+
+
+def test_the_label_budget_table_shows_every_column(tab, charts_server, artifacts_dir):
+    """The shipped study's table beside its chart: its columns (drawn on a canvas)
+    end inside the table's box, so the last one, the gap, is in sight."""
+    page = tab
+    from playwright.sync_api import expect
+
+    page.goto(f"{charts_server.url}/label-budget")
+    page.wait_for_selector(APP_IDLE)
+    table = page.locator("[data-testid='stDataFrame']").first
+    headers = table.locator("th")  # the grid's table for screen readers
+    expect(headers).to_have_count(5)
+    assert headers.nth(4).text_content().startswith("gap")
+    scroller = table.locator(".dvn-scroller").first
+    page.wait_for_timeout(1000)  # the grid sizes its columns once drawn
+    columns_px, shown_px = scroller.evaluate("s => [s.scrollWidth, s.clientWidth]")
+    assert columns_px <= shown_px + 1, (
+        f"the columns take {columns_px} px in a table {shown_px} px wide: the last is cut")
+    box = table.bounding_box()
+    assert box["x"] + box["width"] <= VIEWPORT["width"], f"the table leaves the window: {box}"
+    shoot(page, artifacts_dir, "charts_budget_1280")
