@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures import ACCURACY_CURVES, LOSS_CURVES, _layout, _thin, ema
+from dashboard.figures import ACCURACY_CURVES, LEGEND_RIGHT, LOSS_CURVES, _layout, _thin, ema
 from sgan_core.snapshot import Snapshot
 
 # Okabe-Ito, colour-blind safe, one per run (at most six runs are compared).
@@ -43,8 +43,7 @@ def accuracy_overlay(runs: Compared) -> go.Figure:
                   scale=100.0)
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text="test accuracy (%)", rangemode="tozero")
-    fig.update_layout(title="Test accuracy: SGAN (solid) and baseline (dashed)")
-    return _beside(fig)
+    return _beside(fig, "Test accuracy: SGAN (solid) and baseline (dashed)")
 
 
 def loss_overlay(runs: Compared, column: str, smoothing: float = 0.0) -> go.Figure:
@@ -54,16 +53,17 @@ def loss_overlay(runs: Compared, column: str, smoothing: float = 0.0) -> go.Figu
         _line(fig, snapshot.history, column, name, run_color(index), "solid", smoothing)
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text=LOSSES.get(column, column))
-    fig.update_layout(title=f"Loss: {LOSSES.get(column, column)}")
-    return _beside(fig)
+    return _beside(fig, f"Loss: {LOSSES.get(column, column)}")
 
 
-def _beside(fig: go.Figure) -> go.Figure:
+def _beside(fig: go.Figure, title: str) -> go.Figure:
     """The shared look with the legend right of the plot: placed below it (a share of
-    the plot's height), it met the x-axis title after a window went from 1024 to 1366 px."""
+    the plot's height), it met the x-axis title after a window went from 1024 to 1366 px.
+    The title sits just above the plot (plotly's default centres it in the top margin,
+    which reaches into the mode bar's strip)."""
     _layout(fig, 420)
-    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0,
-                                  yanchor="top"))
+    fig.update_layout(legend=LEGEND_RIGHT, title=dict(
+        text=title, x=0, xref="paper", y=1, yref="paper", yanchor="bottom", pad=dict(b=8)))
     return fig
 
 

@@ -219,10 +219,9 @@ def _grid_and_matrix(name: str, key: str, snapshot: Snapshot) -> None:
 
 
 def _small(figure: Any) -> Any:
-    """The matrix in half the page: smaller words, and counts in plotly's own size for
-    the cells (no size given: as large as the widest count fits its cell, at most
-    SMALL_PX)."""
-    figure.update_layout(height=380, font=dict(size=SMALL_PX),
-                         margin=dict(l=5, r=5, t=30, b=5))
+    """The matrix in half the page: smaller words, the top margin kept (the mode bar's
+    strip and the top ticks' title), and counts in plotly's own size for the cells (no
+    size given: as large as the widest count fits its cell, at most SMALL_PX)."""
+    figure.update_layout(height=380, font=dict(size=SMALL_PX), margin=dict(l=5, r=5, b=5))
     figure.update_traces(textfont_size=None, selector=dict(type="heatmap"))
     return figure

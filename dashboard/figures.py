@@ -44,6 +44,14 @@ REJECT_COLOR, REJECT_COLOR_NAME = "#D55E00", "orange"
 # P(fake) >= 0.5 makes fake the most probable of the N+1 classes.
 CALLED_FAKE_AT = 0.5
 FONT_SIZE = 16
+# Plotly's mode bar (shown while the mouse is on a chart; its camera button saves the
+# chart as a PNG) lies over the chart's top edge, from 2 to 29 px below it (33 px in the
+# presenter view). Every figure keeps that strip free of words: its top margin is
+# MODEBAR_PX plus the room its own titles, top ticks or legend need, and plotly draws
+# those at the margin's bottom, just above the plot, whatever the chart's width.
+MODEBAR_PX = 36
+LINE_PX = 34  # one line of chart words at the presenter view's 20 px, with its gap
+LEGEND_RIGHT = dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top")
 BLUES = make_colorscale(sequential.Blues)  # plotly.py's "Blues" (plotly.js has another)
 MAX_CURVE_POINTS = 1500  # enough for a smooth line, small enough to send every second
 
@@ -69,21 +77,24 @@ def axis_labels(class_names: Sequence[str]) -> list[str]:
     return [str(name) for name in class_names] + ["fake"]
 
 
-def _layout(fig: go.Figure, height: int, legend_below: bool = False) -> go.Figure:
-    """Shared look; a legend below the plots where subplot titles take the top."""
+def _layout(fig: go.Figure, height: int, legend_below: bool = False,
+            above: int = LINE_PX) -> go.Figure:
+    """Shared look; a legend below the plots where subplot titles take the top.
+    `above`: pixels the words over the plot need (a line: the legend on top)."""
     legend = (dict(orientation="h", yanchor="top", y=-0.22, x=0) if legend_below
               else dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     fig.update_layout(
         template="plotly_white", height=height, font=dict(size=FONT_SIZE), legend=legend,
-        margin=dict(l=10, r=10, t=50, b=10),
+        margin=dict(l=10, r=10, t=MODEBAR_PX + above, b=10),
     )
     return fig
 
 
-def _checked_layout(fig: go.Figure, height: int, legend_below: bool = False) -> dict:
+def _checked_layout(fig: go.Figure, height: int, legend_below: bool = False,
+                    above: int = LINE_PX) -> dict:
     """The layout of `fig` with the shared look, as plain values (checked by plotly as
     it was built); the figure functions build these once and keep them."""
-    return _layout(fig, height, legend_below).to_dict()["layout"]
+    return _layout(fig, height, legend_below, above).to_dict()["layout"]
 
 
 def _figure(traces: list[dict], layout: dict, **changes: Any) -> go.Figure:
@@ -209,9 +220,9 @@ def _confusion_layout(n_labels: int) -> dict:
     fig.update_xaxes(title_text="discriminator says", side="top", type="category",
                      range=[-0.5, n_labels - 0.5])
     fig.update_yaxes(title_text="truth", type="category", range=[n_labels - 0.5, -0.5])
-    # a click selects the nearest centre; cells are ~35 px, so any spot of a cell hits
+    # a click selects the nearest centre; cells are ~30 px, so any spot of a cell hits
     fig.update_layout(clickmode="event+select", hoverdistance=40, showlegend=False)
-    return _checked_layout(fig, 460)
+    return _checked_layout(fig, 460, above=2 * LINE_PX)  # the top ticks and their title
 
 
 def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> go.Figure:
@@ -260,7 +271,10 @@ def _embedding_layout() -> dict:
     fig.update_yaxes(showticklabels=False, zeroline=False)
     # uirevision keeps zoom across updates where the element survives.
     fig.update_layout(uirevision="embedding")
-    return _checked_layout(fig, 480)
+    # Eleven entries in a column right of the map: in a row on top they wrapped to a
+    # second line in a half-width column and grew into the mode bar's strip.
+    _layout(fig, 480, above=0).update_layout(legend=LEGEND_RIGHT)
+    return fig.to_dict()["layout"]
 
 
 def embedding_figure(projection: Any, class_names: Sequence[str]) -> go.Figure:
@@ -306,7 +320,7 @@ def _bars_layout() -> dict:
     fig = go.Figure()
     fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 1.15], tickformat=".0%")
-    return _checked_layout(fig, 320)
+    return _checked_layout(fig, 320, above=0)  # no legend, no title
 
 
 def probability_bars(probabilities: Sequence[float], class_names: Sequence[str]) -> go.Figure:

@@ -148,6 +148,7 @@ def _every_figure() -> dict:
         "curves": figures.curves_figure(history, 0.6),
         "curves marked": figures.curves_figure(history, 0.6, mark_step=150),
         "curves empty": figures.curves_figure({}),
+        "accuracy": figures.accuracy_figure(history, mark_step=150),
         "confusion": figures.confusion_figure(fakes.make_confusion(), fakes.CLASS_NAMES),
         "embedding": figures.embedding_figure(_projection(), fakes.CLASS_NAMES),
         "histogram": figures.p_fake_histogram(fakes.make_inspection(k=3)),
@@ -169,6 +170,28 @@ def test_figures_built_without_plotly_checks_pass_them_unchanged(name):
     sent = json.loads(pio.to_json(figure.to_dict(), validate=False))
     assert json.loads(pio.to_json(checked.to_dict(), validate=False)) == sent
     assert sent["layout"]["template"]["layout"]  # the look travels with the figure
+
+
+def _lines_above_the_plot(figure) -> int:
+    """Lines of words plotly draws between the top margin's bottom and the plot: a
+    legend on top (one line: a longer one, which would wrap, fails here), subplot
+    titles, top ticks and their axis title."""
+    layout = figure.layout
+    shown = len(figure.data) > 1 if layout.showlegend is None else layout.showlegend
+    legend_on_top = shown and (layout.legend.y or 0) > 1
+    assert not legend_on_top or len(figure.data) <= 4, "a long legend on top wraps"
+    titles = any((note.y or 0) >= 1 for note in layout.annotations)
+    return int(legend_on_top) + int(titles) + 2 * (layout.xaxis.side == "top")
+
+
+@pytest.mark.parametrize("name", list(_every_figure()))
+def test_every_figure_keeps_its_words_out_of_the_mode_bar_strip(name):
+    """Plotly's mode bar lies over a chart's top 29 px (33 in the presenter view): the
+    top margin holds that strip and, below it, the words over the plot
+    (tests/e2e/test_readable_charts.py measures it in Chromium)."""
+    figure = _every_figure()[name]
+    need = figures.MODEBAR_PX + figures.LINE_PX * _lines_above_the_plot(figure)
+    assert figures.MODEBAR_PX >= 33 and figure.layout.margin.t >= need
 
 
 def test_editing_one_figure_leaves_the_next_alone():

@@ -13,9 +13,10 @@ import streamlit as st
 
 from dashboard.presenter import enlarged
 
-# Plotly's mode bar is clutter on a projector, so it shows on hover only; zoom and pan
-# still work with the mouse, and its camera button saves the chart as a PNG (drawn in
-# the browser, at twice the shown size for slides: no server-side image library).
+# Plotly's mode bar is clutter on a projector, so it shows on hover only, in a strip at
+# the top that every figure keeps free of words (figures.MODEBAR_PX); zoom and pan still
+# work with the mouse, and its camera button saves the chart as a PNG (drawn in the
+# browser, at twice the shown size for slides: no server-side image library).
 PNG_SCALE = 2
 
 

@@ -121,3 +121,39 @@ def counts_out_of_cells(plot) -> tuple[int, list[str]]:
     """(counts found, those reaching out of their cell) in a rendered confusion matrix."""
     found = plot.evaluate(_OUT_OF_CELLS)
     return int(found["count"]), list(found["out"])
+
+
+# The words of a chart (every non-empty text but the hover label) whose boxes meet the
+# box of Plotly's mode bar, the bar's box, and whether its camera button is on screen.
+_UNDER_MODEBAR = """el => {
+  const bar = el.querySelector('.modebar');
+  if (!bar) return null;
+  const b = bar.getBoundingClientRect();
+  const texts = [...el.querySelectorAll('text')]
+    .filter(t => t.textContent.trim() && !t.closest('.hoverlayer'));
+  const under = texts.filter(t => {
+    const r = t.getBoundingClientRect();
+    return Math.min(r.right, b.right) - Math.max(r.left, b.left) > 0
+        && Math.min(r.bottom, b.bottom) - Math.max(r.top, b.top) > 0;
+  }).map(t => t.textContent);
+  const camera = bar.querySelector("[data-title='Download plot as a PNG']");
+  const c = camera && camera.getBoundingClientRect();
+  const shown = !!c && c.width > 0 && c.left >= 0 && c.top >= 0
+    && c.right <= window.innerWidth && c.bottom <= window.innerHeight
+    && getComputedStyle(bar).opacity === '1';
+  return {count: texts.length, under, camera: shown,
+          bar: [b.left, b.top, b.right, b.bottom].map(Math.round)};
+}"""
+
+
+def words_under_modebar(plot) -> dict:
+    """Hover `plot` (a `.js-plotly-plot`) so its mode bar shows, then measure: `count`
+    texts found, those `under` the bar, whether the `camera` button is on screen."""
+    plot.locator(".modebar").wait_for(state="attached")  # drawn with the chart's first plot
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    plot.hover(position={"x": 8, "y": box["height"] - 8})  # off the traces' hover labels
+    plot.page.wait_for_timeout(600)  # the bar fades in over 0.3 s
+    found = plot.evaluate(_UNDER_MODEBAR)
+    assert found is not None, "the chart has no mode bar"
+    return found

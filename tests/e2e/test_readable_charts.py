@@ -1,6 +1,9 @@
 """End-to-end at a projector's 1280x720: every chart's words stay readable.
 
-The Compare page's confusion counts stay inside their cells with three runs chosen; the
+Plotly's mode bar (shown while the mouse is on a chart; its camera button saves the
+chart as a PNG) covers no title, axis title, legend entry, tick or count, on the live
+page (the recorded demo, normal and presenter view) and on the Compare page; the
+Compare page's confusion counts stay inside their cells with three runs chosen; the
 Label budget table shows every column. Measured in Chromium, screenshots under
 test-artifacts/e2e/.
 """
@@ -14,12 +17,13 @@ import pytest
 
 from testkit.browser import DashboardServer
 from tests.e2e.conftest import running_server
-from tests.e2e.readable import counts_out_of_cells
-from tests.e2e.test_browser import APP_IDLE, chart, shoot
+from tests.e2e.readable import counts_out_of_cells, words_under_modebar
+from tests.e2e.test_browser import APP_IDLE, chart, no_exceptions, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 VIEWPORT = {"width": 1280, "height": 720}
+LIVE_CHARTS = ("confusion_chart", "embedding_chart", "p_fake_chart")
 SAVED_RUNS = (1, 10, 100)  # labels per class of the Compare page's three saved runs
 FULL_TEST_COUNT = 1135  # MNIST's test images of a 1: the widest count a matrix shows
 
@@ -118,3 +122,67 @@ def test_the_label_budget_table_shows_every_column(tab, charts_server, artifacts
     box = table.bounding_box()
     assert box["x"] + box["width"] <= VIEWPORT["width"], f"the table leaves the window: {box}"
     shoot(page, artifacts_dir, "charts_budget_1280")
+
+
+# --- Plotly's mode bar --------------------------------------------------------------
+
+def _uncovered(plot, where: str) -> None:
+    """The chart's mode bar, once shown, covers none of its words and its camera button
+    is on screen."""
+    found = words_under_modebar(plot)
+    assert found["count"] >= 3, f"{where}: only {found['count']} texts found"
+    assert found["camera"], f"{where}: the camera button is not on screen"
+    assert not found["under"], f"{where}: the mode bar {found['bar']} covers {found['under']}"
+
+
+@pytest.mark.parametrize("view", ["normal", "presenter"])
+def test_the_mode_bar_covers_no_words_of_the_live_charts(tab, charts_server, artifacts_dir,
+                                                         view):
+    """The recorded demo: every chart of the page, those of each presenter-view tab
+    too (the view shows one tab at a time)."""
+    page = tab
+    from playwright.sync_api import expect
+
+    present = "&present=1" if view == "presenter" else ""
+    page.goto(f"{charts_server.url}/?demo=1{present}")
+    for key in LIVE_CHARTS:  # drawn, if in a tab not shown
+        expect(page.locator(f".st-key-{key} .js-plotly-plot").first).to_be_attached()
+    page.wait_for_selector(APP_IDLE)
+    tabs = page.locator("[data-testid='stMain'] [role='tab']")
+    measured = set(_charts_uncovered(page, view, artifacts_dir))
+    for index in range(tabs.count()):
+        tabs.nth(index).click()
+        page.wait_for_timeout(1000)  # plotly sizes a chart when its tab shows
+        measured |= set(_charts_uncovered(page, view, artifacts_dir))
+    assert set(LIVE_CHARTS) <= measured, measured
+    assert measured & {"curves_chart", "accuracy_chart"}, measured
+    no_exceptions(page)
+
+
+def _charts_uncovered(page, view: str, shots: Path) -> list[str]:
+    """Check each plotly chart on screen (`_uncovered`); their keys."""
+    keys = []
+    plots = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot")
+    for index in range(plots.count()):
+        plot = plots.nth(index)
+        if not plot.is_visible():
+            continue
+        key = plot.evaluate("el => el.closest('[class*=\"st-key-\"]').className"
+                            ".match(/st-key-(\\S+)/)[1]")
+        plot.hover()
+        plot.screenshot(path=str(shots / f"charts_{view}_{key}.png"))
+        _uncovered(plot, f"{view} view, {key}")
+        keys.append(key)
+    return keys
+
+
+def test_the_mode_bar_covers_no_words_of_the_compare_charts(tab, charts_server,
+                                                            artifacts_dir):
+    page = tab
+    _compare_saved_runs(page, charts_server)
+    keys = ["compare_accuracy", "compare_loss", *(f"compare_confusion_{n}" for n in "ABC")]
+    for key in keys:
+        chart(page, key).hover()
+        chart(page, key).screenshot(path=str(artifacts_dir / f"charts_{key}.png"))
+        _uncovered(chart(page, key), key)
+    no_exceptions(page)
