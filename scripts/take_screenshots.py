@@ -11,8 +11,10 @@ own container, so each is scrolled into view), and the sidebar's "Save, open, sh
 box. Also one tall picture of the whole page with its notes open, and the sidebar saying
 a changed setting needs a new run. Then the Compare runs page with two
 finished runs (1 and 10 labels per class, trained first by the CLI into the runs
-folder: compare-*.png), and the presenter view (?present=1) at a 1280x720 projector's
-size (present-1280x720-*.png). --presenter-only takes just the presenter view. The
+folder: compare-*.png), and a short lesson in the presenter view at 1280x720 and
+1920x1080 projectors' sizes, before Start, 30 s after it and after the run
+(present-<size>-{before,30s,after}.png), then the ordinary page's first screen at both
+sizes (<size>-first-screen.png). --presenter-only takes just the lesson. The
 Label budget page drawing the shipped study (assets/studies/), as it opens, at both
 sizes (budget-*.png); --budget-only takes just those.
 Uses the full dataset in --data-dir when it is there, otherwise the bundled subset.
@@ -37,7 +39,7 @@ from testkit.browser import DashboardServer, launch_chromium  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SIZES = ((1024, 768), (1366, 900))
-PROJECTOR = (1280, 720)
+PROJECTORS = ((1280, 720), (1920, 1080))
 # (file suffix, heading scrolled to the top of the window; None: the top of the page)
 VIEWS = (("top", None), ("charts", "Generated samples"), ("curves", "Training curves"),
          ("map", "Feature map"), ("try", "Try your own image"))
@@ -127,16 +129,42 @@ def open_explanations(page) -> None:
     time.sleep(2)
 
 
-def shoot_presenter(page) -> None:
-    """The same run in the presenter view, as a projector shows it."""
-    page.wait_for_url(re.compile(r"[?&]run="), timeout=60_000)
-    url = page.url + ("&" if "?" in page.url else "?") + "present=1"
-    print("presenter view of", url)
-    page.set_viewport_size({"width": PROJECTOR[0], "height": PROJECTOR[1]})
-    page.goto(url)
+def shoot_lesson(page, server: DashboardServer, minutes: float) -> None:
+    """A lesson in the presenter view, at both projector sizes: before Start, 30 s
+    after it, and after the run (a run of `minutes`, set in the sidebar first: the view
+    hides the sidebar but keeps its settings); then the ordinary page's first screen."""
+    page.set_viewport_size({"width": PROJECTORS[0][0], "height": PROJECTORS[0][1]})
+    page.goto(server.url)
     page.wait_for_selector(READY, timeout=60_000)
-    time.sleep(8)  # the panels' first paint after a reload
-    shoot_views(page, *PROJECTOR, prefix="present-")
+    page.get_by_role("button", name="Start").first.wait_for(timeout=60_000)
+    length = page.locator(".st-key-w_minutes input")
+    length.fill(f"{minutes:g}")
+    length.press("Enter")
+    page.wait_for_selector(READY, timeout=60_000)
+    page.get_by_text("Presenter view", exact=True).click()
+    strip = page.locator(".st-key-present_strip")
+    strip.wait_for(timeout=60_000)
+    shoot_projectors(page, "present-", "before")
+    started = time.monotonic()
+    strip.get_by_role("button", name="Start", exact=True).click()
+    time.sleep(max(0.0, 30.0 - (time.monotonic() - started)))
+    shoot_projectors(page, "present-", "30s")
+    page.locator(".sgan-progress[data-state='finished']").wait_for(
+        timeout=int((60 * minutes + 120) * 1000))
+    time.sleep(3)  # the last evaluation's pictures
+    shoot_projectors(page, "present-", "after")
+    strip.get_by_role("button", name="Leave").click()
+    page.locator("[data-testid='stSidebar']").wait_for(timeout=60_000)
+    shoot_projectors(page, "", "first-screen")
+
+
+def shoot_projectors(page, prefix: str, suffix: str) -> None:
+    """The window as it is, at each projector size (no scrolling: what a class sees)."""
+    for width, height in PROJECTORS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.mouse.move(0, 0)  # no tooltip over the picture
+        time.sleep(2)  # plotly redraws at the new width
+        page.screenshot(path=str(OUT / f"{prefix}{width}x{height}-{suffix}.png"))
 
 
 def train_finished_runs(runs_dir: Path, data_dir: Path, seconds: float) -> None:
@@ -190,7 +218,9 @@ def main() -> None:
     parser.add_argument("--compare-seconds", type=float, default=40.0,
                         help="training time of each finished run on the Compare page")
     parser.add_argument("--presenter-only", action="store_true",
-                        help="only the presenter view at 1280x720")
+                        help="only the lesson in the presenter view and the first screen")
+    parser.add_argument("--lesson-minutes", type=float, default=1.5,
+                        help="length of the presenter view's run")
     parser.add_argument("--budget-only", action="store_true",
                         help="only the Label budget page with the shipped study")
     args = parser.parse_args()
@@ -209,10 +239,12 @@ def main() -> None:
                 browser = launch_chromium(playwright)
                 if not args.presenter_only:
                     shoot_budget(browser.new_page(), server)
-                if not args.budget_only:
+                if not (args.budget_only or args.presenter_only):
                     page = browser.new_page(viewport={"width": SIZES[-1][0],
                                                       "height": SIZES[-1][1]})
                     shoot_live(page, server, args)
+                if not args.budget_only:
+                    shoot_lesson(browser.new_page(), server, args.lesson_minutes)
                 if not (args.presenter_only or args.budget_only):
                     shoot_compare(browser.new_page(), server)
                 browser.close()
@@ -226,23 +258,27 @@ def shoot_live(page, server: DashboardServer, args: argparse.Namespace) -> None:
     page.wait_for_selector(READY, timeout=60_000)
     start = page.get_by_role("button", name="Start")
     start.wait_for(timeout=60_000)  # READY can match a skeleton page before the first paint
-    if not args.presenter_only:
-        time.sleep(1)
-        page.screenshot(path=str(OUT / "1366x900-intro.png"))  # before any run
+    time.sleep(1)
+    page.screenshot(path=str(OUT / "1366x900-intro.png"))  # before any run
     start.click()
     time.sleep(args.seconds)
-    if not args.presenter_only:
-        draw_a_seven(page)
-        for width, height in SIZES:
-            views = VIEWS + (STACKED_VIEWS if width < 1200 else ())
-            shoot_views(page, width, height, views)
-            shoot_run_file_box(page, width, height)
-        page.set_viewport_size({"width": 1366, "height": 4200})
-        open_explanations(page)
-        scroll_to(page, None)
-        page.screenshot(path=str(OUT / "dashboard.png"))
-        shoot_new_run_warning(page)
-    shoot_presenter(page)
+    draw_a_seven(page)
+    for width, height in SIZES:
+        views = VIEWS + (STACKED_VIEWS if width < 1200 else ())
+        shoot_views(page, width, height, views)
+        shoot_run_file_box(page, width, height)
+    page.set_viewport_size({"width": 1366, "height": 4200})
+    open_explanations(page)
+    scroll_to(page, None)
+    page.screenshot(path=str(OUT / "dashboard.png"))
+    shoot_new_run_warning(page)
+    sidebar_stop(page)
+
+
+def sidebar_stop(page) -> None:
+    """Stop the live run: the lesson's run that follows gets the CPU to itself."""
+    page.locator("[data-testid='stSidebar']").get_by_role("button", name="Stop").click()
+    page.wait_for_selector(READY, timeout=60_000)
 
 
 if __name__ == "__main__":
