@@ -144,7 +144,9 @@ def _curves_layout() -> dict:
         "Discriminator losses", "Generator loss", "Test accuracy (%)"))
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(rangemode="tozero")
-    return _checked_layout(fig, 400, legend_below=True)
+    # 430: the mode bar's strip took 20 px of the plots; the legend below them is
+    # placed by the plots' height and met the axis titles at 400
+    return _checked_layout(fig, 430, legend_below=True)
 
 
 def _line(x: np.ndarray, y: np.ndarray, name: str, color: str, dash: str, width: float,

@@ -17,6 +17,9 @@ CSS = f"""<style>
 @media (max-width: {WIDE_ENOUGH_PX}px) {{
   [class*="st-key-{PAIR_PREFIX}"] [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
   [class*="st-key-{PAIR_PREFIX}"] [data-testid="stColumn"] {{ min-width: 100%; }}
+  /* columns inside a pair's column (the status's metrics) keep their own width */
+  [class*="st-key-{PAIR_PREFIX}"] [data-testid="stColumn"] [data-testid="stColumn"] {{
+    min-width: 0; }}
 }}
 </style>"""
 
