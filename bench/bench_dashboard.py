@@ -171,7 +171,7 @@ def vm_hwm_mb(pid: int) -> Optional[float]:
 
 def headless_phase(args: argparse.Namespace) -> None:
     """Child process: train the sidebar's config with nothing else running; print JSON."""
-    from sgan_core.run import TrainingRun
+    from sgan_core.runs.training_run import TrainingRun
 
     run = TrainingRun(dashboard_config())
     started = time.time()

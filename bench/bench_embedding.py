@@ -40,8 +40,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from sgan_core.embedding_service import EmbeddingService, UmapPhase  # noqa: E402
-from sgan_core.projection import (  # noqa: E402
+from sgan_core.features.embedding_service import EmbeddingService, UmapPhase  # noqa: E402
+from sgan_core.features.projection import (  # noqa: E402
     Method, Projection, clustered_points)
 from sgan_core.snapshot import Features  # noqa: E402
 

@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT))
 import sgan_core  # noqa: E402,F401  (before torch, as the CLI does)
 import torch  # noqa: E402
 
-from sgan_core.checkpoints import load_run  # noqa: E402
-from sgan_core.data import load_split  # noqa: E402
-from sgan_core.evaluation import Evaluator, accuracy, predict  # noqa: E402
-from sgan_core.trainer import Trainer  # noqa: E402
+from sgan_core.storage.checkpoints import load_run  # noqa: E402
+from sgan_core.data.loading import load_split  # noqa: E402
+from sgan_core.training.evaluation import Evaluator, accuracy, predict  # noqa: E402
+from sgan_core.training.trainer import Trainer  # noqa: E402
 
 PRECISIONS = ("float32", "bfloat16")
 

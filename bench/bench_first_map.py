@@ -34,9 +34,9 @@ def main() -> None:
         os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="sgan-numba-")
 
     from sgan_core.config import TrainConfig
-    from sgan_core.embedding_service import EmbeddingService
-    from sgan_core.projection import Method
-    from sgan_core.run import TrainingRun
+    from sgan_core.features.embedding_service import EmbeddingService
+    from sgan_core.features.projection import Method
+    from sgan_core.runs.training_run import TrainingRun
 
     page_view = time.perf_counter()
     service = EmbeddingService()  # what server.prewarm_embedding() does on a page view

@@ -28,9 +28,9 @@ sys.path.insert(0, sys.argv[1])
 import torch
 torch.set_num_threads(1)
 from sgan_core.config import TrainConfig
-from sgan_core.data import load_split
-from sgan_core.evaluation import accuracy, predict
-from sgan_core.trainer import Trainer
+from sgan_core.data.loading import load_split
+from sgan_core.training.evaluation import accuracy, predict
+from sgan_core.training.trainer import Trainer
 
 args = json.loads(sys.argv[2])
 cfg = TrainConfig(**args["config"])

@@ -31,7 +31,7 @@ def median_cpu_ms(work, repeats: int) -> float:
 
 
 def one_call(count: int = 300_000) -> None:
-    from sgan_core.models import quantile_normal
+    from sgan_core.training.models import quantile_normal
     generator = torch.Generator().manual_seed(0)
     for dtype in (torch.bfloat16, torch.float32):
         like = torch.empty(count, dtype=dtype)
@@ -41,10 +41,10 @@ def one_call(count: int = 300_000) -> None:
 
 
 def whole_step(data_dir: str, rounds: int) -> None:
-    import sgan_core.models as models
+    import sgan_core.training.models as models
     from sgan_core.config import TrainConfig
-    from sgan_core.data import load_split
-    from sgan_core.trainer import Trainer
+    from sgan_core.data.loading import load_split
+    from sgan_core.training.trainer import Trainer
 
     lookup_random = models.RunRandomness._random
 

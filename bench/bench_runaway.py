@@ -29,10 +29,10 @@ import sgan_core  # noqa: F401  (the project's OpenMP settings, before torch)
 import torch
 torch.set_num_threads(1)
 from sgan_core.config import TrainConfig
-from sgan_core.data import load_split
-from sgan_core.evaluation import accuracy, predict
-from sgan_core import models
-from sgan_core.trainer import Trainer
+from sgan_core.data.loading import load_split
+from sgan_core.training.evaluation import accuracy, predict
+from sgan_core.training import models
+from sgan_core.training.trainer import Trainer
 
 args = json.loads(sys.argv[2])
 if args.get("widths"):  # an experiment's discriminator widths (not a config field)

@@ -32,8 +32,8 @@ if args["spin"] != "unset":  # "unset": libgomp's own default (300,000 spins)
 import torch
 sys.path.insert(0, args["root"])
 from sgan_core.config import TrainConfig
-from sgan_core.data import load_split
-from sgan_core.trainer import Trainer
+from sgan_core.data.loading import load_split
+from sgan_core.training.trainer import Trainer
 torch.set_num_threads(args["threads"])
 cfg = TrainConfig(data_dir=args["data_dir"], download=False, num_threads=args["threads"])
 trainer = Trainer(cfg, load_split(cfg))

@@ -32,8 +32,8 @@ import sgan_core  # first, as the CLI and the page do: it sets OpenMP's spin bef
 import torch
 torch.set_num_threads(int(sys.argv[3]))
 from sgan_core.config import TrainConfig
-from sgan_core.data import load_split
-from sgan_core.trainer import Trainer
+from sgan_core.data.loading import load_split
+from sgan_core.training.trainer import Trainer
 from torch.utils.flop_counter import FlopCounterMode
 
 args = json.loads(sys.argv[2])

@@ -48,7 +48,7 @@ def fill_timeline(evaluations: int, every: int = 60):
     import torch
 
     from sgan_core.config import TrainConfig
-    from sgan_core.run import TrainingRun
+    from sgan_core.runs.training_run import TrainingRun
 
     torch.set_num_threads(1)
     empty = tempfile.mkdtemp()  # no dataset here: the bundled subset
@@ -85,7 +85,7 @@ class Frozen:
     """The run as it was when the count was reached: what the page's download reads."""
 
     def __init__(self, snapshot, moments, weights) -> None:
-        from sgan_core.recorded import RecordedTimeline
+        from sgan_core.storage.recorded_run import RecordedTimeline
 
         self.moments, self.weights, self._snapshot = moments, weights, snapshot
         self._timeline = RecordedTimeline(moments)
@@ -106,8 +106,8 @@ def scrub(run, moves: int) -> None:
     from streamlit.testing.v1 import AppTest
 
     from dashboard import runfiles, server
-    from sgan_core.embedding_service import EmbeddingService
-    from sgan_core.recorded import open_run_file
+    from sgan_core.features.embedding_service import EmbeddingService
+    from sgan_core.storage.recorded_run import open_run_file
 
     server.new_embedding_service = lambda: EmbeddingService(child_factory=None)  # PCA only
     st.cache_resource.clear()
@@ -135,7 +135,7 @@ def scrub(run, moves: int) -> None:
 
 def opening(run) -> None:
     from dashboard import runfiles
-    from sgan_core.run_file import ExportOptions, export_run, read_run_file
+    from sgan_core.storage.run_file import ExportOptions, export_run, read_run_file
 
     def demo() -> bytes:
         buffer = io.BytesIO()

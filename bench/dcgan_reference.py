@@ -11,11 +11,11 @@ import time
 import torch
 from torch import nn
 
-from sgan_core import losses
-from sgan_core.batches import to_unit_range
+from sgan_core.training import losses
+from sgan_core.data.batches import to_unit_range
 from sgan_core.config import TrainConfig
-from sgan_core.data import load_split
-from sgan_core.trainer import Trainer
+from sgan_core.data.loading import load_split
+from sgan_core.training.trainer import Trainer
 
 DCGAN_BATCH = 64
 

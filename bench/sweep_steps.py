@@ -24,9 +24,9 @@ import torch  # noqa: E402
 torch.set_num_threads(int(os.environ.get("T", "1")))
 
 from sgan_core.config import TrainConfig  # noqa: E402
-from sgan_core.data import load_split  # noqa: E402
-from sgan_core.evaluation import Evaluator  # noqa: E402
-from sgan_core.trainer import Trainer  # noqa: E402
+from sgan_core.data.loading import load_split  # noqa: E402
+from sgan_core.training.evaluation import Evaluator  # noqa: E402
+from sgan_core.training.trainer import Trainer  # noqa: E402
 
 
 def validation_marks(overrides: dict, steps: int, every: int, seed: int) -> dict[int, tuple]:

@@ -53,7 +53,7 @@ def render() -> None:
 
 def _inputs(base: Any) -> tuple[Optional[studies.StudyRequest], Optional[str]]:
     """The study's inputs; (request, None) or (None, what to change)."""
-    from sgan_core.datasets import DATASETS
+    from sgan_core.data.datasets import DATASETS
 
     state.set_widget_values({"wb_dataset": state.widget_value("w_dataset", base.dataset),
                              "wb_seeds": "0 1 2", "wb_unit": "steps", "wb_steps": "2000",
@@ -144,7 +144,7 @@ def _status_text(study: studies.StudyState, proc: Optional[Any]) -> tuple[str, s
     """(kind, words): kind is 'running', 'done' or 'stopped'."""
     done, total = len(study.rows), study.total
     if proc is not None and proc.poll() is None:
-        from sgan_core.study_backends import default_workers
+        from sgan_core.studies.backends import default_workers
 
         eta = studies.eta_seconds(study.rows, total, default_workers(1))
         left = "time left: after the first cell" if eta is None else \

@@ -9,8 +9,8 @@ import streamlit as st
 
 from dashboard import controls, layout, navigation, state, studies
 from dashboard.budget_figures import study_spec
-from sgan_core.datasets import labels_per_class_words
-from sgan_core.study_results import summarize, table_rows, to_csv
+from sgan_core.data.datasets import labels_per_class_words
+from sgan_core.studies.results import summarize, table_rows, to_csv
 
 ALT = ("Test accuracy against labeled examples per class, SGAN and baseline: mean over "
        "seeds with its range; the table beside it gives the same figures.")
@@ -44,7 +44,7 @@ def slider_labels() -> int:
 
 
 def dataset_title(study: studies.StudyState) -> str:
-    from sgan_core.datasets import DATASETS
+    from sgan_core.data.datasets import DATASETS
 
     spec = DATASETS.get(study.dataset)
     return spec.title if spec is not None else study.dataset

@@ -5,7 +5,7 @@ holds every image the matrix counts with the live D's verdict on it, so a cell (
 i, verdict j) shows exactly its own images: the real test images of class i (or the
 evaluation's fresh fakes) that D called j, ordered by how sure D was, at most
 `MAX_SHOWN` of them, with how many there are. A past timeline moment may keep only a
-subsample of its fakes (memory, see sgan_core/timeline.py); the note then says how many
+subsample of its fakes (memory, see sgan_core/runs/timeline.py); the note then says how many
 of the cell's images it still holds.
 
 Snapshots without `cells` (older engines) fall back to what they keep: the sample

@@ -3,8 +3,8 @@
 A run is either live (in this server's registry, one this tab started or showed: a tab
 never sees another visitor's run ids; a recording opened on the live page is listed as
 what it is) or a folder under the runs folder (the page's own runs, kept by
-sgan_core/run_folder.py, and the CLI's --out folders), read back as a Snapshot by
-sgan_core/saved_runs.py. Both are drawn by the same code: accuracy and loss curves
+sgan_core/storage/run_folder.py, and the CLI's --out folders), read back as a Snapshot by
+sgan_core/storage/run_folder_reader.py. Both are drawn by the same code: accuracy and loss curves
 overlaid, final figures in one table, sample grids and confusion matrices side by side.
 While any chosen run moves, one fragment redraws every REFRESH_S.
 """
@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard import (compare_figures, compare_start, figures, images, layout, runfiles,
                        server, state)
 from dashboard.panels import PLOTLY_CONFIG, png
-from sgan_core.datasets import labels_per_class_words
+from sgan_core.data.datasets import labels_per_class_words
 from sgan_core.snapshot import Snapshot
 
 REFRESH_S = 2.0
@@ -85,7 +85,7 @@ def _live_runs() -> dict[str, Any]:
 
 def _options() -> tuple[list[str], dict[str, str], list[str]]:
     """(option keys, their labels, folders that could not be read)."""
-    from sgan_core import saved_runs
+    from sgan_core.storage import run_folder_reader as saved_runs
 
     live = _live_runs()
     labels = {LIVE + rid: _live_label(run) for rid, run in live.items()}
@@ -127,8 +127,8 @@ def _snapshot(key: str) -> tuple[Optional[Snapshot], Optional[str], bool]:
 
 
 def _saved_snapshot(name: str) -> tuple[Optional[Snapshot], Optional[str], bool]:
-    from sgan_core import saved_runs
-    from sgan_core.run_folder import runs_root
+    from sgan_core.storage import run_folder_reader as saved_runs
+    from sgan_core.storage.run_folder import runs_root
 
     folder = runs_root() / name
     try:

@@ -85,7 +85,7 @@ def _moving(run_id: str) -> bool:
 def _start(base: Any, counts: tuple[int, int]) -> list[str]:
     """Start one run per label count; a full server is a message (runs already started
     stay)."""
-    from sgan_core.registry import RegistryFull
+    from sgan_core.runs.registry import RegistryFull
 
     started = []
     for count in counts:

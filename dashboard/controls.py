@@ -152,7 +152,7 @@ def enabled_buttons(status: Optional[str]) -> set[str]:
 @functools.lru_cache(maxsize=16)
 def dataset_facts(name: str, data_dir: str, validation_size: int) -> tuple[int, int]:
     """(largest labels per class that leaves unlabeled images, training images)."""
-    from sgan_core import datasets, splitting  # torch-free: no torch on the first paint
+    from sgan_core.data import datasets, splitting  # torch-free: no torch on the first paint
 
     try:
         counts = datasets.class_counts(name, data_dir)
@@ -171,7 +171,7 @@ def default_config() -> TrainConfig:
 
 def render_settings(current: Optional[TrainConfig]) -> Settings:
     """Draw the settings in the sidebar and return the config they describe."""
-    from sgan_core.datasets import DATASETS
+    from sgan_core.data.datasets import DATASETS
 
     base = current or default_config()
     state.set_widget_values(config_to_widgets(base), overwrite=False)
@@ -205,7 +205,7 @@ def render_settings(current: Optional[TrainConfig]) -> Settings:
 def _labels_slider(base: TrainConfig) -> None:
     """Stops at 1, 2, 3, 5, 10, 20, 50, ...: the values people compare, each as easy to
     reach as the next (a linear 1-900 slider put 1-20 in a few pixels)."""
-    from sgan_core.datasets import DATASETS
+    from sgan_core.data.datasets import DATASETS
 
     name = state.widget_value("w_dataset")
     limit, total = dataset_facts(name, base.data_dir, base.validation_size)

@@ -5,7 +5,7 @@ keeping its aspect ratio, anti-aliased to grey, then placed in the 28x28 field s
 its centre of mass sits at the centre. A drawing gets the same treatment, so what D is
 asked about looks like what it trained on: light strokes on black, uint8 0-255, turned
 into [-1, 1] by the very function that scales every training image
-(`sgan_core.batches.to_unit_range`, inside `TrainingRun.classify`).
+(`sgan_core.data.batches.to_unit_range`, inside `TrainingRun.classify`).
 """
 from __future__ import annotations
 

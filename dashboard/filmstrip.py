@@ -3,7 +3,7 @@
 - `samples_gif`: the fixed-noise sample grid of every kept moment, one GIF frame each,
   oldest first, the verdict tiles exactly as the samples panel draws them, with the
   step and training time above. Frames are as evenly spaced as the timeline's moments
-  (sgan_core/timeline.py thins them evenly), so the film's pace is the run's.
+  (sgan_core/runs/timeline.py thins them evenly), so the film's pace is the run's.
 - `confusion_csv`: the confusion matrix of every kept moment in long form (step,
   seconds, truth, verdict, count), rows = truth as on the page; "fake" names the
   (N+1)-th class.
@@ -18,7 +18,7 @@ import numpy as np
 
 from dashboard.figures import axis_labels
 from dashboard.images import pil_font, samples_image
-from sgan_core.timeline import Moment
+from sgan_core.runs.timeline import Moment
 
 FRAME_MS = 500  # two moments a second: a 120-moment run plays in a minute
 HEADER_PX = 40  # the step line above each frame

@@ -47,7 +47,7 @@ def fragment_intervals(snapshot: Snapshot, refresh: bool, eval_every_s: float,
     """(status, charts, map and inspector) refresh intervals; None: drawn once.
 
     A paused run's status line still ticks: another tab may resume it or change its
-    rates, and the ticks are the heartbeat that keeps its slot (sgan_core/registry.py).
+    rates, and the ticks are the heartbeat that keeps its slot (sgan_core/runs/registry.py).
     """
     status_every = REFRESH_S if refresh or snapshot.is_active else None
     if not refresh:
@@ -75,7 +75,7 @@ def live_parts(run_id: str, run: Any) -> Parts:
     confusion matrix and curves once per evaluation, and the feature map and the
     inspector once per UMAP frame (measured: bench/README.md). Each picture is its own
     fragment so that the page may place it anywhere."""
-    from sgan_core.embedding_service import UMAP_FRAME_INTERVAL_S  # light: no umap
+    from sgan_core.features.embedding_service import UMAP_FRAME_INTERVAL_S  # light: no umap
 
     drawn = run.snapshot()
     refresh = should_refresh(drawn)
@@ -229,8 +229,8 @@ def live_map(run_id: str, snapshot: Snapshot) -> Optional[Any]:
 def map_settled(run_id: str) -> bool:
     """The map of a run at rest needs no more refreshes: UMAP drew it, or never will
     (off or failed on this server)."""
-    from sgan_core.embedding_service import UmapPhase
-    from sgan_core.projection import Method
+    from sgan_core.features.embedding_service import UmapPhase
+    from sgan_core.features.projection import Method
 
     frame = server.embeddings().latest(run_id)
     if frame is not None and frame.projection.method is Method.UMAP:

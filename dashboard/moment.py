@@ -10,10 +10,10 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from sgan_core.embedding_service import MapFrame, UmapPhase
-from sgan_core.projection import Method, Projection
+from sgan_core.features.embedding_service import MapFrame, UmapPhase
+from sgan_core.features.projection import Method, Projection
 from sgan_core.snapshot import Snapshot
-from sgan_core.timeline import Moment, map_of
+from sgan_core.runs.timeline import Moment, map_of
 
 LIVE = "live"
 Choice = Union[int, str]  # an evaluation_version, or LIVE
@@ -84,7 +84,7 @@ def label(moments: Sequence[Moment], choice: Choice) -> str:
 
 def past_frame(snapshot: Snapshot) -> Optional[MapFrame]:
     """The feature map of a past moment: the moment keeps its PCA coordinates, aligned
-    to the moment before (sgan_core.timeline.map_of), so this only wraps them (UMAP
+    to the moment before (sgan_core.runs.timeline.map_of), so this only wraps them (UMAP
     frames are computed for the live run only, by the server's embedding service)."""
     return pca_frame(snapshot, UmapPhase.OFF, problem=PAST_MAP_NOTE)
 

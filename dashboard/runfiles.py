@@ -1,6 +1,6 @@
 """Save, open and share runs on the live page.
 
-* "Download this run": the run on the page as one run file (sgan_core/run_file.py),
+* "Download this run": the run on the page as one run file (sgan_core/storage/run_file.py),
   built when the button is pressed (Streamlit's deferred download), small enough for the
   page to open again.
 * "Open a run file" and "Open the recorded demo run": a RecordedRun (read-only: it does
@@ -33,13 +33,13 @@ EXPLANATION = ("A run file holds what the page shows (settings, curves, the time
 
 
 def is_recorded(run: Any) -> bool:
-    from sgan_core.recorded import RecordedRun  # torch-free
+    from sgan_core.storage.recorded_run import RecordedRun  # torch-free
 
     return isinstance(run, RecordedRun)
 
 
 def is_demo(run: Any) -> bool:
-    from sgan_core.recorded import DEMO_FILE
+    from sgan_core.storage.recorded_run import DEMO_FILE
 
     return is_recorded(run) and run.source_name == DEMO_FILE.name
 
@@ -57,7 +57,7 @@ def render_sidebar(run: Optional[Any]) -> None:
     that replaced the demo also drops ?demo=1)."""
     if state.query_value(DEMO_KEY) and not is_demo(run):
         state.set_query_value(DEMO_KEY, None)
-    from sgan_core.run_file import MAX_FILE_BYTES
+    from sgan_core.storage.run_file import MAX_FILE_BYTES
 
     with st.sidebar.expander("Save, open, share", expanded=run is None or is_recorded(run)):
         demo_button("demo_sidebar")
@@ -79,7 +79,7 @@ def render_sidebar(run: Optional[Any]) -> None:
 
 
 def demo_button(key: str) -> None:
-    from sgan_core.recorded import DEMO_FILE
+    from sgan_core.storage.recorded_run import DEMO_FILE
 
     if DEMO_FILE.is_file():
         st.button("Open the recorded demo run", key=key, icon=":material/movie:",
@@ -153,7 +153,7 @@ def _download(run: Any) -> None:
 def export_bytes(run: Any) -> bytes:
     """The run file of `run` as the page offers it (no Streamlit call: this runs when
     the button is pressed, outside the script)."""
-    from sgan_core.run_file import ExportOptions, export_run
+    from sgan_core.storage.run_file import ExportOptions, export_run
 
     buffer = io.BytesIO()
     export_run(run, buffer, ExportOptions(max_moments=page_moments(run),
@@ -165,7 +165,7 @@ def export_bytes(run: Any) -> bytes:
 def page_moments(run: Any) -> int:
     """How many timeline moments fit EXPORT_BUDGET_BYTES (all 120 of an MNIST run;
     fewer for larger images), judged by the newest moment's size."""
-    from sgan_core.timeline import DEFAULT_CAPACITY
+    from sgan_core.runs.timeline import DEFAULT_CAPACITY
 
     kept = run.timeline().moments()
     if not kept:
@@ -179,13 +179,13 @@ def page_moments(run: Any) -> int:
 
 
 def _demo() -> Any:
-    from sgan_core.recorded import open_demo
+    from sgan_core.storage.recorded_run import open_demo
 
     return open_demo()
 
 
 def _uploaded(upload: Any) -> Any:
-    from sgan_core.recorded import open_run_file
+    from sgan_core.storage.recorded_run import open_run_file
 
     return open_run_file(upload, upload.name)
 
@@ -193,7 +193,7 @@ def _uploaded(upload: Any) -> Any:
 def _open(load: Any, keep_moment: bool = False) -> Optional[str]:
     """Load a recorded run and show it (the page reruns); a refused file changes nothing
     (the page keeps its run; a live run keeps training at its link): returns why."""
-    from sgan_core.run_file import RunFileError
+    from sgan_core.storage.run_file import RunFileError
 
     try:
         run = load()

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import streamlit as st
 
 if TYPE_CHECKING:  # no torch on the page's first paint
-    from sgan_core.handles import RunHandle
-    from sgan_core.registry import RunRegistry
+    from sgan_core.runs.handle import RunHandle
+    from sgan_core.runs.registry import RunRegistry
     from sgan_core.config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def new_embedding_service() -> Any:
     """The server's feature-map service: PCA at once, UMAP once its child process has
     compiled (tests replace this to keep UMAP processes out of the test run)."""
-    from sgan_core.embedding_service import EmbeddingService  # UMAP runs in a child
+    from sgan_core.features.embedding_service import EmbeddingService  # UMAP runs in a child
 
     return EmbeddingService()
 
@@ -31,12 +31,12 @@ def new_embedding_service() -> Any:
 def new_registry(run_factory: Optional[Callable[..., "RunHandle"]] = None,
                  background: bool = True) -> "RunRegistry":
     """The server's RunRegistry (of TrainingRuns that keep their folder under the runs
-    folder, sgan_core/run_folder.py, unless `run_factory` says otherwise:
+    folder, sgan_core/storage/run_folder.py, unless `run_factory` says otherwise:
     tests replace this function to hand the page fake runs). With `background`, its
     runs are stopped when the server exits (a live training thread would otherwise keep
     `streamlit run` from quitting) and a janitor pauses runs no tab shows."""
-    from sgan_core.registry import RunRegistry
-    from sgan_core.run_folder import recording_run  # each run keeps a folder on disk
+    from sgan_core.runs.registry import RunRegistry
+    from sgan_core.storage.run_folder import recording_run  # each run keeps a folder on disk
 
     runs = RunRegistry(max_active=_env_number("SGAN_MAX_ACTIVE_RUNS", 2, int),
                        idle_pause_s=_env_number("SGAN_IDLE_PAUSE_S", 180.0, float),
@@ -125,7 +125,7 @@ def load_for_start(default_config: Callable[[], "TrainConfig"]) -> None:
     time.sleep(PREWARM_AFTER_S)
     began = time.monotonic()
     try:
-        from sgan_core.run import load_ahead  # torch, the models, the trainer
+        from sgan_core.runs.training_run import load_ahead  # torch, the models, the trainer
 
         load_ahead(default_config())
     except Exception as error:  # e.g. no data for the default dataset

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 from dashboard import studies
-from sgan_core.cli import build_parser
-from sgan_core.cli_common import flag, given_fields
+from sgan_core.cli.main import build_parser
+from sgan_core.cli.common import flag, given_fields
 from sgan_core.config import TrainConfig
-from sgan_core.study_cli import STUDY_DEFAULTS
+from sgan_core.cli.study import STUDY_DEFAULTS
 
 SHIPPED_ENV = "SGAN_SHIPPED_STUDIES_DIR"  # another folder of shipped studies (benchmarks)
 SHIPPED_ROOT = Path(os.environ.get(SHIPPED_ENV) or studies.ROOT / "assets" / "studies")

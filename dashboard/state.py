@@ -19,7 +19,7 @@ import streamlit as st
 from dashboard.server import embeddings, registry
 
 if TYPE_CHECKING:  # no torch on the page's first paint
-    from sgan_core.handles import RunHandle
+    from sgan_core.runs.handle import RunHandle
 
 log = logging.getLogger(__name__)
 QUERY_KEY = "run"

@@ -20,7 +20,7 @@ from typing import Any, Optional, Sequence
 
 from dashboard.inputs import NUMBER_FIELDS, InputError, parse_number
 from sgan_core.config import TrainConfig
-from sgan_core.study_results import load_cells
+from sgan_core.studies.results import load_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES_ENV = "SGAN_STUDIES_DIR"  # where studies go (default runs/studies)
@@ -90,8 +90,8 @@ def make_request(dataset: str, labels: Sequence[int], seeds_text: str, unit: str
 def config_flags(base: TrainConfig) -> list[str]:
     """Flags for the base config's fields that differ from the study CLI's defaults (the
     swept and budget fields come from the request)."""
-    from sgan_core.cli_common import flag
-    from sgan_core.study_cli import STUDY_DEFAULTS
+    from sgan_core.cli.common import flag
+    from sgan_core.cli.study import STUDY_DEFAULTS
 
     defaults = TrainConfig(data_dir=base.data_dir).to_dict() | STUDY_DEFAULTS
     flags = []

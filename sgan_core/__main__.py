@@ -1,7 +1,7 @@
 """`python -m sgan_core ...` entry point."""
 import sys
 
-from sgan_core.cli import main
+from sgan_core.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

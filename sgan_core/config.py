@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sgan_core.datasets import DATASETS
+from sgan_core.data.datasets import DATASETS
 
 GENERATOR_LOSSES = ("feature_matching", "non_saturating")
 FAKE_CLASS_MODES = ("fixed_zero", "explicit")

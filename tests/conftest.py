@@ -61,7 +61,7 @@ def idx_dataset(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture(autouse=True)
 def runs_folder(tmp_path_factory, monkeypatch) -> Path:
-    """Runs a test makes keep their folders (sgan_core/run_folder.py) in a temporary
+    """Runs a test makes keep their folders (sgan_core/storage/run_folder.py) in a temporary
     runs folder, never in the repository's runs/."""
     folder = tmp_path_factory.mktemp("runs")
     monkeypatch.setenv("SGAN_RUNS_DIR", str(folder))

@@ -13,12 +13,12 @@ from typing import Optional
 import numpy as np
 
 from dashboard import server, state
-from sgan_core import registry
+from sgan_core.runs import registry
 from sgan_core import snapshot as snap
 from sgan_core.config import TrainConfig
-from sgan_core.embedding_service import MapFrame, UmapPhase
-from sgan_core.projection import Method, Projection
-from sgan_core.timeline import Timeline
+from sgan_core.features.embedding_service import MapFrame, UmapPhase
+from sgan_core.features.projection import Method, Projection
+from sgan_core.runs.timeline import Timeline
 
 CLASS_NAMES = tuple(str(d) for d in range(10))
 

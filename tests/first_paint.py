@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "dashboard" / "app.py")
-HEAVY = ("umap", "torch", "sgan_core.run", "sgan_core.models")
+HEAVY = ("umap", "torch", "sgan_core.runs.training_run", "sgan_core.training.models")
 
 
 def heavy_modules_after_paint(page: Optional[str] = None,

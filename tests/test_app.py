@@ -39,7 +39,7 @@ def server(monkeypatch):
 
 
 def _pca_service():
-    from sgan_core.embedding_service import EmbeddingService
+    from sgan_core.features.embedding_service import EmbeddingService
 
     return EmbeddingService(child_factory=None, poll_s=0.05)  # PCA only
 

@@ -9,7 +9,7 @@ import pytest
 
 from dashboard import cells
 from sgan_core import snapshot as snap
-from sgan_core import timeline
+from sgan_core.runs import timeline
 from tests import fakes
 from tests.test_app import fake_engine, new_page, server  # noqa: F401 (fixtures)
 

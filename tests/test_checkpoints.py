@@ -1,4 +1,4 @@
-"""sgan_core.checkpoints: a whole run saved mid-run and resumed; bad files refused clearly."""
+"""sgan_core.storage.checkpoints: a whole run saved mid-run and resumed; bad files refused clearly."""
 from __future__ import annotations
 
 import os
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from sgan_core.checkpoints import FORMAT_VERSION, CheckpointError, load_run
+from sgan_core.storage.checkpoints import FORMAT_VERSION, CheckpointError, load_run
 from sgan_core.config import TrainConfig
-from sgan_core.run import TrainingRun
+from sgan_core.runs.training_run import TrainingRun
 from tiny_config import tiny_cfg as shared_tiny_cfg
 
 

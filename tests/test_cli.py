@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from sgan_core import cli
-from sgan_core.checkpoints import load_run
+from sgan_core.cli import main as cli
+from sgan_core.storage.checkpoints import load_run
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -142,7 +142,7 @@ def test_diverged_run_reports_the_error_and_exits_1(idx_dataset, tmp_path, capsy
                                                     monkeypatch):
     import dataclasses
 
-    from sgan_core.trainer import Trainer
+    from sgan_core.training.trainer import Trainer
 
     original = Trainer.train_step
 

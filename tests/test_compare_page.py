@@ -10,9 +10,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import compare_figures, compare_page, compare_start, controls, server, state
-from sgan_core import run_folder
+from sgan_core.storage import run_folder
 from sgan_core.config import TrainConfig
-from sgan_core.recorded import DEMO_FILE, RecordedRun, open_demo
+from sgan_core.storage.recorded_run import DEMO_FILE, RecordedRun, open_demo
 from tests import fakes
 from tests.first_paint import heavy_modules_after_paint
 from tests.tiny_config import tiny_cfg

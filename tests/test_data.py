@@ -1,4 +1,4 @@
-"""sgan_core.data: loading from torchvision's layout, the split, the offline fallback."""
+"""sgan_core.data.loading: loading from torchvision's layout, the split, the offline fallback."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from sgan_core import data, datasets
+from sgan_core.data import loading as data, datasets
 from sgan_core.config import ConfigError, TrainConfig
-from sgan_core.data import DATASETS, DataError, Split, load_split
-from sgan_core.splitting import split_indices, validation_shares
+from sgan_core.data.loading import DATASETS, DataError, Split, load_split
+from sgan_core.data.splitting import split_indices, validation_shares
 
 
 def make_cfg(data_dir: Path | str, **changes) -> TrainConfig:

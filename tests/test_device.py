@@ -1,11 +1,11 @@
-"""sgan_core.device: one place picks the device; a missing GPU is a clear ConfigError."""
+"""sgan_core.training.device: one place picks the device; a missing GPU is a clear ConfigError."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 from sgan_core.config import ConfigError
-from sgan_core.device import resolve_device
+from sgan_core.training.device import resolve_device
 
 
 def test_auto_is_the_cpu_without_a_gpu_and_cuda_with_one(monkeypatch):
@@ -22,8 +22,8 @@ def test_cuda_without_a_gpu_says_what_to_do(monkeypatch):
 
 
 def test_a_cpu_run_keeps_models_and_generators_on_the_cpu(idx_dataset):
-    from sgan_core.data import load_split
-    from sgan_core.trainer import Trainer
+    from sgan_core.data.loading import load_split
+    from sgan_core.training.trainer import Trainer
     from tiny_config import tiny_cfg
 
     cfg = tiny_cfg(idx_dataset(), device="cpu")

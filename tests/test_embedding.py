@@ -20,10 +20,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.panels.embedding import caption
-from sgan_core.embedding_service import EmbeddingService, MapFrame, UmapPhase
-from sgan_core.projection import Method, Projection, clustered_points
+from sgan_core.features.embedding_service import EmbeddingService, MapFrame, UmapPhase
+from sgan_core.features.projection import Method, Projection, clustered_points
 from sgan_core.snapshot import Features
-from sgan_core.umap_child import UPDATE_NICE, UmapChild
+from sgan_core.features.umap_child import UPDATE_NICE, UmapChild
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD_TIMEOUT = 30.0  # a fresh Python importing numpy, on a busy machine
@@ -200,7 +200,7 @@ def test_bad_features_are_reported_and_the_service_survives(make_service):
 
 def test_the_child_exits_when_its_parent_dies():
     # the child is busy in a fit (as in the ~1 min compile), so it reads no EOF
-    script = ("import os, numpy as np; from sgan_core.umap_child import UmapChild; "
+    script = ("import os, numpy as np; from sgan_core.features.umap_child import UmapChild; "
               "child = UmapChild('tests.umap_stubs:slow_fit'); print(child.pid, flush=True); "
               "child.request(np.zeros((200, 4)), np.zeros((200, 2)), 20); os._exit(0)")
     parent = subprocess.run([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""sgan_core.evaluation: accuracy, verdicts, the (N+1) confusion matrix, and Evaluator on a
+"""sgan_core.training.evaluation: accuracy, verdicts, the (N+1) confusion matrix, and Evaluator on a
 tiny trainer (shapes, read-only arrays, rates, no effect on the training stream)."""
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from sgan_core.config import TrainConfig
-from sgan_core.data import load_split
-from sgan_core.evaluation import (FAKES_PER_EVALUATION, INSPECTOR_COUNT, Evaluator, accuracy,
+from sgan_core.data.loading import load_split
+from sgan_core.training.evaluation import (FAKES_PER_EVALUATION, INSPECTOR_COUNT, Evaluator, accuracy,
                                   confusion_matrix, predict, verdicts)
-from sgan_core.trainer import Trainer
+from sgan_core.training.trainer import Trainer
 from tiny_config import tiny_cfg
 
 

@@ -8,8 +8,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from sgan_core import cli
-from sgan_core.recorded import open_run_file
+from sgan_core.cli import main as cli
+from sgan_core.storage.recorded_run import open_run_file
 from tests.test_cli import bad_input, one_torch_thread, tiny_flags  # noqa: F401 (fixture)
 
 
@@ -53,7 +53,7 @@ def test_a_failed_export_says_why_and_leaves_no_file(tmp_path, capsys, idx_datas
                                                     monkeypatch):
     import errno
 
-    from sgan_core import run_file
+    from sgan_core.storage import run_file
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from dashboard import filmstrip
-from sgan_core.timeline import Moment
+from sgan_core.runs.timeline import Moment
 from dashboard.panels import filmstrip as panel
 from tests import fakes
 from tests.test_app import fake_engine, server  # noqa: F401 (fixtures)

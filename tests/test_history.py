@@ -1,4 +1,4 @@
-"""sgan_core.history: loss means by name, and a history no reader can change."""
+"""sgan_core.training.history: loss means by name, and a history no reader can change."""
 from __future__ import annotations
 
 import math
@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from sgan_core.history import History, LossAverager
-from sgan_core.trainer import StepLosses
+from sgan_core.training.history import History, LossAverager
+from sgan_core.training.trainer import StepLosses
 
 
 def test_means_are_by_name_and_the_unsupervised_total_is_their_sum():

@@ -104,7 +104,7 @@ def test_sgan_core_and_dashboard_have_no_import_cycle(late):
     """Module-level cycles break imports; late (in-function) imports that close a cycle
     are the same tangle hidden (the old embedding <-> embedding_worker pair)."""
     graph = import_graph(ROOT, PACKAGES, late)
-    assert "sgan_core.embedding_service" in graph and "dashboard.app" in graph
+    assert "sgan_core.features.embedding_service" in graph and "dashboard.app" in graph
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import budget_figures, controls, server, shipped, state, studies
 from dashboard.inputs import InputError
 from sgan_core.config import TrainConfig
-from sgan_core.study_results import summarize
+from sgan_core.studies.results import summarize
 from tests import fakes
 from tests.tiny_config import tiny_cfg
 
@@ -316,7 +316,7 @@ def test_an_offline_page_study_may_fall_back_to_the_bundled_subset(tmp_path):
 
 
 def test_oversized_or_malformed_study_files_are_skipped(tmp_path):
-    from sgan_core import study_results
+    from sgan_core.studies import results as study_results
 
     folder = tmp_path / "s"
     (folder / "cells").mkdir(parents=True)

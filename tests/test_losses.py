@@ -1,4 +1,4 @@
-"""sgan_core.losses on small hand-computed tensors, including logits that would overflow
+"""sgan_core.training.losses on small hand-computed tensors, including logits that would overflow
 a naive exp(), and the explicit (N+1)-output discriminator."""
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from sgan_core import losses
+from sgan_core.training import losses
 from sgan_core.config import TrainConfig
-from sgan_core.models import Discriminator
+from sgan_core.training.models import Discriminator
 
 LOGITS = [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0], [-2.0, 0.0, 0.25]]  # (B=3, N=3), moderate
 

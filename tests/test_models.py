@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from sgan_core.models import GaussianNoise, quantile_normal
+from sgan_core.training.models import GaussianNoise, quantile_normal
 
 
 def normal_cdf(x: float) -> float:

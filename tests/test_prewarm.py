@@ -1,4 +1,4 @@
-"""The training prewarm (dashboard/server.py, sgan_core.run.load_ahead): what Start needs
+"""The training prewarm (dashboard/server.py, sgan_core.runs.training_run.load_ahead): what Start needs
 is loaded while the first page is open, once per server, never from the network."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import controls, server
-from sgan_core import data
-from sgan_core.run import load_ahead
+from sgan_core.data import loading as data
+from sgan_core.runs.training_run import load_ahead
 from tiny_config import tiny_cfg
 
 
@@ -37,7 +37,7 @@ def test_load_ahead_says_when_the_data_cannot_be_had(tmp_path):
 
 def test_a_server_prewarms_once_with_the_sidebars_defaults(fresh_prewarm, monkeypatch):
     calls: list = []
-    monkeypatch.setattr("sgan_core.run.load_ahead", calls.append)
+    monkeypatch.setattr("sgan_core.runs.training_run.load_ahead", calls.append)
     monkeypatch.setattr(server, "serving", lambda: True)
     monkeypatch.setattr(server, "PREWARM_AFTER_S", 0.0)
     monkeypatch.delenv("SGAN_PREWARM_TRAINING", raising=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sgan_core.projection import (UMAP_FIRST_EPOCHS, UMAP_UPDATE_EPOCHS, Method, Projection,
+from sgan_core.features.projection import (UMAP_FIRST_EPOCHS, UMAP_UPDATE_EPOCHS, Method, Projection,
                                   align, nearest_neighbours, pca_2d, umap_start)
 
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from sgan_core.registry import RegistryFull, RunRegistry
+from sgan_core.runs.registry import RegistryFull, RunRegistry
 from sgan_core.snapshot import (STATUS_FINISHED, STATUS_IDLE, STATUS_PAUSED, STATUS_RUNNING,
                                 STATUS_STOPPED)
 
@@ -272,8 +272,8 @@ def test_a_run_keeps_one_id_the_registry_uses_its_own(registry):
 def test_the_real_run_and_the_page_fake_are_run_handles(tmp_path):
     import fakes
     from sgan_core.config import TrainConfig
-    from sgan_core.handles import RunHandle
-    from sgan_core.run import TrainingRun
+    from sgan_core.runs.handle import RunHandle
+    from sgan_core.runs.training_run import TrainingRun
 
     cfg = TrainConfig(data_dir=str(tmp_path), download=False)
     assert isinstance(TrainingRun(cfg), RunHandle)

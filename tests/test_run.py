@@ -1,4 +1,4 @@
-"""sgan_core.run.TrainingRun: the thread's life cycle, commands, errors and NaN handling.
+"""sgan_core.runs.training_run.TrainingRun: the thread's life cycle, commands, errors and NaN handling.
 
 Every wait polls the published snapshot with a deadline; nothing asserts on timings.
 """
@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 import torch
 
-from sgan_core import run as run_module, snapshot as snap
+from sgan_core.runs import training_run as run_module
+from sgan_core import snapshot as snap
 from sgan_core.config import ConfigError, TrainConfig
-from sgan_core.evaluation import Evaluator
-from sgan_core.run import TrainingRun
-from sgan_core.trainer import Trainer
+from sgan_core.training.evaluation import Evaluator
+from sgan_core.runs.training_run import TrainingRun
+from sgan_core.training.trainer import Trainer
 from tiny_config import tiny_cfg
 
 
@@ -140,8 +141,8 @@ def test_start_up_stages_are_published_in_order(make_run, monkeypatch, tmp_path)
             return work(*args, **kwargs)
         return wait_then_work
 
-    monkeypatch.setattr("sgan_core.run.load_split", held(stages[0], run_module.load_split))
-    monkeypatch.setattr("sgan_core.run.Trainer", held(stages[1], Trainer))
+    monkeypatch.setattr("sgan_core.runs.training_run.load_split", held(stages[0], run_module.load_split))
+    monkeypatch.setattr("sgan_core.runs.training_run.Trainer", held(stages[1], Trainer))
     monkeypatch.setattr(Evaluator, "evaluate", held(stages[2], Evaluator.evaluate))
     run = make_run(tiny_cfg(tmp_path / "empty"))
     assert run.snapshot().start_stage == snap.StartStage.WAITING
@@ -170,7 +171,7 @@ def test_start_up_stages_are_published_in_order(make_run, monkeypatch, tmp_path)
 def test_progress_is_published_between_evaluations(make_run, monkeypatch):
     """The status line ticks every PROGRESS_EVERY_S while evaluation keeps its interval;
     evaluated fields ride along unchanged, tagged by evaluation_version."""
-    monkeypatch.setattr("sgan_core.run.PROGRESS_EVERY_S", 0.05)
+    monkeypatch.setattr("sgan_core.runs.training_run.PROGRESS_EVERY_S", 0.05)
     run = make_run(eval_every_s=1000.0)  # only the build evaluates in this test
     run.start()
     first = wait_for(lambda: (s := run.snapshot()).evaluation_version == 1 and s,

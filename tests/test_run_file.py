@@ -1,4 +1,4 @@
-"""sgan_core.run_file / recorded: a run survives the round trip to one file, and every
+"""sgan_core.storage.run_file / recorded: a run survives the round trip to one file, and every
 bad file is refused with a problem kind and a message, never a traceback or a pickle."""
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from sgan_core import run_file
-from sgan_core.recorded import RecordedRun, RecordedRunError, open_run_file
-from sgan_core.run_file import ExportOptions, RunFileError, RunFileProblem
+from sgan_core.storage import run_file
+from sgan_core.storage.recorded_run import RecordedRun, RecordedRunError, open_run_file
+from sgan_core.storage.run_file import ExportOptions, RunFileError, RunFileProblem
 from sgan_core.snapshot import STATUS_STOPPED
-from sgan_core.timeline import Timeline
+from sgan_core.runs.timeline import Timeline
 from tests import fakes
 
 
@@ -91,7 +91,7 @@ def test_recorded_run_is_read_only_and_at_rest():
 
 
 def test_recorded_run_gives_the_stored_discriminators_verdicts(idx_dataset):
-    from sgan_core.run import TrainingRun
+    from sgan_core.runs.training_run import TrainingRun
     from tiny_config import tiny_cfg
 
     import torch

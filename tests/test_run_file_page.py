@@ -9,7 +9,7 @@ import pickle
 import pytest
 
 from dashboard import runfiles
-from sgan_core.recorded import DEMO_FILE
+from sgan_core.storage.recorded_run import DEMO_FILE
 from tests import fakes
 from tests import test_run_file as files
 from tests.test_app import fake_engine, new_page, server, the_run  # noqa: F401 (fixtures)
@@ -171,7 +171,7 @@ def test_charts_download_as_png(fake_engine):
 def test_page_download_keeps_what_fits_the_budget(monkeypatch):
     """The page's download keeps every moment that fits (all 120 of an MNIST run) and
     fewer, evenly spread, when a moment is large, so the page can open it again."""
-    from sgan_core.run_file import read_run_file
+    from sgan_core.storage.run_file import read_run_file
 
     timeline = files.recorded_timeline(12)
     run = type("Run", (), {"timeline": lambda self: timeline,

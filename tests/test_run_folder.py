@@ -11,9 +11,10 @@ import os
 import numpy as np
 import pytest
 
-from sgan_core import cli, run_folder, saved_runs
-from sgan_core.checkpoints import load_run
-from sgan_core.run import TrainingRun
+from sgan_core.cli import main as cli
+from sgan_core.storage import run_folder, run_folder_reader as saved_runs
+from sgan_core.storage.checkpoints import load_run
+from sgan_core.runs.training_run import TrainingRun
 from sgan_core.snapshot import HISTORY_COLUMNS
 from tests import fakes
 from tests.tiny_config import tiny_cfg

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from sgan_core.cli import build_parser
-from sgan_core.cli_common import config_from_args
+from sgan_core.cli.main import build_parser
+from sgan_core.cli.common import config_from_args
 from sgan_core.config import TrainConfig
-from sgan_core.study_cli import STUDY_DEFAULTS
+from sgan_core.cli.study import STUDY_DEFAULTS
 from dashboard import server, shipped, state, studies
 from tests.test_label_budget import budget_page, page_env, progress_text  # noqa: F401
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from sgan_core import slow_motion
-from sgan_core.data import load_split
-from sgan_core.run import TrainingRun
-from sgan_core.trainer import Trainer
+from sgan_core.training import step_trace as slow_motion
+from sgan_core.data.loading import load_split
+from sgan_core.runs.training_run import TrainingRun
+from sgan_core.training.trainer import Trainer
 from tiny_config import tiny_cfg
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from dashboard.panels import slow_motion
-from sgan_core import slow_motion as core
-from sgan_core.recorded import DEMO_FILE
+from sgan_core.training import step_trace as core
+from sgan_core.storage.recorded_run import DEMO_FILE
 from sgan_core.snapshot import STATUS_PAUSED, STATUS_RUNNING
-from sgan_core.trainer import StepLosses
+from sgan_core.training.trainer import StepLosses
 from tests.fakes import CLASS_NAMES
 from tests.test_app import (fake_engine, new_page, progress, server, the_run, tiny_engine,  # noqa: F401
                             wait_for)

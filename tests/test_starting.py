@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.panels import starting
 from sgan_core import snapshot as snap
 from sgan_core.config import TrainConfig
-from sgan_core.run_codec import ArrayStore, pack_snapshot, unpack_snapshot
+from sgan_core.storage.run_file_codec import ArrayStore, pack_snapshot, unpack_snapshot
 from sgan_core.snapshot import StartStage
 from tests import fakes
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from sgan_core import cli
+from sgan_core.cli import main as cli
 from sgan_core.config import TrainConfig
-from sgan_core.study import make_spec, run_study
-from sgan_core.study_backends import LocalBackend
-from sgan_core.study_results import cell_path, summarize
+from sgan_core.studies.study import make_spec, run_study
+from sgan_core.studies.backends import LocalBackend
+from sgan_core.studies.results import cell_path, summarize
 
 TINY = ["--download", "false", "--validation-size", "20", "--batch-size", "16",
         "--labeled-batch-size", "8", "--eval-test-subset", "40", "--sample-grid-size", "16",
@@ -145,7 +145,7 @@ import sys
 if __name__ != "__main__":  # spawn re-running this script in a worker, as under streamlit
     raise SystemExit("the driver's __main__ script ran in a worker")
 sys.path.insert(0, {repo!r})
-from sgan_core import cli
+from sgan_core.cli import main as cli
 sys.exit(cli.main(sys.argv[1:]))
 """
 

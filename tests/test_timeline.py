@@ -1,4 +1,4 @@
-"""sgan_core.timeline: bounded, evenly thinned, ordered; the run records its evaluations."""
+"""sgan_core.runs.timeline: bounded, evenly thinned, ordered; the run records its evaluations."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from sgan_core import snapshot as snap
-from sgan_core.run import TrainingRun
-from sgan_core.projection import pca_2d, standardise
-from sgan_core.timeline import Moment, Timeline, map_of
+from sgan_core.runs.training_run import TrainingRun
+from sgan_core.features.projection import pca_2d, standardise
+from sgan_core.runs.timeline import Moment, Timeline, map_of
 from tests import fakes
 from tiny_config import tiny_cfg
 

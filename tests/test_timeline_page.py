@@ -13,7 +13,7 @@ import numpy as np
 
 from dashboard.moment import LIVE
 from sgan_core import snapshot as snap
-from sgan_core.timeline import Timeline
+from sgan_core.runs.timeline import Timeline
 from tests import fakes
 from tests.test_app import fake_engine, new_page, server, the_run  # noqa: F401 (fixtures)
 

@@ -1,4 +1,4 @@
-"""sgan_core.trainer and batches: determinism, the label-free unlabeled path, augmentation,
+"""sgan_core.training.trainer and batches: determinism, the label-free unlabeled path, augmentation,
 the (1) D then (2) G step, learning rates, and the state round trip."""
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import inspect
 import pytest
 import torch
 
-from sgan_core import losses
-from sgan_core.batches import UnlabeledSampler, random_shift
+from sgan_core.training import losses
+from sgan_core.data.batches import UnlabeledSampler, random_shift
 from sgan_core.config import ConfigError, TrainConfig
-from sgan_core.data import Split, load_split
-from sgan_core.trainer import Trainer
+from sgan_core.data.loading import Split, load_split
+from sgan_core.training.trainer import Trainer
 from tiny_config import tiny_cfg as shared_tiny_cfg
 
 
@@ -377,7 +377,7 @@ def test_bfloat16_losses_still_see_float32_logits(idx_dataset, monkeypatch):
 
 
 def test_auto_precision_follows_the_cpu(monkeypatch):
-    from sgan_core import precision as trainer_module
+    from sgan_core.training import precision as trainer_module
 
     monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: True)
     assert trainer_module.resolve_precision("auto") == "bfloat16"
@@ -531,7 +531,7 @@ def test_no_draw_comes_from_the_global_generator(cfg_split):
 def test_it_learns_on_real_digits(tmp_path):
     """A few hundred steps on the bundled MNIST subset: far above chance, and D tells
     real test images from fakes."""
-    from sgan_core.evaluation import Evaluator
+    from sgan_core.training.evaluation import Evaluator
 
     cfg = TrainConfig(data_dir=str(tmp_path), download=False, labels_per_class=10,
                       batch_size=50, labeled_batch_size=50, num_threads=1, max_steps=300,

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from sgan_core.projection import pca_2d
+from sgan_core.features.projection import pca_2d
 
 WARM_UP_POINTS = 200  # the embedding service's warm-up fit has this many points
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import server, state
 from dashboard.panels.status import duration
-from sgan_core.datasets import labels_per_class_words
+from sgan_core.data.datasets import labels_per_class_words
 
 NO_ACCESS = ("This runs list needs the token the server was started with "
              "(SGAN_ADMIN_TOKEN); the one in this link does not match, or the server set "

@@ -13,8 +13,8 @@ import streamlit as st
 
 from dashboard import figures, state
 from dashboard.panels import explain, plot, waiting
-from sgan_core.embedding_service import MIN_UMAP_POINTS, MapFrame, UmapPhase
-from sgan_core.projection import Method
+from sgan_core.features.embedding_service import MIN_UMAP_POINTS, MapFrame, UmapPhase
+from sgan_core.features.projection import Method
 
 EXPLANATION = """
 The discriminator turns every image into a long list of numbers (its "features").

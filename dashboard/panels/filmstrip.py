@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import filmstrip, state
-from sgan_core.handles import RunHandle
+from sgan_core.runs.handle import RunHandle
 
 MADE_KEY = "filmstrip_made"  # session: the newest evaluation_version the files hold
 BUTTON_KEY = "b_filmstrip"

@@ -2,7 +2,7 @@
 
 Switching it on pauses the run, and switching it off resumes a run it paused; "Next
 step" asks the run's thread for one traced step (`run.step(1, traced=True)`: the very
-step the run would take next, watched by sgan_core/slow_motion.py), waits for its
+step the run would take next, watched by sgan_core/training/step_trace.py), waits for its
 evaluation and redraws the page, so every panel and the step counter move by exactly
 one step. The trace is drawn from numpy arrays and floats only.
 """

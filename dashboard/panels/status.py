@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import presenter, state
 from dashboard.panels import explain, starting
 from sgan_core.config import TrainConfig
-from sgan_core.datasets import labels_per_class_words
+from sgan_core.data.datasets import labels_per_class_words
 from sgan_core.snapshot import STATUS_FAILED, Snapshot
 
 PROGRESS_CLASS = "sgan-progress"  # the progress line's element (tests read it)
@@ -60,7 +60,7 @@ def gap_style(snapshot: Snapshot) -> dict[str, str]:
 
 def settings_line(cfg: TrainConfig, snapshot: Snapshot) -> str:
     """What the run on the page uses (the sidebar may already show other settings)."""
-    from sgan_core.data import DATASETS
+    from sgan_core.data.datasets import DATASETS
 
     classes = snapshot.num_classes or len(DATASETS[cfg.dataset].class_names)
     d_lr = getattr(snapshot, "base_d_lr", 0.0) or cfg.d_lr

@@ -16,8 +16,8 @@ import streamlit as st
 from dashboard import moment, state
 from dashboard.panels import filmstrip
 from dashboard.moment import LIVE
-from sgan_core.embedding_service import MapFrame
-from sgan_core.handles import RunHandle
+from sgan_core.features.embedding_service import MapFrame
+from sgan_core.runs.handle import RunHandle
 from sgan_core.snapshot import Snapshot
 
 CHOICE_KEY = "w_timeline"

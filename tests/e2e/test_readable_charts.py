@@ -39,7 +39,7 @@ def charts_server(artifacts_dir: Path) -> Iterator[DashboardServer]:
 def _save_runs(folder: Path) -> None:
     """Finished runs as the page keeps them, their matrices counted on a full test set
     (four-digit counts, the widest there are)."""
-    from sgan_core import run_folder
+    from sgan_core.storage import run_folder
     from sgan_core.config import TrainConfig
     from tests import fakes
 

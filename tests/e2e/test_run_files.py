@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sgan_core.recorded import DEMO_FILE
+from sgan_core.storage.recorded_run import DEMO_FILE
 from tests.e2e.scenario import in_a_tab
 from tests.e2e.test_browser import APP_IDLE, chart, no_exceptions, shoot
 
