@@ -59,7 +59,7 @@ WRAPPER = '''\
 import json, os, sys, threading, time
 sys.path.insert(0, {root!r})
 import dashboard.app as app
-import dashboard.live_layout as live_layout
+import dashboard.views.live.layout as live_layout
 
 if os.environ.get("SGAN_BENCH_SWITCH_INTERVAL"):  # diagnostic: GIL hand-over interval
     sys.setswitchinterval(float(os.environ["SGAN_BENCH_SWITCH_INTERVAL"]))
@@ -135,7 +135,7 @@ def parse_args() -> argparse.Namespace:
 
 def dashboard_config() -> Any:
     """Exactly the config the sidebar builds for a new page."""
-    from dashboard import controls
+    from dashboard.sidebar import settings as controls
 
     base = controls.default_config()
     return controls.widgets_to_config(controls.config_to_widgets(base), base)

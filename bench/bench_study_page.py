@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))  # run from anywhere
 from testkit.browser import DashboardServer, launch_chromium  # noqa: E402
 
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-PERIOD_S = 1.0  # dashboard/budget_page.py's REFRESH_S
+PERIOD_S = 1.0  # dashboard/views/budget/page.py's REFRESH_S
 # In the page: push the time of every change of the app's script state to "running".
 RECORD = """() => {
   window.__reruns = [];

@@ -105,7 +105,8 @@ def scrub(run, moves: int) -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import runfiles, server
+    from dashboard.sidebar import run_files as runfiles
+    from dashboard import server
     from sgan_core.features.embedding_service import EmbeddingService
     from sgan_core.storage.recorded_run import open_run_file
 
@@ -134,7 +135,7 @@ def scrub(run, moves: int) -> None:
 
 
 def opening(run) -> None:
-    from dashboard import runfiles
+    from dashboard.sidebar import run_files as runfiles
     from sgan_core.storage.run_file import ExportOptions, export_run, read_run_file
 
     def demo() -> bytes:

@@ -32,7 +32,7 @@ FIRST_SCREEN_CSS = """<style>
 
 def install(presenting: bool = False) -> None:
     """Once per script run, before the pairs (a style element takes no room). The
-    presenter view sets its own padding (dashboard/presenter.py)."""
+    presenter view sets its own padding (dashboard/views/live/presenter.py)."""
     st.html(CSS if presenting else CSS + FIRST_SCREEN_CSS)
 
 

@@ -16,9 +16,9 @@ from dashboard import state
 
 LIVE_PATH = "live"
 BUDGET_PATH = "label-budget"
-BUDGET_SCRIPT = "label_budget.py"  # a file page: AppTest can switch to it by path
+BUDGET_SCRIPT = "views/budget/label_budget.py"  # a file page: AppTest can switch to it by path
 COMPARE_PATH = "compare"
-COMPARE_SCRIPT = "compare_runs.py"
+COMPARE_SCRIPT = "views/compare/compare_runs.py"
 # Absolute: Streamlit resolves a page path against the *entry* script's folder, which is
 # not dashboard/ when another script runs main() (bench/bench_dashboard.py's wrapper).
 _BUDGET_PATH = Path(__file__).resolve().parent / BUDGET_SCRIPT

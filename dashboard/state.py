@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # no torch on the page's first paint
 log = logging.getLogger(__name__)
 QUERY_KEY = "run"
 ADMIN_KEY = "admin"  # ?admin=<SGAN_ADMIN_TOKEN>: the server owner's list of every run
-PRESENT_KEY = "present"  # ?present=1: the presenter view (dashboard/presenter.py)
+PRESENT_KEY = "present"  # ?present=1: the presenter view (dashboard/views/live/presenter.py)
 MOMENT_KEY = "moment"  # ?moment=<step>: the timeline moment a share link opens at
 STEP_WAIT_S = 30.0  # keep refreshing this long after Step while its snapshot is due
 

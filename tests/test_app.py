@@ -17,7 +17,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import controls, figures, state
+from dashboard.sidebar import settings as controls
+from dashboard.figures import charts as figures
+from dashboard import state
 from dashboard import server as resources  # `server` is this file's fixture
 from sgan_core.config import TrainConfig
 from tests import fakes
@@ -404,7 +406,7 @@ def test_a_second_tab_shows_and_keeps_the_base_learning_rates(fake_engine):
 
 
 def test_a_paused_tab_keeps_watching_its_run():
-    from dashboard.live_layout import fragment_intervals
+    from dashboard.views.live.layout import fragment_intervals
 
     paused = fakes.make_snapshot(status="paused")
     assert fragment_intervals(paused, False, 2.0, 6.0) == (1.0, None, None)

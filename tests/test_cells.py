@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from dashboard import cells
+from dashboard.figures import cells
 from sgan_core import snapshot as snap
 from sgan_core.runs import timeline
 from tests import fakes

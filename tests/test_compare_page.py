@@ -9,7 +9,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import compare_figures, compare_page, compare_start, controls, server, state
+from dashboard.figures import compare as compare_figures
+from dashboard.views.compare import page as compare_page, start as compare_start
+from dashboard.sidebar import settings as controls
+from dashboard import server, state
 from sgan_core.storage import run_folder
 from sgan_core.config import TrainConfig
 from sgan_core.storage.recorded_run import DEMO_FILE, RecordedRun, open_demo
@@ -18,7 +21,7 @@ from tests.first_paint import heavy_modules_after_paint
 from tests.tiny_config import tiny_cfg
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
-PAGE = "compare_runs.py"
+PAGE = "views/compare/compare_runs.py"
 
 
 @pytest.fixture
@@ -176,7 +179,7 @@ def test_final_rows_leave_missing_figures_empty():
     assert row["SGAN"] is None and row["gap (pts)"] is None and row["status"] == "running"
 
 
-@pytest.mark.parametrize("page", [PAGE, "label_budget.py"])
+@pytest.mark.parametrize("page", [PAGE, "views/budget/label_budget.py"])
 def test_the_study_and_compare_pages_import_no_torch(page, runs_folder):
     saved_run(runs_folder, "r1", labels=1, accuracy=0.4)  # the list reads its folder
     assert heavy_modules_after_paint(page) == []

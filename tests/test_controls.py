@@ -1,11 +1,12 @@
-"""dashboard.controls without a page: widget values <-> TrainConfig, and button states."""
+"""dashboard.sidebar.settings without a page: widget values <-> TrainConfig, and button states."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from dashboard import controls, inputs, server, state
+from dashboard.sidebar import settings as controls, inputs
+from dashboard import server, state
 from sgan_core import snapshot as snap
 from sgan_core.config import ConfigError, TrainConfig
 

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from dashboard import drawing
+from dashboard.figures import drawing
 from dashboard.panels import draw
 from tests.test_app import fake_engine, new_page, server, the_run  # noqa: F401 (fixtures)
 

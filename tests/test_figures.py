@@ -1,4 +1,4 @@
-"""dashboard.figures on hand-built snapshots: the figures show what they claim to."""
+"""dashboard.figures.charts on hand-built snapshots: the figures show what they claim to."""
 from __future__ import annotations
 
 import io
@@ -7,7 +7,7 @@ import types
 import numpy as np
 import pytest
 
-from dashboard import figures
+from dashboard.figures import charts as figures
 from tests import cvd, fakes
 
 

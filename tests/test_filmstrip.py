@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dashboard import filmstrip
+from dashboard.figures import filmstrip
 from sgan_core.runs.timeline import Moment
 from dashboard.panels import filmstrip as panel
 from tests import fakes

@@ -1,4 +1,4 @@
-"""dashboard.images and the upload panel's decoding: the pictures show what the page's
+"""dashboard.figures.images and the upload panel's decoding: the pictures show what the page's
 words say (colours named in the notes, only real mistakes listed, photos accepted)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 
-from dashboard import figures, images
+from dashboard.figures import charts as figures, images
 from dashboard.panels import samples as samples_panel
 from dashboard.panels.upload import MAX_UPLOAD_BYTES, UploadError, prepare_upload
 from tests import fakes

@@ -10,8 +10,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import budget_figures, controls, server, shipped, state, studies
-from dashboard.inputs import InputError
+from dashboard.figures import budget as budget_figures
+from dashboard.sidebar import settings as controls
+from dashboard import server, state
+from dashboard.views.budget import shipped, studies
+from dashboard.sidebar.inputs import InputError
 from sgan_core.config import TrainConfig
 from sgan_core.studies.results import summarize
 from tests import fakes
@@ -19,7 +22,7 @@ from tests.tiny_config import tiny_cfg
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "dashboard" / "app.py")
-PAGE = "label_budget.py"
+PAGE = "views/budget/label_budget.py"
 
 
 @pytest.fixture

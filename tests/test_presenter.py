@@ -2,7 +2,7 @@
 numbers in big type; the Leave button brings the ordinary page back."""
 from __future__ import annotations
 
-from dashboard import presenter
+from dashboard.views.live import presenter
 from dashboard.panels import status
 from tests import fakes
 from tests.test_app import (fake_engine, new_page, server, the_run, tiny_engine,  # noqa: F401
@@ -59,7 +59,8 @@ def test_the_big_numbers_are_at_least_48_px():
 
 
 def test_charts_get_larger_text_only_in_the_presenter_view(monkeypatch):
-    from dashboard import figures, state
+    from dashboard.figures import charts as figures
+    from dashboard import state
 
     figure = figures.confusion_figure(fakes.make_confusion(), fakes.CLASS_NAMES)
     monkeypatch.setattr(state, "presenting", lambda: False)
@@ -71,7 +72,8 @@ def test_charts_get_larger_text_only_in_the_presenter_view(monkeypatch):
 
 
 def test_enlarging_a_chart_leaves_the_cached_one_alone(monkeypatch):
-    from dashboard import figures, state
+    from dashboard.figures import charts as figures
+    from dashboard import state
 
     figure = figures.curves_figure(fakes.make_history(rows=10), 0.5, mark_step=30)
     before = figure.to_json()

@@ -7,7 +7,8 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import controls, server
+from dashboard.sidebar import settings as controls
+from dashboard import server
 from sgan_core.data import loading as data
 from sgan_core.runs.training_run import load_ahead
 from tiny_config import tiny_cfg

@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 
-from dashboard import runfiles
+from dashboard.sidebar import run_files as runfiles
 from sgan_core.storage.recorded_run import DEMO_FILE
 from tests import fakes
 from tests import test_run_file as files

@@ -17,7 +17,8 @@ from sgan_core.cli.main import build_parser
 from sgan_core.cli.common import config_from_args
 from sgan_core.config import TrainConfig
 from sgan_core.cli.study import STUDY_DEFAULTS
-from dashboard import server, shipped, state, studies
+from dashboard import server, state
+from dashboard.views.budget import shipped, studies
 from tests.test_label_budget import budget_page, page_env, progress_text  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from dashboard.presenter import enlarged
+from dashboard.views.live.presenter import enlarged
 
 # Plotly's mode bar is clutter on a projector, so it shows on hover only, in a strip at
 # the top that every figure keeps free of words (figures.MODEBAR_PX); zoom and pan still

@@ -10,8 +10,9 @@ from typing import Any, Mapping, Optional
 import numpy as np
 import streamlit as st
 
-from dashboard import cells, state
-from dashboard.figures import axis_labels
+from dashboard.figures import cells
+from dashboard import state
+from dashboard.figures.charts import axis_labels
 from sgan_core.snapshot import Snapshot
 
 TRUTH_KEY, VERDICT_KEY = "w_cell_truth", "w_cell_verdict"

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cells, figures, presenter, state
+from dashboard.figures import cells, charts as figures
+from dashboard.views.live import presenter
+from dashboard import state
 from dashboard.panels import cell, chart_config, explain, waiting
 from sgan_core.snapshot import Snapshot
 

@@ -5,7 +5,9 @@ from typing import Optional
 
 import streamlit as st
 
-from dashboard import figures, presenter, state
+from dashboard.figures import charts as figures
+from dashboard.views.live import presenter
+from dashboard import state
 from dashboard.panels import chart_config, explain, plot, waiting
 from sgan_core.snapshot import Snapshot
 

@@ -11,7 +11,8 @@ from typing import Any, Optional
 import numpy as np
 import streamlit as st
 
-from dashboard import drawing, figures, state
+from dashboard.figures import drawing, charts as figures
+from dashboard import state
 from dashboard.panels import explain, plot
 from dashboard.panels.upload import UploadError, classify_pixels, image_shape
 from sgan_core.snapshot import Snapshot

@@ -11,7 +11,8 @@ from typing import Optional, Sequence
 
 import streamlit as st
 
-from dashboard import figures, state
+from dashboard.figures import charts as figures
+from dashboard import state
 from dashboard.panels import explain, plot, waiting
 from sgan_core.features.embedding_service import MIN_UMAP_POINTS, MapFrame, UmapPhase
 from sgan_core.features.projection import Method

@@ -1,5 +1,5 @@
 """Film strip downloads under the timeline: the sample grid over time as a GIF and the
-confusion matrices over time as CSV (dashboard/filmstrip.py makes the files).
+confusion matrices over time as CSV (dashboard/figures/filmstrip.py makes the files).
 
 Built on request, not on every rerun: a 120-moment GIF takes a second or two of server
 time. The files hold the moments kept when the button was pressed, and say up to which
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import filmstrip, state
+from dashboard.figures import filmstrip
+from dashboard import state
 from sgan_core.runs.handle import RunHandle
 
 MADE_KEY = "filmstrip_made"  # session: the newest evaluation_version the files hold

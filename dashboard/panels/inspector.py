@@ -5,7 +5,8 @@ from typing import Callable
 
 import streamlit as st
 
-from dashboard import figures, images, state
+from dashboard.figures import charts as figures, images
+from dashboard import state
 from dashboard.panels import explain, plot, png, waiting
 from sgan_core.snapshot import Snapshot
 

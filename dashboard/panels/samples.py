@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import figures, images, presenter, state
+from dashboard.figures import charts as figures, images
+from dashboard.views.live import presenter
+from dashboard import state
 from dashboard.panels import explain, png, waiting
 from sgan_core.snapshot import Snapshot
 
-# The colour names come from the colours drawn (dashboard/figures.py).
+# The colour names come from the colours drawn (dashboard/figures/charts.py).
 EXPLANATION = f"""
 These images are made by the **generator** from the same random noise every time, so
 watching them is like watching a film of the generator learning. Each tile shows the

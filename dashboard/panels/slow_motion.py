@@ -14,7 +14,8 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import streamlit as st
 
-from dashboard import runfiles, server, state
+from dashboard.sidebar import run_files as runfiles
+from dashboard import server, state
 from dashboard.panels import explain
 
 TOGGLE_KEY, NEXT_KEY = "w_slow_motion", "b_next_step"

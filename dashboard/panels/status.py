@@ -5,7 +5,8 @@ from typing import Optional
 
 import streamlit as st
 
-from dashboard import presenter, state
+from dashboard.views.live import presenter
+from dashboard import state
 from dashboard.panels import explain, starting
 from sgan_core.config import TrainConfig
 from sgan_core.data.datasets import labels_per_class_words

@@ -13,9 +13,10 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from dashboard import moment, state
+from dashboard.figures import moment
+from dashboard import state
 from dashboard.panels import filmstrip
-from dashboard.moment import LIVE
+from dashboard.figures.moment import LIVE
 from sgan_core.features.embedding_service import MapFrame
 from sgan_core.runs.handle import RunHandle
 from sgan_core.snapshot import Snapshot

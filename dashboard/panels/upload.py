@@ -14,7 +14,7 @@ from typing import Any, Optional
 import numpy as np
 import streamlit as st
 
-from dashboard import figures
+from dashboard.figures import charts as figures
 from dashboard.panels import explain, plot
 from sgan_core.snapshot import Snapshot
 

@@ -1,7 +1,7 @@
 """End-to-end: a click on a confusion-matrix cell in Chromium opens that cell's images.
 
 Plotly heatmaps emit no selection points, so the page lays an invisible marker on each
-cell's centre (dashboard/figures.py `cell_targets`); this test clicks where a teacher
+cell's centre (dashboard/figures/charts.py `cell_targets`); this test clicks where a teacher
 would, inside the cell with the most images, and expects the cell's title and images,
 and the cell outlined on the matrix.
 """

@@ -15,7 +15,7 @@ from tests.e2e.test_browser import chart, no_exceptions, shoot, sidebar_button
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-CAPTION_PX = 30  # the tiles' verdict font in the picture (dashboard/images.py)
+CAPTION_PX = 30  # the tiles' verdict font in the picture (dashboard/figures/images.py)
 MIN_CAPTION_PX = 12  # on screen: readable from a desk
 
 

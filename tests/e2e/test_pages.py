@@ -176,7 +176,7 @@ def _side_by_side_and_readable(page, expect) -> None:
         boxes = [grids.nth(i).bounding_box() for i in range(2)]
         assert (abs(boxes[0]["y"] - boxes[1]["y"]) < 40) == side_by_side, (width, boxes)
         for index in range(2):
-            shown = shown_scale(grids.nth(index)) * 30  # dashboard/images.py: 30 px
+            shown = shown_scale(grids.nth(index)) * 30  # dashboard/figures/images.py: 30 px
             assert shown >= 12, f"at {width} px run {index}'s verdicts are {shown:.1f} px"
         for name in ("A", "B"):
             plot = page.locator(f".st-key-compare_confusion_{name} .js-plotly-plot").first

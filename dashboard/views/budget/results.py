@@ -7,8 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import controls, layout, navigation, state, studies
-from dashboard.budget_figures import study_spec
+from dashboard.sidebar import settings as controls
+from dashboard import layout, navigation, state
+from dashboard.views.budget import studies
+from dashboard.figures.budget import study_spec
 from sgan_core.data.datasets import labels_per_class_words
 from sgan_core.studies.results import summarize, table_rows, to_csv
 

@@ -14,8 +14,10 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from dashboard import (compare_figures, compare_start, figures, images, layout, runfiles,
-                       server, state)
+from dashboard.figures import compare as compare_figures, charts as figures, images
+from dashboard.views.compare import start as compare_start
+from dashboard import layout, server, state
+from dashboard.sidebar import run_files as runfiles
 from dashboard.panels import PLOTLY_CONFIG, png
 from sgan_core.data.datasets import labels_per_class_words
 from sgan_core.snapshot import Snapshot

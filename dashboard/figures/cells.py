@@ -19,7 +19,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from dashboard.figures import CALLED_FAKE_AT, axis_labels
+from dashboard.figures.charts import CALLED_FAKE_AT, axis_labels
 from sgan_core.snapshot import CellMembers, Snapshot
 
 MAX_SHOWN = 32  # a 4x8 block of thumbnails: enough to see a pattern, quick to send

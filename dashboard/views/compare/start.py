@@ -7,8 +7,10 @@ from typing import Any, Callable, Optional
 
 import streamlit as st
 
-from dashboard import controls, server, state, studies
-from dashboard.inputs import InputError
+from dashboard.sidebar import settings as controls
+from dashboard import server, state
+from dashboard.views.budget import studies
+from dashboard.sidebar.inputs import InputError
 
 STARTED = "wc_started"  # session: ids of the live runs this tab started on this page
 LIVE_KEYS = (*controls.config_to_widgets(controls.default_config()), "w_present")

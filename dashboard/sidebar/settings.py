@@ -3,7 +3,7 @@
 Widget values live in the session under `w_*` keys; `config_to_widgets` and
 `widgets_to_config` convert both ways, so a tab that re-attaches to a run shows that
 run's settings, and the conversion is tested without a page. Typed numbers are checked
-in dashboard/inputs.py; while one is invalid Start is off and says why.
+in dashboard/sidebar/inputs.py; while one is invalid Start is off and says why.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any, Optional
 import streamlit as st
 
 from dashboard import state
-from dashboard.inputs import (NUMBER_FIELDS, InputError, format_number, label_options,
+from dashboard.sidebar.inputs import (NUMBER_FIELDS, InputError, format_number, label_options,
                               nearest_option, parse_number)
 from sgan_core.config import (ARCHITECTURES, GENERATOR_LOSSES, PRECISIONS, ConfigError,
                               TrainConfig, field_docs)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-from dashboard.figures import ACCURACY_CURVES, FAKE_COLOR
+from dashboard.figures.charts import ACCURACY_CURVES, FAKE_COLOR
 
 # The live page's accuracy colours, so SGAN and baseline look alike on both pages.
 SERIES = tuple((key, name, colour, dash) for (_, name, colour, dash), key in

@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures import ACCURACY_CURVES, LEGEND_RIGHT, LOSS_CURVES, _layout, _thin, ema
+from dashboard.figures.charts import ACCURACY_CURVES, LEGEND_RIGHT, LOSS_CURVES, _layout, _thin, ema
 from sgan_core.snapshot import Snapshot
 
 # Okabe-Ito, colour-blind safe, one per run (at most six runs are compared).

@@ -7,7 +7,8 @@ from typing import Callable, Optional
 
 import streamlit as st
 
-from dashboard import budget_results, controls, shipped, studies
+from dashboard.views.budget import results as budget_results, shipped, studies
+from dashboard.sidebar import settings as controls
 
 
 def label(study_id: str) -> str:

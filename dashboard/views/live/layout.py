@@ -14,7 +14,10 @@ from typing import Any, Callable, NamedTuple, Optional
 
 import streamlit as st
 
-from dashboard import layout, moment, presenter, runfiles, server, state
+from dashboard import layout, server, state
+from dashboard.figures import moment
+from dashboard.views.live import presenter
+from dashboard.sidebar import run_files as runfiles
 from dashboard.panels import (confusion, curves, draw, embedding, inspector, samples,
                               slow_motion, status, timeline, upload)
 from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING, Snapshot

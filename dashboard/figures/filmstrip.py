@@ -16,8 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
-from dashboard.figures import axis_labels
-from dashboard.images import pil_font, samples_image
+from dashboard.figures.charts import axis_labels
+from dashboard.figures.images import pil_font, samples_image
 from sgan_core.runs.timeline import Moment
 
 FRAME_MS = 500  # two moments a second: a 120-moment run plays in a minute

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from dashboard.figures import ACCEPT_COLOR, CALLED_FAKE_AT, REJECT_COLOR
+from dashboard.figures.charts import ACCEPT_COLOR, CALLED_FAKE_AT, REJECT_COLOR
 from sgan_core.snapshot import Inspection, Samples
 
 Cases = tuple[np.ndarray, np.ndarray, np.ndarray]  # images, their P(fake), a class each

@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from dashboard.inputs import NUMBER_FIELDS, InputError, parse_number
+from dashboard.sidebar.inputs import NUMBER_FIELDS, InputError, parse_number
 from sgan_core.config import TrainConfig
 from sgan_core.studies.results import load_cells
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]  # the repository: dashboard/views/budget/ is 3 down
 STUDIES_ENV = "SGAN_STUDIES_DIR"  # where studies go (default runs/studies)
 RAY_ENV = "SGAN_RAY_ADDRESS"  # set: cells run as Ray tasks on that cluster
 LABEL_CHOICES = (1, 2, 5, 10, 20, 50, 100)

@@ -70,7 +70,7 @@ def _switched() -> None:
 def strip(enabled: set[str], start_blocker: Optional[str], can_step: bool) -> Any:
     """The control strip: Start, Pause or Resume, Stop, Next step, a slot for the
     timeline (returned: the page fills it once the run's timeline exists), Leave.
-    `enabled` are the sidebar's usable buttons (dashboard/controls.py), so both agree;
+    `enabled` are the sidebar's usable buttons (dashboard/sidebar/settings.py), so both agree;
     a press is queued like the sidebar's and handled on the rerun."""
     with st.container(key=STRIP_KEY):
         cells = st.columns([1.05, 1.3, 1, 1.3, 4.6, 1.15], vertical_alignment="center")

@@ -1,7 +1,7 @@
 """The "Label budget" page: what are the labels worth, with and without the GAN?
 
 Inputs -> a `python -m sgan_core study` subprocess writing runs/studies/<id>; the chart,
-table, progress and downloads are read from that folder (dashboard/studies.py), so they
+table, progress and downloads are read from that folder (dashboard/views/budget/studies.py), so they
 fill in as cells land and survive a server restart. While the chosen study runs, one
 fragment rereads the folder every second; nothing here trains or imports torch.
 """
@@ -13,8 +13,10 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from dashboard import budget_results, budget_shipped, controls, server, shipped, state, studies
-from dashboard.inputs import InputError
+from dashboard.views.budget import results as budget_results, shipped_panel as budget_shipped, shipped, studies
+from dashboard.sidebar import settings as controls
+from dashboard import server, state
+from dashboard.sidebar.inputs import InputError
 
 REFRESH_S = 1.0
 DEFAULT_LABELS = (1, 5, 10, 50, 100)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from dashboard import studies
+from dashboard.views.budget import studies
 from sgan_core.cli.main import build_parser
 from sgan_core.cli.common import flag, given_fields
 from sgan_core.config import TrainConfig

@@ -1,0 +1,3 @@
+"""The Label budget page: the studies it launches and reads back, the shipped studies,
+their chart and table.
+"""
