@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.figures import cells, charts as figures
+from dashboard.figures import charts as figures, confusion_cells
 from dashboard.views.live import presenter
 from dashboard import state
-from dashboard.panels import cell, chart_config, explain, waiting
+from dashboard.panels import chart_config, confusion_cell, explain, waiting
 from sgan_core.snapshot import Snapshot
 
 CHART_KEY = "confusion_chart"
@@ -38,14 +38,14 @@ def render(snapshot: Snapshot, compact: bool = False) -> None:
         figure = state.cached("confusion", snapshot.evaluation_version,
                               lambda: figures.confusion_figure(snapshot.confusion,
                                                                snapshot.class_names))
-        open_cell = cell.chosen(snapshot, CHART_KEY)  # a click first sets the boxes
+        open_cell = confusion_cell.chosen(snapshot, CHART_KEY)  # a click first sets the boxes
         if open_cell is not None:
-            figure = cells.outlined(figure, *open_cell)
+            figure = confusion_cells.outlined(figure, *open_cell)
         st.plotly_chart(presenter.enlarged(figure, presenter.PICTURE_PX), key=CHART_KEY,
                         width="stretch", config=chart_config("confusion"),
                         on_select="rerun", selection_mode="points")
         if not compact:
-            cell.render(snapshot)
+            confusion_cell.render(snapshot)
     if not compact:
         explain(EXPLANATION)
 

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Optional
 import numpy as np
 import streamlit as st
 
-from dashboard.figures import cells
+from dashboard.figures import confusion_cells
 from dashboard import state
 from dashboard.figures.charts import axis_labels
 from sgan_core.snapshot import Snapshot
@@ -35,11 +35,11 @@ def clicked_cell(event: Any, snapshot: Snapshot) -> Optional[tuple[int, int]]:
     if isinstance(data, Mapping):  # a typed array, as JSON: {"0": truth, "1": verdict}
         data = [data.get(str(k), data.get(k)) for k in range(len(data))]
     if data is not None and len(data) >= 2 and None not in data[:2]:
-        truth, verdict = (cells.cell_index(int(value), snapshot.class_names)
+        truth, verdict = (confusion_cells.cell_index(int(value), snapshot.class_names)
                           for value in data[:2])
     else:
-        truth = cells.cell_index(point.get("y"), snapshot.class_names)
-        verdict = cells.cell_index(point.get("x"), snapshot.class_names)
+        truth = confusion_cells.cell_index(point.get("y"), snapshot.class_names)
+        verdict = confusion_cells.cell_index(point.get("x"), snapshot.class_names)
     return None if truth is None or verdict is None else (truth, verdict)
 
 
@@ -77,7 +77,7 @@ def render(snapshot: Snapshot) -> None:
         return
     order = st.radio("Order", (MOST_SURE, LEAST_SURE), key=ORDER_KEY, horizontal=True,
                      label_visibility="collapsed")
-    shown = cells.cell_images(snapshot, labels.index(truth) - 1, labels.index(verdict) - 1,
+    shown = confusion_cells.cell_images(snapshot, labels.index(truth) - 1, labels.index(verdict) - 1,
                               most_sure=order == MOST_SURE)
     st.markdown(f"**{shown.title}**: {shown.count:,} in the matrix")
     st.caption(shown.note)
