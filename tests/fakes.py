@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import secrets
-from typing import Optional
+from pathlib import Path
+from typing import Any, Optional
 
 import numpy as np
 
@@ -130,6 +131,7 @@ class FakeRun:
         self.calls: list[tuple] = []
         self._snapshot = snap.Snapshot(run_status=snap.STATUS_IDLE, config=cfg)
         self.started = False
+        self.recorder: Any = None  # a test may give it one (folder, problem)
         self.base_lrs = (cfg.d_lr, cfg.g_lr)
 
     def _publish(self, status: str, **changes) -> None:
@@ -183,6 +185,12 @@ class FakeRun:
 
     def discriminator_weights(self) -> Optional[dict[str, np.ndarray]]:
         return None  # no model: a run file of a fake run holds no weights
+
+    def storage_problem(self) -> Optional[str]:
+        return None if self.recorder is None else self.recorder.problem
+
+    def run_folder(self) -> Optional[Path]:
+        return None if self.recorder is None else Path(self.recorder.folder)
 
     @property
     def is_alive(self) -> bool:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from sgan_core.storage import checkpoints
 from sgan_core.storage.checkpoints import FORMAT_VERSION, CheckpointError, load_run
 from sgan_core.config import TrainConfig
 from sgan_core.runs.training_run import TrainingRun
@@ -61,7 +62,7 @@ def saved(idx_dataset, tmp_path):
         run.step(2)
         wait_for(lambda: run.snapshot().step == 4, what="4 steps")
         path = tmp_path / "runs" / "checkpoint.pt"
-        run.save_checkpoint(path)
+        checkpoints.save_run(run, path)
         yield run, path
     finally:
         run.stop()
@@ -70,7 +71,7 @@ def saved(idx_dataset, tmp_path):
 def test_round_trip_restores_config_labels_weights_and_history(saved):
     run, path = saved
     assert path.is_file() and not list(path.parent.glob("*.tmp"))  # atomic, no leftovers
-    resumed = TrainingRun.from_checkpoint(path)
+    resumed = checkpoints.open_run(path)
     try:
         assert resumed.config == run.config
         assert resumed.history.rows == run.history.rows and len(run.history.rows) == 2
@@ -119,7 +120,7 @@ def test_load_run_gives_config_and_restore_state(saved):
 def test_missing_path_is_a_clear_error(tmp_path):
     missing = tmp_path / "nope.pt"
     with pytest.raises(CheckpointError, match="No checkpoint at .*nope.pt"):
-        TrainingRun.from_checkpoint(missing)
+        checkpoints.open_run(missing)
     with pytest.raises(CheckpointError, match="No checkpoint"):
         load_run(tmp_path)  # a folder is not a checkpoint either
 
@@ -128,7 +129,7 @@ def test_random_bytes_are_refused(tmp_path):
     path = tmp_path / "random.pt"
     path.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
     with pytest.raises(CheckpointError, match="not a readable SGAN Studio checkpoint"):
-        TrainingRun.from_checkpoint(path)
+        checkpoints.open_run(path)
 
 
 def test_truncated_checkpoint_is_refused(saved, tmp_path):
@@ -173,4 +174,4 @@ def test_pickled_code_is_refused_and_never_runs(tmp_path):
 def test_saving_before_the_models_exist_is_refused(idx_dataset, tmp_path):
     run = TrainingRun(tiny_cfg(idx_dataset()))
     with pytest.raises(CheckpointError, match="Nothing to save"):
-        run.save_checkpoint(tmp_path / "x.pt")
+        checkpoints.save_run(run, tmp_path / "x.pt")

@@ -7,12 +7,24 @@ swapping modules. Reading is through frozen snapshots; everything else is a comm
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Optional, Protocol, runtime_checkable
 
 import numpy as np
 
 from sgan_core.config import TrainConfig
 from sgan_core.snapshot import Snapshot
+
+
+class RunKeeper(Protocol):
+    """What keeps a run on disk as it trains (storage.run_folder.RunRecorder), as the
+    run sees it: it is handed each published snapshot on the training thread and never
+    raises; what went wrong is its `problem`, in words."""
+
+    folder: Path
+    problem: Optional[str]
+
+    def record(self, run: Any, published: Snapshot) -> None: ...
 
 
 @runtime_checkable
@@ -47,3 +59,8 @@ class RunHandle(Protocol):
 
     # The live D's weights as numpy arrays, for a run file; None when there are none.
     def discriminator_weights(self) -> Optional[dict[str, np.ndarray]]: ...
+
+    # What keeping the run on disk ran into (a full disk ...), in words; None if nothing.
+    def storage_problem(self) -> Optional[str]: ...
+
+    def run_folder(self) -> Optional[Path]: ...  # the folder keeping the run, if any

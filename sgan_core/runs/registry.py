@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from sgan_core.config import TrainConfig
+from sgan_core.runs.handle import RunHandle
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +41,12 @@ class RunInfo:
     """One row of the server owner's runs list."""
 
     run_id: str
-    run: Any
+    run: RunHandle
     parked: bool  # paused for want of a viewer; holds no slot
     unseen_s: float  # seconds since a page last showed it
 
 
-def _is_active(run: Any) -> bool:
+def _is_active(run: RunHandle) -> bool:
     """Training, loading or paused (a paused run can resume at any moment)."""
     if getattr(run, "is_alive", False):
         return True
@@ -74,7 +75,7 @@ class RunRegistry:
         self,
         max_active: int = 2,
         max_kept: int = 8,
-        run_factory: Optional[Callable[[TrainConfig], Any]] = None,
+        run_factory: Optional[Callable[[TrainConfig], RunHandle]] = None,
         idle_pause_s: float = DEFAULT_IDLE_PAUSE_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -85,7 +86,7 @@ class RunRegistry:
         self.idle_pause_s = idle_pause_s
         self._clock = clock
         self._run_factory = run_factory
-        self._runs: dict[str, Any] = {}  # insertion order = age, for eviction
+        self._runs: dict[str, RunHandle] = {}  # insertion order = age, for eviction
         self._seen: dict[str, float] = {}  # run id -> clock() when a page last showed it
         self._parked: set[str] = set()  # paused for want of a viewer: hold no slot
         # ids of runs this server removed (Reset, replaced, evicted), newest last and
@@ -96,7 +97,7 @@ class RunRegistry:
         self._closing = threading.Event()
         self._janitor: Optional[threading.Thread] = None
 
-    def create(self, cfg: TrainConfig, start: bool = True) -> tuple[str, Any]:
+    def create(self, cfg: TrainConfig, start: bool = True) -> tuple[str, RunHandle]:
         """Build a run for `cfg`, register it, and (by default) start it.
 
         Starting inside the lock makes the cap exact: two tabs pressing "train" at the
@@ -107,7 +108,7 @@ class RunRegistry:
             run = self._factory()(cfg)
             return self.add(run, start=start), run
 
-    def add(self, run: Any, start: bool = False) -> str:
+    def add(self, run: RunHandle, start: bool = False) -> str:
         """Register an existing run (e.g. one restored from a checkpoint); its new id."""
         with self._lock:
             if start or _is_active(run):
@@ -136,7 +137,7 @@ class RunRegistry:
             self._atexit_installed = True
         atexit.register(self.stop_all)
 
-    def get(self, run_id: Any) -> Optional[Any]:
+    def get(self, run_id: Any) -> Optional[RunHandle]:
         """The run, or None for unknown, forgotten or malformed ids (never raises)."""
         if not isinstance(run_id, str):
             return None
@@ -245,7 +246,7 @@ class RunRegistry:
             self._parked.clear()
         self._stop_quietly(runs)
 
-    def _factory(self) -> Callable[[TrainConfig], Any]:
+    def _factory(self) -> Callable[[TrainConfig], RunHandle]:
         if self._run_factory is None:
             from sgan_core.runs.training_run import TrainingRun  # lazy: pulls in torch
 
@@ -258,7 +259,7 @@ class RunRegistry:
         if self.active_count() >= self.max_active:
             raise RegistryFull(_full_message(self.max_active))
 
-    def _evict_finished(self, keep: str) -> list[Any]:
+    def _evict_finished(self, keep: str) -> list[RunHandle]:
         """Forget the oldest inactive runs beyond max_kept; returns them for stopping."""
         inactive = [rid for rid, run in self._runs.items() if rid != keep and not _is_active(run)]
         excess = len(inactive) - self.max_kept
@@ -284,7 +285,7 @@ class RunRegistry:
             del self._gone[next(iter(self._gone))]
 
     @staticmethod
-    def _stop_quietly(runs: list[Any]) -> None:
+    def _stop_quietly(runs: list[RunHandle]) -> None:
         # Idempotent stop on finished runs; one failing must not leave the others running.
         for run in runs:
             try:

@@ -12,6 +12,7 @@ import logging
 import secrets
 import threading
 import time
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -20,12 +21,12 @@ import torch
 from sgan_core.training import reporting
 from sgan_core.runs import messages
 from sgan_core import snapshot as snap
-from sgan_core.storage.checkpoints import CheckpointError, load_run, save_state
 from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.data.loading import DataError, load_split
 from sgan_core.training.evaluation import Evaluator, verdict_probabilities
 from sgan_core.training.history import History, LossAverager
 from sgan_core.runs.commands import Action, Mailbox
+from sgan_core.runs.handle import RunKeeper
 from sgan_core.training.step_trace import SlowMotion, StepTrace
 from sgan_core.runs.timeline import Timeline
 from sgan_core.training.trainer import Trainer
@@ -47,13 +48,18 @@ def load_ahead(cfg: TrainConfig) -> None:
     load_split(dataclasses.replace(cfg, download=False))
 
 
+class RunNotBuilt(RuntimeError):
+    """The run has not built its models yet: there is nothing to save."""
+
+
 class TrainingRun:
     """Owns one Trainer and the thread that drives it."""
 
     def __init__(self, cfg: TrainConfig, run_id: Optional[str] = None,
-                 restore: Optional[dict] = None, recorder=None) -> None:
+                 restore: Optional[dict] = None,
+                 recorder: Optional[RunKeeper] = None) -> None:
         self.config = cfg
-        self.recorder = recorder  # e.g. run_folder.RunRecorder: keeps the run on disk
+        self.recorder = recorder  # keeps the run on disk (storage.run_folder.RunRecorder)
         self.run_id = run_id or secrets.token_urlsafe(16)
         self._restore = restore  # checkpoint contents to continue from
         self._state_lock = threading.Lock()  # commands and the published snapshot
@@ -311,7 +317,7 @@ class TrainingRun:
         know the run's insides)."""
         with self._model_lock:
             if self.trainer is None:
-                raise CheckpointError("Nothing to save yet: the run has not built its models.")
+                raise RunNotBuilt("Nothing to save yet: the run has not built its models.")
             return {
                 "config": self.config.to_dict(),
                 "labeled_indices": torch.as_tensor(self.trainer.split.labeled_indices),
@@ -329,10 +335,11 @@ class TrainingRun:
             return {name: value.detach().cpu().numpy().copy()
                     for name, value in self.trainer.discriminator.state_dict().items()}
 
-    def save_checkpoint(self, path) -> None:
-        save_state(path, self.checkpoint_state())
+    def storage_problem(self) -> Optional[str]:
+        """What keeping this run on disk ran into (a full disk, the runs folder's cap),
+        in words for the page; None when all is kept, or nothing keeps it."""
+        return None if self.recorder is None else self.recorder.problem
 
-    @classmethod
-    def from_checkpoint(cls, path) -> "TrainingRun":
-        cfg, restore = load_run(path)
-        return cls(cfg, restore=restore)
+    def run_folder(self) -> Optional[Path]:
+        """The folder that keeps this run (the page's runs), or None."""
+        return None if self.recorder is None else self.recorder.folder

@@ -9,17 +9,40 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from sgan_core.config import ConfigError, TrainConfig
 
+if TYPE_CHECKING:
+    from sgan_core.runs.training_run import TrainingRun
+
 FORMAT_VERSION = 2  # 2: per-run generators, both averages' counts
 
 
 class CheckpointError(Exception):
     """The file is missing, corrupt or not an SGAN Studio checkpoint."""
+
+
+def save_run(run: "TrainingRun", path: str | os.PathLike) -> None:
+    """Write `run`'s checkpoint (its state, taken between steps) atomically."""
+    from sgan_core.runs.training_run import RunNotBuilt
+
+    try:
+        state = run.checkpoint_state()
+    except RunNotBuilt as error:
+        raise CheckpointError(str(error)) from error
+    save_state(path, state)
+
+
+def open_run(path: str | os.PathLike) -> "TrainingRun":
+    """A run that resumes from the checkpoint at `path` (not started)."""
+    from sgan_core.runs.training_run import TrainingRun
+
+    cfg, restore = load_run(path)
+    return TrainingRun(cfg, restore=restore)
 
 
 def save_state(path: str | os.PathLike, state: dict) -> None:

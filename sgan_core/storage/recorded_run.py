@@ -96,6 +96,12 @@ class RecordedRun:
     def stop(self, timeout: float = 10.0) -> None:
         """Nothing runs: stopping (Reset, the registry letting it go) is a no-op."""
 
+    def storage_problem(self) -> None:
+        return None  # an opened file is not written to
+
+    def run_folder(self) -> None:
+        return None
+
     def discriminator_weights(self) -> Optional[dict[str, np.ndarray]]:
         return None if self.record.weights is None else dict(self.record.weights)
 

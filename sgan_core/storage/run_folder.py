@@ -193,7 +193,9 @@ class RunRecorder:
                             f"{self.max_bytes // 1_000_000}: this run's checkpoint was "
                             "not saved. Delete old runs there or raise the limit.")
             return
-        run.save_checkpoint(self.folder / "checkpoint.pt")
+        from sgan_core.storage.checkpoints import save_run  # torch: a run exists already
+
+        save_run(run, self.folder / "checkpoint.pt")
         self.problem = None
 
 
@@ -230,7 +232,9 @@ def write_finished(folder: Path, run: Any, final: Snapshot, metrics: dict[str, A
     """A finished run's whole folder at once (the CLI's --out)."""
     write_snapshot_files(folder, final)
     write_json(folder / "metrics.json", metrics)
-    run.save_checkpoint(folder / "checkpoint.pt")
+    from sgan_core.storage.checkpoints import save_run  # torch: a run exists already
+
+    save_run(run, folder / "checkpoint.pt")
 
 
 def recording_run(cfg: Any) -> Any:

@@ -91,7 +91,7 @@ def _options() -> tuple[list[str], dict[str, str], list[str]]:
 
     live = _live_runs()
     labels = {LIVE + rid: _live_label(run) for rid, run in live.items()}
-    mine = {str(getattr(getattr(run, "recorder", None), "folder", "")) for run in live.values()}
+    mine = {str(run.run_folder()) for run in live.values() if run.run_folder() is not None}
     saved, problems = saved_runs.list_runs()
     for run in saved:
         if str(run.path) not in mine:  # a live run's own folder: shown as the live run
@@ -122,7 +122,7 @@ def _snapshot(key: str) -> tuple[Optional[Snapshot], Optional[str], bool]:
         if run is None:
             return None, "This live run is gone (the server restarted or it was reset).", False
         server.registry().touch(key[len(LIVE):])  # shown: it keeps its training slot
-        problem = getattr(getattr(run, "recorder", None), "problem", None)
+        problem = run.storage_problem()
         snapshot = run.snapshot()
         return snapshot, problem, bool(snapshot.is_active)
     return _saved_snapshot(key[len(DISK):])

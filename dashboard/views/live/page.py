@@ -70,7 +70,7 @@ def draw_page() -> None:
     _apply_learning_rates(settings, run)
     if notice:
         st.warning(notice)
-    saving = getattr(getattr(run, "recorder", None), "problem", None)  # run_folder.py
+    saving = run.storage_problem() if run is not None else None
     if saving:
         st.warning(saving)  # e.g. a full disk: the run trains on, unsaved
     if runfiles.is_recorded(run):
