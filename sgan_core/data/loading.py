@@ -17,16 +17,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import torch
 
-from sgan_core.config import TrainConfig
 from sgan_core.data.datasets import (BUNDLED_MNIST, DATASETS, DatasetSpec,  # noqa: F401
                                 on_disk)
 from sgan_core.data.errors import DataError  # noqa: F401  (raised here; imported from here too)
 from sgan_core.data.splitting import checked_labeled_indices, draw_split, split_indices
+
+if TYPE_CHECKING:  # the config names what to load; data sits below it
+    from sgan_core.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
