@@ -50,6 +50,7 @@ from typing import Any, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
+from sgan_core.threads import configure_threads  # noqa: E402
 
 PARTS = ("status", "samples", "confusion", "curves", "map", "inspector")  # live_layout's draw_*
 SAMPLES_CAPTION = re.compile(r"\d+ of \d+ rejected as fake")
@@ -477,6 +478,7 @@ def per_step(images_per_s: float | None, batch_size: int) -> str:
 
 
 def main() -> None:
+    configure_threads()  # first, before this process imports torch
     args = parse_args()
     if args.phase == "headless":
         headless_phase(args)

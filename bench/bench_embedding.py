@@ -39,6 +39,7 @@ from typing import Callable
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+from sgan_core.threads import configure_threads  # noqa: E402
 
 from sgan_core.features.embedding_service import EmbeddingService, UmapPhase  # noqa: E402
 from sgan_core.features.projection import (  # noqa: E402
@@ -271,6 +272,7 @@ def bench_control(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    configure_threads()  # first, before this process imports torch
     args = parse_args()
     if args.cold:  # before the child starts: it inherits the environment
         os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="sgan-numba-")

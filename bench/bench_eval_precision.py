@@ -20,7 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-import sgan_core  # noqa: E402,F401  (before torch, as the CLI does)
+from sgan_core.threads import configure_threads  # noqa: E402
+
+configure_threads()  # before torch loads, as the CLI does
 import torch  # noqa: E402
 
 from sgan_core.storage.checkpoints import load_run  # noqa: E402

@@ -20,9 +20,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+from sgan_core.threads import configure_threads  # noqa: E402
 
 
 def main() -> None:
+    configure_threads()  # first, before this process imports torch
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--start-after-s", type=float, default=0.0,
                         help="seconds between the first page view and Start")

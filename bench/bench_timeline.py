@@ -34,6 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from sgan_core.threads import configure_threads  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -155,6 +156,7 @@ def opening(run) -> None:
 
 
 def main() -> None:
+    configure_threads()  # first, before this process imports torch
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--evaluations", type=int, default=260)
     parser.add_argument("--moves", type=int, default=30)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from sgan_core.threads import configure_threads  # noqa: E402
 from bench.bench_step import measure as measure_step  # noqa: E402
 
 
@@ -173,6 +174,7 @@ def command_throughput(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    configure_threads()  # first, before this process imports torch
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("accuracy", "throughput", "memory"))
     parser.add_argument("--data-dir", default=str(ROOT / "data"))

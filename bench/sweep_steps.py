@@ -19,6 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sgan_core.threads import configure_threads  # noqa: E402
+
+configure_threads()  # before torch loads, as the CLI does
 import torch  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("T", "1")))

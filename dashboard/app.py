@@ -20,9 +20,11 @@ import streamlit as st  # noqa: E402
 from dashboard import navigation, server  # noqa: E402
 from dashboard.sidebar import settings  # noqa: E402
 from dashboard.views.live.page import live_page  # noqa: E402
+from sgan_core.threads import configure_threads  # noqa: E402
 
 
 def main() -> None:
+    configure_threads()  # before anything in this server imports torch
     st.set_page_config(page_title="SGAN Studio", page_icon=":material/science:", layout="wide")
     navigation.run(live_page)  # the live page by default; /label-budget the study page
     server.prewarm_embedding()  # after drawing: its thread must not slow this paint

@@ -14,6 +14,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from sgan_core.threads import configure_threads  # noqa: E402
+
+configure_threads()  # tests run with the product's thread settings, set before torch loads
+
 
 def write_idx(path: Path, array: np.ndarray) -> None:
     """Write a uint8 array in the IDX format torchvision reads (big-endian header)."""

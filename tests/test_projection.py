@@ -73,11 +73,13 @@ def test_projection_arrays_are_read_only_copies():
 
 
 def test_numpy_blas_runs_one_thread():
-    # sgan_core limits numpy's OpenBLAS to one thread (sgan_core/__init__.py): a second,
-    # spin-waiting thread cost the feature map's PCA 8x the CPU
+    # configure_threads() limits numpy's OpenBLAS to one thread (sgan_core/threads.py): a
+    # second, spin-waiting thread cost the feature map's PCA 8x the CPU
     from threadpoolctl import threadpool_info
 
-    import sgan_core  # noqa: F401
+    from sgan_core.threads import configure_threads
+
+    configure_threads()
 
     numpy_blas = [info for info in threadpool_info()
                   if info["user_api"] == "blas" and "numpy" in info["filepath"]]

@@ -20,6 +20,7 @@ from sgan_core.runs.progress import run_followed
 from sgan_core.storage.run_folder import disk_message, final_metrics, write_finished
 from sgan_core.snapshot import ErrorKind
 from sgan_core.cli.study import add_study_parser, run_study_command
+from sgan_core.threads import configure_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    configure_threads()  # before anything below imports torch
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     try:

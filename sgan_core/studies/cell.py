@@ -2,7 +2,8 @@
 
 This is the function the backends ship to their workers (a spawned process or a Ray
 task), so it takes and returns plain dicts, imports torch only once it has been called,
-and sets torch's thread count before any torch work.
+configures the process's threads (sgan_core/threads.py) and then torch's thread count
+before any torch work.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import threading
 import time
 import traceback
 from typing import Any
+
+from sgan_core.threads import configure_threads
 
 # Statuses a cell can end with; only a "crashed" cell is not written to the study folder
 # (a rerun tries it again). A diverged cell is a result: the same seed diverges again.
@@ -26,6 +29,7 @@ def run_cell(config: dict[str, Any]) -> dict[str, Any]:
 
     Never raises: a worker's exception would lose the cell's key on the driver side.
     """
+    configure_threads()  # the worker's first call, local or Ray: before torch loads
     import torch
 
     # First torch call of the cell: a worker that runs several cells keeps one setting.
