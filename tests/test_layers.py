@@ -1,6 +1,6 @@
 """The rooms of sgan_core and dashboard import one way (docs/architecture.md):
 
-    data  <-  config, snapshot  <-  training, features  <-  runs  <-  storage, studies
+    data  <-  config, snapshot  <-  training, features  <-  runs  <-  storage  <-  studies
           <-  cli  <-  dashboard
 
 A module may import its own room and the rooms below it, never a room beside or above
@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Each room's rank: a room may import rooms of a lower rank only. "package" is
 # sgan_core/__init__.py, a docstring that `from sgan_core import x` runs first.
 RANKS = {"package": -1, "data": 0, "threads": 0, "config": 1, "snapshot": 2, "training": 3,
-         "features": 3, "runs": 4, "storage": 5, "studies": 5, "cli": 6, "entry": 7,
-         "dashboard": 8}
+         "features": 3, "runs": 4, "storage": 5, "studies": 6, "cli": 7, "entry": 8,
+         "dashboard": 9}
 TOP_LEVEL = {"sgan_core.config": "config", "sgan_core.snapshot": "snapshot",
              "sgan_core.threads": "threads", "sgan_core": "package",
              "sgan_core.__main__": "entry"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -54,25 +53,18 @@ def write_export(args: argparse.Namespace, run, argv: Sequence[str]) -> None:
     and say where it is and how big."""
     if args.export is None:
         return
+    from sgan_core.storage.files import write_atomic
     from sgan_core.storage.run_file import ExportOptions, export_run
 
     options = ExportOptions(max_moments=args.export_moments,
                             fakes_per_moment=args.export_fakes, half=args.export_half,
                             compress_level=9)  # written once, opened often: smallest
-    handle, temporary = tempfile.mkstemp(dir=args.export.parent, suffix=".tmp")
-    os.close(handle)
+    command = ["python", "-m", "sgan_core", *argv]
     try:
-        export_run(run, temporary, options,
-                   command=["python", "-m", "sgan_core", *argv])
-        mask = os.umask(0)  # mkstemp made it private; give it the usual permissions
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, args.export)
+        write_atomic(args.export, lambda temporary: export_run(run, temporary, options,
+                                                               command=command))
     except OSError as error:  # e.g. the disk filled up: --out's files are written already
         raise ConfigError(f"could not write --export {args.export}: {error.strerror or error}"
                           "; free some space or choose another place") from error
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
     size_mb = args.export.stat().st_size / 2**20
     print(f"run file: {args.export} ({size_mb:.1f} MB)", file=sys.stderr, flush=True)

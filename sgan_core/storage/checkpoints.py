@@ -7,7 +7,6 @@ loaded with `weights_only=True`: a checkpoint file can never execute code.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ import numpy as np
 import torch
 
 from sgan_core.config import ConfigError, TrainConfig
+from sgan_core.storage.files import write_atomic
 
 if TYPE_CHECKING:
     from sgan_core.runs.training_run import TrainingRun
@@ -48,17 +48,8 @@ def open_run(path: str | os.PathLike) -> "TrainingRun":
 def save_state(path: str | os.PathLike, state: dict) -> None:
     """Write a run's `checkpoint_state()` atomically."""
     payload = {"format_version": FORMAT_VERSION, **state}
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename, so an interrupted save never leaves a half-written checkpoint.
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save(payload, temporary)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    # an interrupted save never leaves a half-written checkpoint
+    write_atomic(path, lambda temporary: torch.save(payload, temporary))
 
 
 def load_run(path: str | os.PathLike) -> tuple[TrainConfig, dict]:

@@ -38,6 +38,7 @@ from sgan_core.storage.run_file_codec import (ArrayStore, CodecError, check_cons
                                  pack_snapshot, unpack_moment, unpack_snapshot)
 from sgan_core.snapshot import Snapshot
 from sgan_core.runs.timeline import DEFAULT_CAPACITY, Moment, thin_fakes
+from sgan_core.storage import files
 
 FORMAT_NAME = "sgan-studio-run"
 FORMAT_VERSION = 1
@@ -189,8 +190,11 @@ def _bounded_bytes(source: Source, name: str) -> bytes:
         path = Path(source)
         if not path.is_file():
             raise RunFileError(RunFileProblem.NOT_A_RUN_FILE, f"No file at {path}.")
-        _check_size(path.stat().st_size, name)
-        return path.read_bytes()
+        try:
+            return files.read_capped(path, MAX_FILE_BYTES)
+        except files.FileTooLarge as error:
+            _check_size(error.size, name)  # raises, in the words every source gets
+            raise
     if isinstance(source, (bytes, bytearray)):
         _check_size(len(source), name)
         return bytes(source)

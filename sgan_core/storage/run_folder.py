@@ -23,12 +23,12 @@ import json
 import logging
 import os
 import secrets
-import tempfile
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 
+from sgan_core.storage.files import write_atomic, write_text_atomic
 from sgan_core.snapshot import (HISTORY_COLUMNS, STATUS_FINISHED, STATUS_PAUSED,
                                 STATUS_STOPPED, Snapshot)
 
@@ -57,21 +57,14 @@ def new_page_folder(cfg: Any, root: Optional[Path] = None) -> Path:
 
 # --- writing ----------------------------------------------------------------------------
 
-def _write_atomic(path: Path, write: Callable[[Any], None], mode: str = "w") -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, mode) as stream:
-            write(stream)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+def _savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as stream:  # a path would get ".npz" appended by numpy
+        np.savez_compressed(stream, **arrays)
 
 
 def write_json(path: Path, value: dict[str, Any]) -> None:
     text = json.dumps(value, indent=2, default=_plain) + "\n"
-    _write_atomic(path, lambda stream: stream.write(text))
+    write_text_atomic(path, text)
 
 
 def _plain(value: Any) -> Any:
@@ -91,7 +84,7 @@ def history_lines(history: Any, start: int = 0) -> list[str]:
 
 def write_history(path: Path, lines: list[str]) -> None:
     text = ",".join(HISTORY_COLUMNS) + "\n" + "".join(lines)
-    _write_atomic(path, lambda stream: stream.write(text))
+    write_text_atomic(path, text)
 
 
 def _cell(value: float) -> str:
@@ -109,7 +102,7 @@ def write_figures(path: Path, snapshot: Snapshot) -> None:
     if snapshot.confusion is not None:
         arrays["confusion"] = np.asarray(snapshot.confusion)
     if arrays:
-        _write_atomic(path, lambda stream: np.savez_compressed(stream, **arrays), mode="wb")
+        write_atomic(path, lambda temporary: _savez(temporary, arrays))
 
 
 def status_record(snapshot: Snapshot) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from sgan_core.data.datasets import DATASETS, labels_per_class_words
 from sgan_core.storage.run_folder import FIGURE_FIELDS, PAGE_FOLDER, runs_root
 from sgan_core.snapshot import (HISTORY_COLUMNS, STATUS_STOPPED, RunStatus, Samples,
                                 Snapshot, frozen_array)
+from sgan_core.storage import files
 
 MAX_BYTES = {"config.json": 100_000, "status.json": 100_000, "metrics.json": 500_000,
              "history.csv": 10_000_000, "figures.npz": 20_000_000}
@@ -59,13 +60,11 @@ class SavedRun:
 
 def read_capped(path: Path) -> bytes:
     """The file's bytes, or SavedRunError when it is missing or over its cap."""
-    cap = MAX_BYTES.get(path.name, 1_000_000)
     try:
-        size = path.stat().st_size
-        if size > cap:
-            raise SavedRunError(f"{path} is {size:,} bytes, more than the {cap:,} a run "
-                                "file may have: it was not read.")
-        return path.read_bytes()
+        return files.read_capped(path, MAX_BYTES.get(path.name, 1_000_000))
+    except files.FileTooLarge as error:
+        raise SavedRunError(f"{path} is {error.size:,} bytes, more than the {error.cap:,} a "
+                            "run file may have: it was not read.") from error
     except OSError as error:
         raise SavedRunError(f"cannot read {path}: {error.strerror or error}") from error
 

@@ -6,10 +6,10 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Optional
+
+from sgan_core.storage.files import write_text_atomic
 
 CELLS_FOLDER = "cells"
 MAX_CELL_BYTES = 200_000  # a cell file is ~3 kB; a bigger one was not written by a study
@@ -18,19 +18,6 @@ ROW_FIELDS = ("labels_per_class", "seed", "status", "steps", "seconds", "wall_s"
               "test_accuracy", "baseline_test_accuracy", "validation_accuracy",
               "baseline_validation_accuracy", "fake_rejection_rate", "false_rejection_rate")
 SUMMARY_FIGURES = {"sgan": "test_accuracy", "baseline": "baseline_test_accuracy"}
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write then rename: a reader (or a killed study) never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def cell_path(out: Path, labels_per_class: int, seed: int) -> Path:

@@ -27,7 +27,8 @@ from sgan_core.data.datasets import DATASETS
 from sgan_core.data.errors import DataError
 from sgan_core.data.splitting import split_indices
 from sgan_core.studies.cell import CELL_BAD_INPUT, CELL_CRASHED
-from sgan_core.studies.results import cell_path, load_cells, write_results, write_text_atomic
+from sgan_core.storage.files import write_text_atomic
+from sgan_core.studies.results import cell_path, load_cells, write_results
 
 STUDY_FILE = "study.json"
 # Settings a rerun may change without invalidating finished cells: where the data lives

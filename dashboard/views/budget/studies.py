@@ -20,6 +20,7 @@ from typing import Any, Optional, Sequence
 
 from dashboard.sidebar.inputs import NUMBER_FIELDS, InputError, parse_number
 from sgan_core.config import TrainConfig
+from sgan_core.storage.files import FileTooLarge, read_capped
 from sgan_core.studies.results import load_cells
 
 ROOT = Path(__file__).resolve().parents[3]  # the repository: dashboard/views/budget/ is 3 down
@@ -197,10 +198,8 @@ def read_json_object(path: Path, max_bytes: int = MAX_JSON_BYTES) -> dict[str, A
     """A JSON object from a file, or {} if it is missing, unreadable, over max_bytes or
     not an object (the study pages list problems, they never raise)."""
     try:
-        if path.stat().st_size > max_bytes:
-            return {}
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        value = json.loads(read_capped(path, max_bytes).decode("utf-8"))
+    except (OSError, ValueError, FileTooLarge):  # UnicodeDecodeError is a ValueError
         return {}
     return value if isinstance(value, dict) else {}
 
