@@ -151,6 +151,37 @@ def test_non_saturating_loss_is_minus_log_d_of_fakes():
     assert losses.non_saturating_loss(logits64() + 1).item() < expected
 
 
+# ----------------------------------------------------------------------------- objectives
+
+def test_discriminator_terms_are_the_three_losses_and_its_loss_weighs_the_unsupervised():
+    labeled, unlabeled, fake = logits64(), logits64() * 2, logits64() - 1
+    targets = torch.tensor([2, 0, 1])
+    terms = losses.discriminator_terms(labeled, targets, unlabeled, fake)
+    assert terms == (losses.supervised_loss(labeled, targets),
+                     losses.real_unsupervised_loss(unlabeled),
+                     losses.fake_unsupervised_loss(fake))
+    expected = terms.supervised + 0.5 * (terms.real + terms.fake)
+    assert losses.discriminator_loss(terms, 0.5).item() == expected.item()
+
+
+def test_generator_loss_follows_its_kind_and_takes_a_target_only_for_feature_matching():
+    fake_logits, fake_features = logits64(), logits64() + 1
+    asked = []
+
+    def target() -> torch.Tensor:
+        asked.append(1)
+        return logits64()
+
+    matching = losses.generator_loss("feature_matching", fake_logits, fake_features, target)
+    assert matching.item() == losses.feature_matching_loss(logits64(), fake_features).item()
+    assert asked == [1]
+    saturating = losses.generator_loss("non_saturating", fake_logits, fake_features, target)
+    assert saturating.item() == losses.non_saturating_loss(fake_logits).item()
+    assert asked == [1]  # a fresh target costs a pass of D: never made when unused
+    with pytest.raises(ValueError, match="wasserstein"):
+        losses.generator_loss("wasserstein", fake_logits, fake_features, target)
+
+
 # ----------------------------------------------------------------------------- probabilities
 
 def test_fake_probability_is_one_over_one_plus_z():

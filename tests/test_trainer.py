@@ -13,6 +13,7 @@ from sgan_core.training import losses
 from sgan_core.data.batches import UnlabeledSampler, random_shift
 from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.data.loading import Split, load_split
+from sgan_core.training.precision import autocast
 from sgan_core.training.trainer import Trainer
 from tiny_config import tiny_cfg as shared_tiny_cfg
 
@@ -197,7 +198,8 @@ def test_generator_step_leaves_the_discriminator_unchanged(cfg_split):
     labeled, targets, unlabeled = trainer._batches()
     with torch.no_grad():
         _, features_unlabeled = trainer.discriminator(unlabeled)
-    trainer._update_generator(trainer._fakes(cfg.batch_size), features_unlabeled)
+    trainer._update_generator(trainer._fakes(trainer._noise(cfg.batch_size)),
+                              features_unlabeled)
 
     assert same_tensors(d_before, state_tensors(trainer.discriminator))
     assert all(torch.equal(before, p.grad)
@@ -213,8 +215,8 @@ def test_discriminator_step_leaves_the_generator_weights_unchanged(cfg_split):
     labeled, targets, unlabeled = trainer._batches()
     g_params = [p.detach().clone() for p in trainer.generator.parameters()]
     d_before = state_tensors(trainer.discriminator)
-    trainer._update_discriminator(labeled, targets, unlabeled,
-                                  trainer._fakes(len(unlabeled)).detach())
+    fakes = trainer._fakes(trainer._noise(len(unlabeled)))
+    trainer._update_discriminator(labeled, targets, unlabeled, fakes.detach())
     assert all(torch.equal(a, b) for a, b in zip(g_params, trainer.generator.parameters()))
     assert not same_tensors(d_before, state_tensors(trainer.discriminator))
 
@@ -232,6 +234,46 @@ def test_one_batch_of_fakes_serves_both_updates(cfg_split):
     assert len(draws) == 1
     d_fakes = passes[0][-cfg.batch_size:]  # D's update: cat([labeled, unlabeled, fakes])
     assert torch.equal(passes[1], d_fakes)  # G's update: the same fakes
+
+
+def test_a_recorded_step_holds_the_batches_noise_and_verdicts_its_losses_used(cfg_split):
+    """A twin redraws the step's batches, noise and D's update pass from the same seed:
+    the record holds exactly these, and its logits give exactly the step's losses."""
+    cfg, split = cfg_split
+    trainer, twin = Trainer(cfg, split), Trainer(cfg, split)
+    weight, rates = twin.unsupervised_weight(), twin.current_learning_rates()
+    record = trainer.recorded_step()
+    labeled, targets, unlabeled = twin._batches()
+    noise = twin._noise(cfg.batch_size)
+    twin.generator.train()
+    twin.discriminator.train()
+    with torch.no_grad(), autocast(twin.precision, twin.device):
+        fakes = twin._fakes(noise).float()  # as D's update saw them (cat promotes)
+        logits, _ = twin.discriminator(torch.cat([labeled, unlabeled, fakes]))
+    n = cfg.labeled_batch_size
+    expected = {"labeled": labeled, "targets": targets, "unlabeled": unlabeled,
+                "noise": noise, "fakes": fakes, "logits_labeled": logits[:n],
+                "logits_unlabeled": logits[n:n + cfg.batch_size],
+                "logits_fake": logits[n + cfg.batch_size:]}
+    for name, tensor in expected.items():
+        kept = getattr(record, name)
+        assert kept.device.type == "cpu" and not kept.requires_grad, name
+        assert torch.equal(kept, tensor), name
+    terms = losses.discriminator_terms(record.logits_labeled, record.targets,
+                                       record.logits_unlabeled, record.logits_fake)
+    assert [term.item() for term in terms] == [record.losses.supervised,
+                                               record.losses.unsupervised_real,
+                                               record.losses.unsupervised_fake]
+    assert record.discriminator_loss == losses.discriminator_loss(terms, weight).item()
+    assert record.unsupervised_weight == weight and (record.d_lr, record.g_lr) == rates
+
+
+def test_a_plain_step_keeps_no_record(cfg_split):
+    trainer = Trainer(*cfg_split)
+    recorded = []
+    trainer._record = lambda *args: recorded.append(args)  # would record, if asked
+    trainer.train_step()
+    assert recorded == []
 
 
 # ----------------------------------------------------------------------------- learning rates

@@ -10,6 +10,8 @@ in float32 it is exactly 0 from lse ~ 17 on, where the true value is still e^-17
 """
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import torch
 import torch.nn.functional as F
 
@@ -45,6 +47,43 @@ def non_saturating_loss(logits_fake: torch.Tensor) -> torch.Tensor:
     """Mean -log D(G(z)): G is rewarded when D calls its images real."""
     lse = torch.logsumexp(logits_fake, dim=1)  # (B,)
     return F.softplus(-lse).mean()
+
+
+class DiscriminatorTerms(NamedTuple):
+    """D's three loss terms, each a scalar tensor."""
+
+    supervised: torch.Tensor  # cross-entropy on the labeled batch
+    real: torch.Tensor  # -log D(x) on the unlabeled batch
+    fake: torch.Tensor  # -log(1 - D(G(z))) on the fakes
+
+
+def discriminator_terms(logits_labeled: torch.Tensor, targets: torch.Tensor,
+                        logits_unlabeled: torch.Tensor, logits_fake: torch.Tensor
+                        ) -> DiscriminatorTerms:
+    """D's terms on its logits of each batch: (L, N) with targets (L,), (B, N), (B, N).
+    The trainer's update and slow motion's measurements both call this, so the step and
+    what the page shows of it are one objective."""
+    return DiscriminatorTerms(supervised_loss(logits_labeled, targets),
+                              real_unsupervised_loss(logits_unlabeled),
+                              fake_unsupervised_loss(logits_fake))
+
+
+def discriminator_loss(terms: DiscriminatorTerms, unsupervised_weight: float) -> torch.Tensor:
+    """What D's update lowers: supervised + w * (real + fake)."""
+    return terms.supervised + unsupervised_weight * (terms.real + terms.fake)
+
+
+def generator_loss(kind: str, logits_fake: torch.Tensor, features_fake: torch.Tensor,
+                   real_features: Callable[[], torch.Tensor]) -> torch.Tensor:
+    """G's objective as TrainConfig.generator_loss names it, on D's outputs for G's
+    fakes: logits (B, N) and features (B, F). `real_features` gives feature matching's
+    target (B', F); it is called only when the objective needs it, since a fresh target
+    costs a pass of D (and random draws) that non-saturating must not make."""
+    if kind == "feature_matching":
+        return feature_matching_loss(real_features(), features_fake)
+    if kind == "non_saturating":
+        return non_saturating_loss(logits_fake)
+    raise ValueError(f"unknown generator loss {kind!r}")
 
 
 def fake_probability(logits: torch.Tensor) -> torch.Tensor:

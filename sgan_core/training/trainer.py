@@ -5,6 +5,7 @@ No threads here: `run.py` drives this object from its worker, the CLI from a loo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple, Optional
 
 import torch
 from torch import nn
@@ -37,6 +38,38 @@ class StepLosses:
         values = (self.supervised, self.unsupervised_real, self.unsupervised_fake,
                   self.generator, self.baseline)
         return all(v == v and abs(v) != float("inf") for v in values)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step as it happened, for a watcher (slow motion): the batches, noise and D's
+    verdicts the step's losses were computed from, detached and on the CPU, and the
+    figures the step used. A watcher reads these and computes nothing of the step again."""
+
+    losses: StepLosses  # what train_step() would have returned
+    discriminator_loss: float  # supervised + w * (real + fake): what D's update lowered
+    unsupervised_weight: float  # w in D's loss
+    d_lr: float  # the learning rates of this step's updates
+    g_lr: float
+    labeled: torch.Tensor  # (L, C, H, W) in [-1, 1], shifted, as D saw them
+    targets: torch.Tensor  # (L,) their classes
+    unlabeled: torch.Tensor  # (B, C, H, W) as D saw them
+    noise: torch.Tensor  # (B, Z) G's noise: one draw makes the fakes of both updates
+    fakes: torch.Tensor  # (B, C, H, W) G(noise), shifted, as D's and G's updates saw them
+    logits_labeled: torch.Tensor  # (L, N) D's logits in its update (noise, dropout on)
+    logits_unlabeled: torch.Tensor  # (B, N)
+    logits_fake: torch.Tensor  # (B, N)
+
+
+class _DiscriminatorUpdate(NamedTuple):
+    """What D's update computed, detached: its terms and loss, and what G's update and a
+    record need of it."""
+
+    terms: losses.DiscriminatorTerms
+    loss: torch.Tensor  # scalar
+    weight: float  # w in supervised + w * (real + fake)
+    logits: torch.Tensor  # (L + B + B, N) on cat([labeled, unlabeled, fakes])
+    unlabeled_features: torch.Tensor  # (B, F) feature matching's "same_batch" target
 
 
 def _adam(params, lr: float, beta1: float) -> torch.optim.Adam:
@@ -156,9 +189,11 @@ class Trainer:
     def _real_batch(self, sampler: UnlabeledSampler) -> torch.Tensor:
         return self._augment(to_unit_range(sampler.next_batch()).to(self.device))
 
-    def _fakes(self, count: int) -> torch.Tensor:
-        noise = self.generator.sample_noise(count, self.rng).to(self.device)
-        return self._augment(self.generator(noise))
+    def _noise(self, count: int) -> torch.Tensor:
+        return self.generator.sample_noise(count, self.rng).to(self.device)  # (count, Z)
+
+    def _fakes(self, noise: torch.Tensor) -> torch.Tensor:
+        return self._augment(self.generator(noise))  # (B, C, H, W)
 
     def _batches(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(labeled images, their targets, unlabeled images), augmented, on the device."""
@@ -169,6 +204,16 @@ class Trainer:
     def train_step(self) -> StepLosses:
         """(1) update D on labeled, unlabeled and generated images, (2) update G,
         then one step of the baseline on the very same labeled batch."""
+        return self._step(recording=False)[0]
+
+    def recorded_step(self) -> StepRecord:
+        """The step train_step() would take (the same draws, updates and losses), and
+        what it saw and computed. Recording draws nothing and only copies tensors."""
+        record = self._step(recording=True)[1]
+        assert record is not None
+        return record
+
+    def _step(self, recording: bool) -> tuple[StepLosses, Optional[StepRecord]]:
         self._apply_schedule()
         labeled, targets, unlabeled = self._batches()
         self.discriminator.train()
@@ -177,16 +222,35 @@ class Trainer:
             # One batch of fakes for both updates (as most GAN code does): D learns from
             # it detached, then G from the updated D's view of the same images. Saves a
             # generator pass, the shift and their noise each step.
-            fakes = self._fakes(self.cfg.batch_size)
-            sup, real, fake, unlabeled_features = self._update_discriminator(
-                labeled, targets, unlabeled, fakes.detach())
-            g_loss = self._update_generator(fakes, unlabeled_features)
+            noise = self._noise(self.cfg.batch_size)
+            fakes = self._fakes(noise)
+            d_update = self._update_discriminator(labeled, targets, unlabeled, fakes.detach())
+            g_loss = self._update_generator(fakes, d_update.unlabeled_features)
             b_loss = self._update_baseline(labeled, targets) if self.cfg.train_baseline else 0.0
+        terms = d_update.terms
+        step_losses = StepLosses(terms.supervised.item(), terms.real.item(), terms.fake.item(),
+                                 g_loss.item(), float(b_loss))
+        # Kept off the plain step's path: a record copies every batch.
+        record = self._record(step_losses, d_update, labeled, targets, unlabeled, noise,
+                              fakes) if recording else None
         self.step_count += 1
-        return StepLosses(sup.item(), real.item(), fake.item(), g_loss.item(),
-                          float(b_loss))
+        return step_losses, record
 
-    def _update_discriminator(self, labeled, targets, unlabeled, fake):
+    def _record(self, step_losses: StepLosses, d_update: _DiscriminatorUpdate,
+                labeled: torch.Tensor, targets: torch.Tensor, unlabeled: torch.Tensor,
+                noise: torch.Tensor, fakes: torch.Tensor) -> StepRecord:
+        logits = split_batches(_kept(d_update.logits), len(labeled), len(unlabeled))
+        return StepRecord(
+            losses=step_losses, discriminator_loss=d_update.loss.item(),
+            unsupervised_weight=d_update.weight,
+            d_lr=self.d_optimizer.param_groups[0]["lr"],
+            g_lr=self.g_optimizer.param_groups[0]["lr"],
+            labeled=_kept(labeled), targets=_kept(targets), unlabeled=_kept(unlabeled),
+            # float32, as D's update saw them: cat() promotes G's autocast output
+            noise=_kept(noise), fakes=_kept(fakes).float(),
+            logits_labeled=logits[0], logits_unlabeled=logits[1], logits_fake=logits[2])
+
+    def _update_discriminator(self, labeled, targets, unlabeled, fake) -> _DiscriminatorUpdate:
         # One forward pass over all three batches: D has no batch norm, so this equals
         # three separate passes and is faster on a CPU.
         logits, features = self.discriminator(torch.cat([labeled, unlabeled, fake]))
@@ -194,15 +258,17 @@ class Trainer:
             logits, len(labeled), len(unlabeled))
         # D's features of the unlabeled batch: feature matching's "same_batch" target.
         unlabeled_features = split_batches(features, len(labeled), len(unlabeled))[1]
-        sup = losses.supervised_loss(logits_labeled, targets)
-        real = losses.real_unsupervised_loss(logits_unlabeled)
-        fake_loss = losses.fake_unsupervised_loss(logits_fake)
-        d_loss = sup + self.unsupervised_weight() * (real + fake_loss)
+        terms = losses.discriminator_terms(logits_labeled, targets, logits_unlabeled,
+                                           logits_fake)
+        weight = self.unsupervised_weight()
+        d_loss = losses.discriminator_loss(terms, weight)
         self.d_optimizer.zero_grad(set_to_none=True)
         d_loss.backward()
         self.d_optimizer.step()
         self.d_average.update(self.discriminator)
-        return sup.detach(), real.detach(), fake_loss.detach(), unlabeled_features.detach()
+        return _DiscriminatorUpdate(
+            losses.DiscriminatorTerms(*(term.detach() for term in terms)), d_loss.detach(),
+            weight, logits.detach(), unlabeled_features.detach())
 
     def _update_generator(self, fakes: torch.Tensor, unlabeled_features: torch.Tensor
                           ) -> torch.Tensor:
@@ -214,11 +280,9 @@ class Trainer:
             # (No parametrize.cached() around these two passes: its cache is process-wide,
             # so another run's thread would read stale weights from it.)
             logits_fake, features_fake = self.discriminator(fakes)
-            if self.cfg.generator_loss == "feature_matching":
-                g_loss = losses.feature_matching_loss(self._feature_target(unlabeled_features),
-                                                      features_fake)
-            else:
-                g_loss = losses.non_saturating_loss(logits_fake)
+            g_loss = losses.generator_loss(
+                self.cfg.generator_loss, logits_fake, features_fake,
+                lambda: self._feature_target(unlabeled_features))
             self.g_optimizer.zero_grad(set_to_none=True)
             g_loss.backward()
             self.g_optimizer.step()
@@ -286,6 +350,11 @@ class Trainer:
         self.unlabeled.load_state_dict(state["unlabeled"])
         self.feature_targets.load_state_dict(state["feature_targets"])
         self.base_d_lr, self.base_g_lr = (float(v) for v in state["base_lrs"])
+
+
+def _kept(tensor: torch.Tensor) -> torch.Tensor:
+    """A copy on the CPU that outlives the step and holds no device memory or graph."""
+    return tensor.detach().to("cpu", copy=True)
 
 
 def split_batches(logits: torch.Tensor, n_labeled: int, n_unlabeled: int
