@@ -29,28 +29,51 @@ def cfg_split(idx_dataset):
     return cfg, load_split(cfg)
 
 
-@pytest.mark.parametrize("generator_loss", ["feature_matching", "non_saturating"])
-def test_a_traced_step_is_the_step_the_run_would_take(cfg_split, generator_loss):
+@pytest.mark.parametrize("generator_loss,target", [("feature_matching", "same_batch"),
+                                                   ("feature_matching", "fresh"),
+                                                   ("non_saturating", "fresh")])
+def test_a_traced_step_is_the_step_the_run_would_take(cfg_split, generator_loss, target):
     cfg, split = cfg_split
-    cfg = cfg.replace(generator_loss=generator_loss)
+    cfg = cfg.replace(generator_loss=generator_loss, feature_matching_target=target)
     plain, watched = Trainer(cfg, split), Trainer(cfg, split)
     plain_losses = [plain.train_step() for _ in range(3)]
     watched_losses = [watched.train_step(), slow_motion.traced_step(watched).losses,
                       watched.train_step()]  # and the step after it is unchanged too
     assert watched_losses == plain_losses
     after, expected = weights(watched), weights(plain)
+    assert after.keys() == expected.keys()
     assert all(torch.equal(after[key], expected[key]) for key in expected)
     assert torch.equal(watched.rng.get_state(), plain.rng.get_state())
     assert torch.equal(watched.layer_rng.get_state(), plain.layer_rng.get_state())
+    for name in ("d_optimizer", "g_optimizer", "baseline_optimizer"):
+        assert optimiser_state(getattr(watched, name)) == optimiser_state(getattr(plain, name))
 
 
-def test_watching_leaves_nothing_behind(cfg_split):
-    _, split = cfg_split
-    trainer = Trainer(cfg_split[0], split)
-    slow_motion.traced_step(trainer)
-    assert not trainer.discriminator._forward_hooks
-    assert "sample_noise" not in vars(trainer.generator)
-    assert "next_batch" not in vars(trainer.labeled)
+def optimiser_state(optimiser: torch.optim.Optimizer) -> list:
+    """Every number of an optimiser's state, comparable with ==."""
+    return [(key, value.tolist() if isinstance(value, torch.Tensor) else value)
+            for state in optimiser.state_dict()["state"].values()
+            for key, value in sorted(state.items())]
+
+
+def test_the_trace_shows_what_the_step_used(cfg_split):
+    """The thumbnails, verdicts and D's loss are the recorded step's own."""
+    cfg, split = cfg_split
+    trainer, twin = Trainer(cfg, split), Trainer(cfg, split)
+    trace, record = slow_motion.traced_step(trainer), twin.recorded_step()
+    shown = slow_motion.SHOWN
+    for thumbnails, images, logits in ((trace.labeled, record.labeled, record.logits_labeled),
+                                       (trace.unlabeled, record.unlabeled,
+                                        record.logits_unlabeled),
+                                       (trace.d_fakes, record.fakes, record.logits_fake)):
+        expected = slow_motion._thumbnails(images, logits)
+        assert (thumbnails.images == expected.images).all()
+        assert (thumbnails.verdicts == expected.verdicts).all()
+        assert (thumbnails.p_verdict == expected.p_verdict).all()
+    assert trace.labeled.labels.tolist() == record.targets[:shown].tolist()
+    assert trace.losses == record.losses
+    assert trace.discriminator_loss == record.discriminator_loss
+    assert trace.unsupervised_weight == record.unsupervised_weight
 
 
 def test_the_trace_shows_the_step_s_own_batches_and_figures(cfg_split):
@@ -61,8 +84,7 @@ def test_the_trace_shows_the_step_s_own_batches_and_figures(cfg_split):
     _, drawn_targets = twin.labeled.next_batch()  # the twin draws the step's labeled batch
     shown = slow_motion.SHOWN
     assert trace.step == 1 and trace.generator_loss == cfg.generator_loss
-    assert trace.batch_sizes == (cfg.labeled_batch_size, cfg.batch_size, cfg.batch_size,
-                                 cfg.batch_size)
+    assert trace.batch_sizes == (cfg.labeled_batch_size, cfg.batch_size, cfg.batch_size)
     assert trace.labeled.labels.tolist() == drawn_targets[:shown].tolist()
     for thumbnails in (trace.labeled, trace.unlabeled, trace.d_fakes, trace.g_fakes_before,
                        trace.g_fakes_after):

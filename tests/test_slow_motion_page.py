@@ -47,6 +47,7 @@ def test_next_step_moves_the_real_run_by_one_step_and_explains_it(tiny_engine):
     trace = run.step_trace()
     losses, changes = (table.value for table in at.table[:2])
     assert losses["value"].iloc[0] == f"{trace.losses.supervised:.4f}"
+    assert losses["value"].iloc[3] == f"{trace.discriminator_loss:.4f}"  # as D's update had it
     assert losses["value"].iloc[-1] == f"{trace.losses.generator:.4f}"
     assert len(changes) == 7 and "after G's update" in changes.columns
     captions = [caption for image in at.image for caption in image.captions
@@ -145,8 +146,9 @@ def constructed_trace() -> core.StepTrace:
     5.7%, so P(real) 57%) and one it called 9 at 80%."""
     fakes = thumbnails([10, 4], [0.9, 0.35])
     return core.StepTrace(
-        step=101, losses=StepLosses(0.5, 0.6, 0.7, 0.8, 0.9), unsupervised_weight=1.0,
-        d_lr=1e-3, g_lr=1e-3, generator_loss="feature_matching", batch_sizes=(1, 2, 2, 2),
+        step=101, losses=StepLosses(0.5, 0.6, 0.7, 0.8, 0.9), discriminator_loss=1.8,
+        unsupervised_weight=1.0, d_lr=1e-3, g_lr=1e-3, generator_loss="feature_matching",
+        batch_sizes=(1, 2, 2),
         labeled=thumbnails([5], [0.6], labels=[3]), unlabeled=thumbnails([10, 9], [0.43, 0.8]),
         d_fakes=fakes, g_fakes_before=fakes, g_fakes_after=fakes,
         changes=tuple(core.Change(key, 0.5, 0.4, None) for key in core.CHANGES))

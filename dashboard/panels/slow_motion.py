@@ -164,13 +164,13 @@ def _wait(run: Any, arrived: Callable[[Any], bool]) -> bool:
 
 
 def draw_trace(trace: Any, class_names: Sequence[str]) -> None:
-    n_labeled, n_unlabeled, n_d_fakes, n_g_fakes = trace.batch_sizes
+    n_labeled, n_unlabeled, n_fakes = trace.batch_sizes
     st.markdown(f"#### Step {trace.step:,}: (1) D's update, then (2) G's update")
     st.caption(f"Learning rates in this step: D {trace.d_lr:.3g}, G {trace.g_lr:.3g}.")
     columns = st.columns(3)
     batches = ((f"Labeled batch ({n_labeled} images)", trace.labeled),
                (f"Unlabeled batch ({n_unlabeled}; labels never used)", trace.unlabeled),
-               (f"Fakes for D's update ({n_d_fakes})", trace.d_fakes))
+               (f"Fakes for D's update ({n_fakes})", trace.d_fakes))
     for column, (title, thumbnails) in zip(columns, batches):
         with column:
             st.markdown(f"**{title}**")
@@ -182,7 +182,7 @@ def draw_trace(trace: Any, class_names: Sequence[str]) -> None:
     st.table(loss_rows(trace))
     st.markdown("**What each update changed** (the same images, noise and dropout off)")
     st.table(change_rows(trace))
-    st.markdown(f"**G's batch ({n_g_fakes} fakes), before and after G's update** (the "
+    st.markdown(f"**G's batch ({n_fakes} fakes), before and after G's update** (the "
                 "noise of the fakes above, through G in eval mode, so its batch norm uses "
                 "running statistics and they look different; verdicts from D after its "
                 "update)")
@@ -192,15 +192,16 @@ def draw_trace(trace: Any, class_names: Sequence[str]) -> None:
 
 
 def loss_rows(trace: Any) -> list[dict[str, str]]:
+    """The loss terms as the step computed them (the page computes none of them)."""
     step_losses, weight = trace.losses, trace.unsupervised_weight
-    d_loss = step_losses.supervised + weight * step_losses.unsupervised
     generator = trace.generator_loss.replace("_", " ")
     rows = [("Supervised: cross-entropy on the labeled batch", step_losses.supervised),
             ("Unsupervised, real: −log D(x) on the unlabeled batch",
              step_losses.unsupervised_real),
             ("Unsupervised, fake: −log(1 − D(G(z))) on the fakes",
              step_losses.unsupervised_fake),
-            (f"D's loss = supervised + {weight:g} × (real + fake)", d_loss),
+            (f"D's loss = supervised + {weight:g} × (real + fake)",
+             trace.discriminator_loss),
             (f"G's loss ({generator})", step_losses.generator)]
     return [{"term": term, "value": f"{value:.4f}"} for term, value in rows]
 

@@ -1,24 +1,23 @@
 """Slow motion: one real training step of a run, watched.
 
-`traced_step` calls the run's own `Trainer.train_step()` (nothing of the step is
-re-implemented) and watches it through hooks that change nothing: a forward hook on D
-sees the images each of D's passes got and the logits the losses came from, and
-wrappers on the labeled sampler and on G's noise record the labels and the noise. So the
-step, its losses, the weights after it and every random draw are the ones the run would
-have made anyway (tests/test_slow_motion.py checks that against a plain run).
+`traced_step` takes the run's next step through `Trainer.recorded_step()`: the very step
+`train_step()` would take (same draws, updates and losses; tests/test_slow_motion.py
+checks that against a plain run), which also hands back the batches, noise and D's
+logits its losses were computed from, and the loss terms it computed. Nothing of the
+step is computed here again.
 
 After the step, "what each update changed" is measured on the step's own images with
 D's and G's weights from before the step (kept aside, used through
 `torch.func.functional_call`) and after it, in eval mode: no noise, no dropout, so no
-random draw, and batch norm's running statistics are only read.
+random draw, and batch norm's running statistics are only read. The figures come from
+the objectives in losses.py that the trainer's updates use.
 """
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import threading
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
 import numpy as np
 import torch
@@ -27,7 +26,7 @@ from torch.func import functional_call
 from sgan_core.training import losses
 from sgan_core.data.batches import to_uint8
 from sgan_core.snapshot import frozen_array
-from sgan_core.training.trainer import StepLosses, Trainer, split_batches
+from sgan_core.training.trainer import StepLosses, StepRecord, Trainer
 
 SHOWN = 8  # thumbnails per batch: enough to talk about, few enough to read
 
@@ -65,37 +64,28 @@ CHANGES = ("supervised", "unsupervised_real", "unsupervised_fake", "p_real_unlab
 @dataclass(frozen=True)
 class StepTrace:
     step: int  # the run's step count after this step
-    losses: StepLosses  # exactly what train_step returned (and the run's history got)
-    unsupervised_weight: float  # w in D's loss = supervised + w * (real + fake)
+    losses: StepLosses  # exactly what train_step would return (and the run's history got)
+    discriminator_loss: float  # supervised + w * (real + fake), as D's update computed it
+    unsupervised_weight: float  # w in D's loss
     d_lr: float
     g_lr: float
     generator_loss: str  # "feature_matching" or "non_saturating"
-    batch_sizes: tuple[int, int, int, int]  # labeled, unlabeled, D's fakes, G's fakes
+    batch_sizes: tuple[int, int, int]  # labeled, unlabeled, fakes (D's and G's updates)
     labeled: Thumbnails
     unlabeled: Thumbnails
     d_fakes: Thumbnails  # the fakes D's update saw
-    g_fakes_before: Thumbnails  # G's own batch from G before its update (eval mode)
+    g_fakes_before: Thumbnails  # the same noise through G before its update (eval mode)
     g_fakes_after: Thumbnails  # the same noise through G after its update
     changes: tuple[Change, ...]
 
 
-@dataclass
-class _Seen:
-    d_passes: list[tuple[torch.Tensor, torch.Tensor]] = dataclasses.field(default_factory=list)
-    noise: list[torch.Tensor] = dataclasses.field(default_factory=list)
-    targets: list[torch.Tensor] = dataclasses.field(default_factory=list)
-
-
 def traced_step(trainer: Trainer) -> StepTrace:
     """One step of `trainer`, the very one `train_step()` would take, with its trace."""
-    weight = trainer.unsupervised_weight()  # before the step: the ones the step uses
-    rates = trainer.current_learning_rates()
     before = {name: _clone(model) for name, model in
               (("d", trainer.discriminator), ("g", trainer.generator))}
-    with _watching(trainer) as seen:
-        step_losses = trainer.train_step()
+    record = trainer.recorded_step()
     with torch.no_grad():
-        return _trace(trainer, seen, before, step_losses, weight, rates)
+        return _trace(trainer, record, before)
 
 
 class SlowMotion:
@@ -122,58 +112,26 @@ def _clone(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {name: value.detach().clone() for name, value in model.state_dict().items()}
 
 
-@contextlib.contextmanager
-def _watching(trainer: Trainer) -> Iterator[_Seen]:
-    """Record D's inputs and logits, G's noise and the labeled targets; restore all."""
-    seen = _Seen()
-    hook = trainer.discriminator.register_forward_hook(
-        lambda _module, inputs, output: seen.d_passes.append(
-            (inputs[0].detach(), output[0].detach())))
-    sample_noise, next_batch = trainer.generator.sample_noise, trainer.labeled.next_batch
-    trainer.generator.sample_noise = _recording(sample_noise, seen.noise)
-    trainer.labeled.next_batch = _recording(next_batch, seen.targets, item=1)
-    try:
-        yield seen
-    finally:
-        hook.remove()
-        del trainer.generator.sample_noise, trainer.labeled.next_batch  # the class's again
-
-
-def _recording(function: Callable, into: list, item: Optional[int] = None) -> Callable:
-    def recorded(*args, **kwargs):
-        result = function(*args, **kwargs)
-        into.append(result if item is None else result[item])
-        return result
-    return recorded
-
-
-def _trace(trainer: Trainer, seen: _Seen, before: dict, step_losses: StepLosses,
-           weight: float, rates: tuple[float, float]) -> StepTrace:
-    # D's first pass is its update on cat([labeled, unlabeled, fakes]); its second is
-    # G's update on the same fakes, now through the updated D (a "fresh" feature-matching
-    # target adds a third). One draw of G's noise makes the fakes of both updates.
-    (d_input, d_logits), (g_input, g_logits) = seen.d_passes[:2]
-    targets, noise = seen.targets[0], seen.noise[0]
-    n_labeled, n_fakes = len(targets), len(noise)
-    n_unlabeled = len(d_input) - n_labeled - n_fakes
-    labeled, unlabeled, d_fakes = split_batches(d_input, n_labeled, n_unlabeled)
-    logits = split_batches(d_logits, n_labeled, n_unlabeled)
+def _trace(trainer: Trainer, record: StepRecord, before: dict) -> StepTrace:
+    device = trainer.device
+    batches = {"labeled": record.labeled.to(device), "unlabeled": record.unlabeled.to(device),
+               "d_fakes": record.fakes.to(device)}
     measure = _Measure(trainer, before)
-    noise = noise.to(trainer.device)
+    noise = record.noise.to(device)
     fakes_before, fakes_after = measure.fakes(noise, old=True), measure.fakes(noise)
-    cfg = trainer.cfg
     return StepTrace(
-        step=trainer.step_count, losses=step_losses, unsupervised_weight=weight,
-        d_lr=rates[0], g_lr=rates[1], generator_loss=cfg.generator_loss,
-        batch_sizes=(n_labeled, n_unlabeled, n_fakes, len(g_input)),
-        labeled=_thumbnails(labeled, logits[0], targets),
-        unlabeled=_thumbnails(unlabeled, logits[1]),
-        d_fakes=_thumbnails(d_fakes, logits[2]),
+        step=trainer.step_count, losses=record.losses,
+        discriminator_loss=record.discriminator_loss,
+        unsupervised_weight=record.unsupervised_weight, d_lr=record.d_lr, g_lr=record.g_lr,
+        generator_loss=trainer.cfg.generator_loss,
+        batch_sizes=(len(record.labeled), len(record.unlabeled), len(record.fakes)),
+        labeled=_thumbnails(record.labeled, record.logits_labeled, record.targets),
+        unlabeled=_thumbnails(record.unlabeled, record.logits_unlabeled),
+        d_fakes=_thumbnails(record.fakes, record.logits_fake),
         g_fakes_before=_thumbnails(fakes_before, measure.logits(fakes_before)),
         g_fakes_after=_thumbnails(fakes_after, measure.logits(fakes_after)),
-        changes=measure.changes({"labeled": labeled, "unlabeled": unlabeled,
-                                 "d_fakes": d_fakes, "g_fakes": fakes_before},
-                                targets, fakes_after))
+        changes=measure.changes({**batches, "g_fakes": fakes_before},
+                                record.targets.to(device), fakes_after))
 
 
 class _Measure:
@@ -199,12 +157,12 @@ class _Measure:
 
     def generator_loss(self, unlabeled: torch.Tensor, fakes: torch.Tensor,
                        old_d: bool) -> float:
-        """G's objective with D before or after its update, as the run's config sets it."""
+        """G's objective (the trainer's, as the run's config names it) with D before or
+        after its update; feature matching's target: D's features of the unlabeled batch."""
         logits_fake, features_fake = self._d(fakes, old_d)
-        if self.trainer.cfg.generator_loss == "feature_matching":
-            target = self._d(unlabeled, old_d)[1]
-            return losses.feature_matching_loss(target, features_fake).item()
-        return losses.non_saturating_loss(logits_fake).item()
+        return losses.generator_loss(self.trainer.cfg.generator_loss, logits_fake,
+                                     features_fake, lambda: self._d(unlabeled, old_d)[1]
+                                     ).item()
 
     def changes(self, batches: dict[str, torch.Tensor], targets: torch.Tensor,
                 fakes_after: torch.Tensor) -> tuple[Change, ...]:
@@ -212,20 +170,17 @@ class _Measure:
         (G's batch from G before its update)."""
         old = {name: self.logits(images, old=True) for name, images in batches.items()}
         new = {name: self.logits(images) for name, images in batches.items()}
-
-        def d_only(key: str, figure: Callable[[dict], float]) -> Change:
-            return Change(key, figure(old), figure(new), None)
-
+        # D's own terms, through the objective its update used; None: G cannot change them
+        was, now = (losses.discriminator_terms(out["labeled"], targets, out["unlabeled"],
+                                               out["d_fakes"]) for out in (old, new))
         unlabeled, fakes_before = batches["unlabeled"], batches["g_fakes"]
         return (
-            d_only("supervised", lambda out: losses.supervised_loss(out["labeled"],
-                                                                    targets).item()),
-            d_only("unsupervised_real",
-                   lambda out: losses.real_unsupervised_loss(out["unlabeled"]).item()),
-            d_only("unsupervised_fake",
-                   lambda out: losses.fake_unsupervised_loss(out["d_fakes"]).item()),
-            d_only("p_real_unlabeled", lambda out: _p_real(out["unlabeled"])),
-            d_only("p_real_d_fakes", lambda out: _p_real(out["d_fakes"])),
+            Change("supervised", was.supervised.item(), now.supervised.item(), None),
+            Change("unsupervised_real", was.real.item(), now.real.item(), None),
+            Change("unsupervised_fake", was.fake.item(), now.fake.item(), None),
+            Change("p_real_unlabeled", _p_real(old["unlabeled"]), _p_real(new["unlabeled"]),
+                   None),
+            Change("p_real_d_fakes", _p_real(old["d_fakes"]), _p_real(new["d_fakes"]), None),
             Change("p_real_g_fakes", _p_real(old["g_fakes"]), _p_real(new["g_fakes"]),
                    _p_real(self.logits(fakes_after))),
             Change("generator", self.generator_loss(unlabeled, fakes_before, old_d=True),
