@@ -1,7 +1,8 @@
 """TrainConfig: the one flat, frozen description of a training run.
 
-Every field has a comment; `validate()` runs on construction so a bad value never
-reaches the trainer. The dashboard's sidebar and the CLI's flags both build this object.
+Every field carries its doc in its dataclass metadata (`field_docs`); `validate()` runs
+on construction so a bad value never reaches the trainer. The dashboard's sidebar and
+the CLI's flags both build this object.
 """
 from __future__ import annotations
 
@@ -34,59 +35,119 @@ def default_data_dir() -> str:
     return str(Path(base) / "sgan-studio" / "data")
 
 
+DOC = "doc"  # the metadata key of a field's doc: --help and the sidebar's tooltips
+
+
+def documented(default: Any, doc: str) -> Any:
+    """A TrainConfig field with its default and its doc: what the setting does, with its
+    unit or range (read back by `field_docs`)."""
+    return field(default=default, metadata={DOC: doc})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     # --- data ---
-    dataset: str = "mnist"  # registry name: mnist, fashion-mnist, kmnist, cifar10, svhn
-    data_dir: str = field(default_factory=default_data_dir)  # torchvision-layout root
-    download: bool = True  # try to download when missing (fails quietly offline)
-    bundled_fallback: bool = True  # MNIST missing from data_dir: train on the bundled subset
-    labels_per_class: int = 10  # labeled examples per class, balanced, chosen by seed
-    validation_size: int = 1000  # training images held out for anything that selects
-    seed: int = 0  # one seed for split, init, noise and batching
+    dataset: str = documented(
+        "mnist", f"image dataset to train on: {', '.join(DATASETS)}")
+    data_dir: str = field(default_factory=default_data_dir, metadata={DOC: (
+        "folder that holds the datasets in torchvision's layout (e.g. MNIST/raw/...)")})
+    download: bool = documented(
+        True, "download the dataset into data_dir when it is missing (without a network "
+              "the download fails quietly)")
+    bundled_fallback: bool = documented(
+        True, "when MNIST is missing from data_dir and cannot be downloaded, train on "
+              "the small MNIST subset shipped with SGAN Studio")
+    labels_per_class: int = documented(
+        10, "labeled training images per class (at least 1), the same number for every "
+            "class, picked by seed; the other training images are used without labels")
+    validation_size: int = documented(
+        1000, "training images held out as the validation set (0 or more), each class "
+              "in proportion to its size: never trained on; settings are tuned on it")
+    seed: int = documented(
+        0, "random seed of the label split, the weight initialisation, the noise and "
+           "the batch order")
 
     # --- model ---
-    architecture: str = "mlp"  # "mlp" (fast on CPU) or "conv"
-    fake_class: str = "fixed_zero"  # fake logit fixed at 0 (Salimans) or explicit N+1
-    noise_dim: int = 100  # generator input size
-    generator_loss: str = "feature_matching"  # or "non_saturating" (nicer samples)
-    feature_matching_target: str = "same_batch"  # real features G matches: D's on the
-    # batch it just trained on, or a "fresh" unlabeled batch through the updated D (less
-    # stable at high learning rates on validation: bench/README.md)
+    architecture: str = documented(
+        "mlp", "network shape of D, G and the baseline: mlp (fully connected, fast on "
+               "a CPU) or conv (convolutional)")
+    fake_class: str = documented(
+        "fixed_zero", "how D scores an image as fake: fixed_zero (a fake logit fixed at "
+                      "0 beside the class logits, as in Salimans et al.) or explicit (a "
+                      "learned extra logit)")
+    noise_dim: int = documented(100, "length of the generator's random input (at least 1)")
+    generator_loss: str = documented(
+        "feature_matching", "what G learns to do: feature_matching (match the average of "
+                            "D's inner features on real images; the better classifier) "
+                            "or non_saturating (make D call its images real; sharper "
+                            "samples)")
+    feature_matching_target: str = documented(
+        "same_batch", "the real images whose features G matches under feature matching: "
+                      "same_batch (the unlabeled batch D just trained on) or fresh (a "
+                      "second unlabeled batch, through the updated D)")
 
     # --- optimisation ---
-    batch_size: int = 100  # unlabeled and fake images per step
-    labeled_batch_size: int = 100  # labeled images per step (drawn with replacement)
-    d_lr: float = 0.0005  # discriminator Adam learning rate (beat 3e-4 on validation)
-    g_lr: float = 0.00025  # generator Adam learning rate: half D's; at D's rate D ran away
-    # from G (every fake caught, G's loss 5-30, accuracy stalled) on 2 of 3 long runs
-    baseline_lr: float = 0.003  # baseline's Adam learning rate: the best of 3e-4, 1e-3,
-    # 3e-3 for it alone on validation, so the yardstick is not handicapped
-    adam_beta1: float = 0.5  # GAN-standard momentum; 0.9 makes D chase G too hard
-    unsupervised_weight: float = 0.5  # weight of (real + fake) unsupervised loss; 0.5 as Salimans
-    unsupervised_rampup_steps: int = 500  # ramp that weight linearly from 0 over these steps
-    data_init: bool = False  # data-dependent init of weight-normed layers; unstable here (bench/README.md)
-    lr_decay_steps: int = 0  # linear decay of all lrs to 0 over this many steps; 0 = off
-    lr_decay_to_budget: bool = False  # linear decay to 0 over max_steps / time_budget_s;
-    # off: a constant rate learned more at a 60 s run's 2,000 steps and as much at 15,000
-    lr_hold_fraction: float = 0.0  # share of the decay schedule (budget or lr_decay_steps)
-    # spent at the full rate before the linear decay to 0 starts; 0 = decay from the start
-    ema_decay: float = 0.999  # EMA of D's weights used for evaluation; 0 = off
-    augment_shift: int = 2  # random +-pixels shift of real images (both models); 0 = off
-    precision: str = "auto"  # training matmuls in "bfloat16" (autocast) or "float32";
-    # "auto" = bfloat16 where the CPU has native bf16 (AVX512-BF16/AMX), else float32
+    batch_size: int = documented(
+        100, "unlabeled and generated images per training step (1 to 4096)")
+    labeled_batch_size: int = documented(
+        100, "labeled images per training step, drawn with replacement (1 to 4096)")
+    d_lr: float = documented(0.0005, "the discriminator's Adam learning rate, in (0, 1]")
+    g_lr: float = documented(0.00025, "the generator's Adam learning rate, in (0, 1]")
+    baseline_lr: float = documented(
+        0.003, "the supervised-only baseline's Adam learning rate, in (0, 1]")
+    adam_beta1: float = documented(
+        0.5, "Adam's beta1 (momentum) for D and G, in [0, 1); the baseline uses 0.9")
+    unsupervised_weight: float = documented(
+        0.5, "weight of D's unsupervised loss (telling real from fake images) beside its "
+             "supervised classification loss (0 or more)")
+    unsupervised_rampup_steps: int = documented(
+        500, "steps over which that weight rises linearly from 0 to unsupervised_weight; "
+             "0 = the full weight from the first step")
+    data_init: bool = documented(
+        False, "initialise the weight-normalised layers of D and the baseline from the "
+               "statistics of 500 unlabeled images (data-dependent initialisation)")
+    lr_decay_steps: int = documented(
+        0, "steps over which every learning rate decays linearly to 0; 0 = off")
+    lr_decay_to_budget: bool = documented(
+        False, "decay every learning rate linearly to 0 by the end of the run's budget "
+               "(max_steps or time_budget_s)")
+    lr_hold_fraction: float = documented(
+        0.0, "share of the decay schedule (the budget or lr_decay_steps) spent at the full "
+             "rate before the linear decay to 0 starts, in [0, 1); 0 = decay from the start")
+    ema_decay: float = documented(
+        0.999, "decay of the moving average of D's and the baseline's weights that "
+               "evaluation uses, in [0, 1); 0 = evaluate the current weights")
+    augment_shift: int = documented(
+        2, "largest random shift, in pixels (0 to 8), of the images D and the baseline "
+           "train on; 0 = off")
+    precision: str = documented(
+        "auto", "arithmetic of the training step's matrix products: float32, bfloat16 "
+                "(autocast), or auto (bfloat16 where the device does it natively: a CPU "
+                "with AVX512-BF16 or AMX, a GPU with bf16; else float32)")
 
     # --- run length and reporting ---
-    max_steps: int = 0  # stop after this many steps; 0 = no step limit
-    time_budget_s: float = 0.0  # stop after this many seconds of training; 0 = none
-    eval_every_s: float = 2.0  # evaluate and publish a snapshot this often
-    eval_test_subset: int = 2000  # test images used by periodic evaluation
-    train_baseline: bool = True  # train the supervised-only classifier alongside
-    num_threads: int = 1  # torch intra-op threads for this run
-    device: str = "auto"  # "cpu", "cuda", or "auto" = CUDA when a GPU is usable
-    sample_grid_size: int = 64  # fixed-noise samples shown with verdicts
-    embedding_points: int = 2000  # test images whose features go to the embedding
-    embedding_fakes: int = 200  # generated images whose features go to the embedding
+    max_steps: int = documented(0, "stop after this many training steps; 0 = no step limit")
+    time_budget_s: float = documented(
+        0.0, "stop after this many seconds of training; 0 = no time limit")
+    eval_every_s: float = documented(
+        2.0, "seconds between evaluations, each of which publishes the run's figures "
+             "(more than 0)")
+    eval_test_subset: int = documented(
+        2000, "test images each periodic evaluation scores (at least 1); the final "
+              "figures use the whole test set")
+    train_baseline: bool = documented(
+        True, "also train the supervised-only classifier on the same labeled images, "
+              "for comparison")
+    num_threads: int = documented(1, "torch's CPU threads for this run (1 to 64)")
+    device: str = documented(
+        "auto", "where to train: cpu, cuda, or auto (CUDA when a GPU is usable, else the "
+                "CPU)")
+    sample_grid_size: int = documented(
+        64, "generated images, from fixed noise, shown with D's verdicts (1 to 256)")
+    embedding_points: int = documented(
+        2000, "test images whose D features go to the feature map (0 or more)")
+    embedding_fakes: int = documented(
+        200, "generated images whose D features go to the feature map (0 or more)")
 
     def __post_init__(self) -> None:
         validate(self)
@@ -152,29 +213,6 @@ def validate(cfg: TrainConfig) -> None:
 
 
 def field_docs() -> dict[str, str]:
-    """Each TrainConfig field's comment in this file, as one string: the single source
-    of the CLI's --help and the sidebar's tooltips (CleanRL's habit). A comment that
-    goes on over the next comment-only lines is joined."""
-    return dict(_FIELD_DOCS)
-
-
-def _read_field_docs() -> dict[str, str]:
-    import re
-
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    docs: dict[str, str] = {}
-    current = None
-    source = Path(__file__).read_text(encoding="utf-8").split("class TrainConfig")[1]
-    for line in source.split("def __post_init__")[0].splitlines():
-        field_line = re.match(r"\s+(\w+): [^#]+#\s?(.*)$", line)
-        if field_line and field_line.group(1) in names:
-            current = field_line.group(1)
-            docs[current] = field_line.group(2).strip()
-        elif current and re.match(r"\s+#\s(?!-)", line) and not line.strip().startswith("# ---"):
-            docs[current] += " " + line.strip()[1:].strip()
-        else:
-            current = None
-    return docs
-
-
-_FIELD_DOCS = _read_field_docs()
+    """Each TrainConfig field's doc, by name: the one text of the CLI's --help and the
+    sidebar's tooltips."""
+    return {f.name: f.metadata[DOC] for f in dataclasses.fields(TrainConfig)}

@@ -34,7 +34,7 @@ assert tuple(GENERATOR_LOSS_HELP) == GENERATOR_LOSSES, "a generator loss lacks a
 
 
 def field_help(name: str, page_note: str = "") -> str:
-    """The tooltip of the widget for TrainConfig field `name`: the field's own comment
+    """The tooltip of the widget for TrainConfig field `name`: the field's own doc
     (the same text as `--help`), plus what only the page needs to say."""
     return " ".join(part for part in (field_docs()[name].rstrip(".") + ".", page_note) if part)
 # Settings the sidebar does not show keep TrainConfig's defaults (or the attached run's).

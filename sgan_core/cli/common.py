@@ -1,5 +1,5 @@
 """What the CLI's subcommands share: exit codes, the one-line error parser, and every
-TrainConfig field as a flag (its help is the field's comment, CleanRL's habit)."""
+TrainConfig field as a flag (its help is the field's doc, `config.field_docs`)."""
 from __future__ import annotations
 
 import argparse
@@ -42,7 +42,7 @@ RESUMABLE_FIELDS = ("max_steps", "time_budget_s", "eval_every_s", "num_threads",
 
 def add_config_flags(parser: argparse.ArgumentParser, defaults: dict = CLI_DEFAULTS,
                      exclude: Sequence[str] = ()) -> None:
-    """Every TrainConfig field (but `exclude`) as a flag whose help is the field's comment."""
+    """Every TrainConfig field (but `exclude`) as a flag whose help is the field's doc."""
     docs = field_docs()
     for field in dataclasses.fields(TrainConfig):
         if field.name in exclude:
