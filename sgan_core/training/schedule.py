@@ -2,7 +2,7 @@
 
 Constant by default; a linear decay to 0 over the run's budget (`lr_decay_to_budget`) or
 over `lr_decay_steps`, optionally after a share of it at the full rate
-(`lr_hold_fraction`). Why constant: bench/README.md, "Issue 7, session 8".
+(`lr_hold_fraction`). Why constant: bench/README.md, "Design choices and their evidence".
 """
 from __future__ import annotations
 
