@@ -16,7 +16,8 @@ How each figure is taken:
       headless: a TrainingRun in a child process (nothing else running);
       with page: `streamlit run` on a loopback port with one headless Chromium tab, the
       run started by clicking Start. The server runs dashboard/app.py unchanged through
-      a small wrapper script that times the `draw_*` fragment bodies and records the
+      a wrapper script (bench/children/timed_app.py) that times the `draw_*` fragment
+      bodies and records the
       (step, elapsed, images/s) of each snapshot it draws, so both sides are read the
       same way.
     The page's cost includes everything the page brings: refreshes, figure building,
@@ -51,59 +52,11 @@ from typing import Any, Optional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 from sgan_core.threads import configure_threads  # noqa: E402
+from bench.children.timed_app import PARTS  # noqa: E402
 
-PARTS = ("status", "samples", "confusion", "curves", "map", "inspector")  # live_layout's draw_*
+TIMED_APP = ROOT / "bench" / "children" / "timed_app.py"  # the page the server runs
 SAMPLES_CAPTION = re.compile(r"\d+ of \d+ rejected as fake")
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-WRAPPER = '''\
-"""Bench wrapper: runs dashboard/app.py's main() with its panel drawing timed (bench only)."""
-import json, os, sys, threading, time
-sys.path.insert(0, {root!r})
-import dashboard.app as app
-import dashboard.views.live.layout as live_layout
-
-if os.environ.get("SGAN_BENCH_SWITCH_INTERVAL"):  # diagnostic: GIL hand-over interval
-    sys.setswitchinterval(float(os.environ["SGAN_BENCH_SWITCH_INTERVAL"]))
-if os.environ.get("SGAN_BENCH_NO_EMBEDDING"):  # diagnostic: no UMAP/PCA service at all
-    import dashboard.server
-
-    class _NoService:
-        def submit(self, run_id, features): pass
-        def latest(self, run_id): return None
-        def discard(self, run_id): pass
-        def close(self, timeout=5.0): return True
-
-    dashboard.server.new_embedding_service = _NoService
-
-if not getattr(app, "_bench_wrapped", False):
-    _lock, _path = threading.Lock(), os.environ["SGAN_BENCH_LOG"]
-
-    def _timed(part, original):
-        def timed(*args):
-            # the Snapshot among the arguments (draw_curves/draw_map also take `past`)
-            snapshot = next(a for a in args if hasattr(a, "run_status"))
-            started, cpu = time.perf_counter(), time.thread_time()
-            try:
-                return original(*args)
-            finally:
-                record = dict(t=time.time(), part=part, draw_s=time.perf_counter() - started,
-                              cpu_s=time.thread_time() - cpu,
-                              status=snapshot.run_status, step=snapshot.step,
-                              elapsed_s=snapshot.elapsed_s, ips=snapshot.images_per_second,
-                              has_samples=snapshot.samples is not None,
-                              version=snapshot.version)
-                if part == "status":  # which OS thread is which, for the CPU breakdown
-                    record["threads"] = {{t.name: t.native_id for t in threading.enumerate()}}
-                with _lock, open(_path, "a") as log:
-                    log.write(json.dumps(record) + "\\n")
-        return timed
-
-    for _part in {parts!r}:
-        setattr(live_layout, "draw_" + _part,
-                _timed(_part, getattr(live_layout, "draw_" + _part)))
-    app._bench_wrapped = True
-app.main()
-'''
 # Records every change of the page's script state with the browser's clock.
 STATE_OBSERVER = """
 window.__scriptStates = [];
@@ -305,10 +258,9 @@ def run_with_page(args: argparse.Namespace, data_dir: Path, work: Path) -> dict:
 
     from testkit.browser import DashboardServer, launch_chromium
 
-    wrapper, log_path = work / "bench_app.py", work / "draws.jsonl"
-    wrapper.write_text(WRAPPER.format(root=str(ROOT), parts=PARTS))
+    log_path = work / "draws.jsonl"
     log_path.unlink(missing_ok=True)
-    server = DashboardServer(data_dir, work / "server.log", app=str(wrapper),
+    server = DashboardServer(data_dir, work / "server.log", app=str(TIMED_APP),
                              extra_env=_diagnostic_env(args, log_path))
     server.start()
     try:

@@ -22,38 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.bench_step import reference_tree  # noqa: E402
 
-CHILD = r'''
-import json, sys
-sys.path.insert(0, sys.argv[1])
-import torch
-torch.set_num_threads(1)
-from sgan_core.config import TrainConfig
-from sgan_core.data.loading import load_split
-from sgan_core.training.evaluation import accuracy, predict
-from sgan_core.training.trainer import Trainer
-
-args = json.loads(sys.argv[2])
-cfg = TrainConfig(**args["config"])
-split = load_split(cfg)
-trainer = Trainer(cfg, split)
-# the weight averages (named eval_* before this tree renamed them accuracy_*)
-sgan_model = lambda: getattr(trainer, "accuracy_discriminator", None) or trainer.eval_discriminator
-base_model = lambda: getattr(trainer, "accuracy_baseline", None) or trainer.eval_baseline
-marks = {}
-for step in range(1, max(args["marks"]) + 1):
-    trainer.train_step()
-    if step in args["marks"]:
-        images, targets = split.validation_images, split.validation_targets
-        marks[step] = (accuracy(predict(sgan_model(), images)[0], targets),
-                       accuracy(predict(base_model(), images)[0], targets))
-        trainer.discriminator.train(); trainer.baseline.train()  # old predict left eval
-print(json.dumps(marks))
-'''
+CHILD = ROOT / "bench" / "children" / "learning.py"  # run by path: see bench/children/
 
 
 def run(tree: Path, config: dict, marks: list[int]) -> dict[int, tuple[float, float]]:
     payload = json.dumps({"config": config, "marks": marks})
-    out = subprocess.run([sys.executable, "-c", CHILD, str(tree), payload], cwd=tree,
+    out = subprocess.run([sys.executable, str(CHILD), str(tree), payload], cwd=tree,
                          check=True, capture_output=True, text=True)
     return {int(k): tuple(v) for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
 

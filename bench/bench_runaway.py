@@ -22,53 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CHILD = r'''
-import json, sys
-sys.path.insert(0, sys.argv[1])
-import sgan_core  # noqa: F401  (the project's OpenMP settings, before torch)
-import torch
-torch.set_num_threads(1)
-from sgan_core.config import TrainConfig
-from sgan_core.data.loading import load_split
-from sgan_core.training.evaluation import accuracy, predict
-from sgan_core.training import models
-from sgan_core.training.trainer import Trainer
-
-args = json.loads(sys.argv[2])
-if args.get("widths"):  # an experiment's discriminator widths (not a config field)
-    models.MLP_WIDTHS = tuple(args["widths"])
-if args.get("leaky"):  # an experiment's leaky-ReLU slope in the MLP discriminator
-    models.MLP_ACTIVATION = lambda: torch.nn.LeakyReLU(args["leaky"])
-if args.get("preact"):  # an experiment: feature matching on the last hidden layer's
-    # pre-activations (G gets a gradient from units that never fire on its fakes)
-    def forward(self, images):
-        pre = self.trunk[:-1](images)  # the trunk without its last activation
-        return self.head(self.trunk[-1](pre)).float(), pre.float()
-    models.Discriminator.forward = forward
-cfg = TrainConfig(**args["config"])
-split = load_split(cfg)
-trainer = Trainer(cfg, split)
-window = []
-for step in range(1, args["steps"] + 1):
-    losses = trainer.train_step()
-    window.append((losses.generator, losses.unsupervised_real, losses.unsupervised_fake))
-    if step % args["every"] == 0:
-        mean = [sum(v) / len(window) for v in zip(*window)]
-        row = {"step": step, "g": mean[0], "real": mean[1], "fake": mean[2]}
-        if step in args["marks"]:
-            images, targets = split.validation_images, split.validation_targets
-            row["sgan"] = accuracy(predict(trainer.accuracy_discriminator, images)[0], targets)
-            row["baseline"] = accuracy(predict(trainer.accuracy_baseline, images)[0], targets)
-        print(json.dumps(row), flush=True)
-        window = []
-'''
+CHILD = ROOT / "bench" / "children" / "runaway.py"
 
 
 def run(config: dict, steps: int, every: int, marks: list[int]) -> list[dict]:
     experiment = {key: config.pop(key, None) for key in ("widths", "leaky", "preact")}
     payload = json.dumps({"config": config, "steps": steps, "every": every, "marks": marks,
                           **experiment})
-    out = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), payload], cwd=ROOT,
+    out = subprocess.run([sys.executable, str(CHILD), str(ROOT), payload], cwd=ROOT,
                          check=True, capture_output=True, text=True)
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
 

@@ -23,36 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CHILD = r'''
-import json, os, sys, threading, time
-args = json.loads(sys.argv[1])
-os.environ.pop("GOMP_SPINCOUNT", None)
-if args["spin"] != "unset":  # "unset": libgomp's own default (300,000 spins)
-    os.environ["GOMP_SPINCOUNT"] = args["spin"]
-import torch
-sys.path.insert(0, args["root"])
-from sgan_core.config import TrainConfig
-from sgan_core.data.loading import load_split
-from sgan_core.training.trainer import Trainer
-torch.set_num_threads(args["threads"])
-cfg = TrainConfig(data_dir=args["data_dir"], download=False, num_threads=args["threads"])
-trainer = Trainer(cfg, load_split(cfg))
-times = []
-def measure():
-    torch.set_num_threads(args["threads"])
-    for _ in range(args["warmup"]):
-        trainer.train_step()
-    for _ in range(args["steps"]):
-        t = time.perf_counter(); trainer.train_step(); times.append(time.perf_counter() - t)
-if args["worker_thread"]:
-    thread = threading.Thread(target=measure); thread.start(); thread.join()
-else:
-    measure()
-if args.get("forever"):  # the neighbour: the same training, until it is killed
-    while True:
-        trainer.train_step()
-print(json.dumps({"ms": 1000 * sorted(times)[len(times) // 2]}))
-'''
+CHILD = ROOT / "bench" / "children" / "spin.py"
 
 BUSY = "while True: pass"
 
@@ -62,7 +33,7 @@ def _child(spin: str, options: argparse.Namespace, **overrides) -> list[str]:
     payload = {"spin": spin, "root": str(ROOT), "data_dir": options.data_dir,
                "threads": options.threads, "warmup": options.warmup, "steps": options.steps,
                "worker_thread": options.worker_thread, **overrides}
-    return [sys.executable, "-c", CHILD, json.dumps(payload)]
+    return [sys.executable, str(CHILD), json.dumps(payload)]
 
 
 def measure(spin: str, options: argparse.Namespace) -> float:

@@ -24,103 +24,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Runs inside a child process, with the tree to measure first on sys.path.
-CHILD = r'''
-import json, os, sys, time, threading
-sys.path.insert(0, sys.argv[1])
-import sgan_core  # first, as the CLI and the page do: it sets OpenMP's spin before torch loads
-import torch
-torch.set_num_threads(int(sys.argv[3]))
-from sgan_core.config import TrainConfig
-from sgan_core.data.loading import load_split
-from sgan_core.training.trainer import Trainer
-from torch.utils.flop_counter import FlopCounterMode
-
-args = json.loads(sys.argv[2])
-cfg = TrainConfig(**args["config"])
-split = load_split(cfg)
-trainer = Trainer(cfg, split)
-precision = getattr(trainer, "precision", "float32")
-dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
-
-def matmul_gflops():
-    a = torch.randn(1024, 1024, dtype=dtype); b = torch.randn(1024, 1024, dtype=dtype)
-    for _ in range(3): a @ b
-    times = []
-    for _ in range(10):
-        t = time.perf_counter(); a @ b; times.append(time.perf_counter() - t)
-    return 2 * 1024 ** 3 / sorted(times)[len(times) // 2] / 1e9
-
-def measure():
-    for _ in range(args["warmup"]):
-        trainer.train_step()
-    with FlopCounterMode(display=False) as counter:
-        trainer.train_step()
-    flops = counter.get_total_flops()
-    times = []
-    for _ in range(args["steps"]):
-        t = time.perf_counter(); trainer.train_step(); times.append(time.perf_counter() - t)
-    result.update(ms=1000 * statistics.median(times), gflop=flops / 1e9)
-
-def matmul_floor_ms():
-    """The step's own matmuls alone, replayed back to back at their recorded shapes,
-    strides and dtypes: how fast the step could be if everything else were free."""
-    from torch.utils._python_dispatch import TorchDispatchMode
-    calls = []
-    class Record(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            if func in (torch.ops.aten.mm.default, torch.ops.aten.addmm.default):
-                calls.append((func, [(a.shape, a.stride(), a.dtype) if isinstance(a, torch.Tensor)
-                                     else a for a in args]))
-            return func(*args, **(kwargs or {}))
-    with Record():
-        trainer.train_step()
-    replay = [(func, [torch.randn(a[0], dtype=a[2]).as_strided(a[0], a[1])
-                      if isinstance(a, tuple) and len(a) == 3 and isinstance(a[2], torch.dtype)
-                      else a for a in spec]) for func, spec in calls]
-    def once():
-        for func, a in replay:
-            func(*a)
-    for _ in range(3): once()
-    times = []
-    for _ in range(20):
-        t = time.perf_counter(); once(); times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times), len(calls)
-
-def update_floor_ms():
-    """The step's parameter updates alone, on the gradients the last step left: every
-    optimiser's step() and every weight average's update(), back to back. With the
-    matmuls, the work no implementation of this config can skip."""
-    optimisers = [trainer.d_optimizer, trainer.g_optimizer, trainer.baseline_optimizer]
-    averages = [(trainer.d_average, trainer.discriminator),
-                (trainer.baseline_average, trainer.baseline)]
-    def once():
-        for optimiser in optimisers: optimiser.step()
-        for average, model in averages: average.update(model)
-    for _ in range(3): once()
-    times = []
-    for _ in range(20):
-        t = time.perf_counter(); once(); times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times), len(optimisers), len(averages)
-
-import statistics
-result = {"precision": precision}
-if args["worker_thread"]:  # the way run.py trains: in a worker thread
-    thread = threading.Thread(target=measure); thread.start(); thread.join()
-else:
-    measure()
-result["peak_gflops"] = matmul_gflops()
-result["matmul_floor_ms"], result["matmuls"] = matmul_floor_ms()
-result["update_floor_ms"], result["optimisers"], result["averages"] = update_floor_ms()
-print(json.dumps(result))
-'''
+CHILD = ROOT / "bench" / "children" / "step.py"  # run by path: see bench/children/
 
 
 def measure(tree: Path, config: dict, threads: int, steps: int, warmup: int,
             worker_thread: bool) -> dict:
     payload = json.dumps({"config": config, "steps": steps, "warmup": warmup,
                           "worker_thread": worker_thread})
-    out = subprocess.run([sys.executable, "-c", CHILD, str(tree), payload, str(threads)],
+    out = subprocess.run([sys.executable, str(CHILD), str(tree), payload, str(threads)],
                          cwd=tree, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
