@@ -171,6 +171,11 @@ def _require(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
+def check_learning_rate(name: str, value: float) -> None:
+    """Raise ConfigError unless `value` is a usable Adam learning rate: in (0, 1]."""
+    _require(0 < value <= 1, f"{name} must be in (0, 1], got {value}")
+
+
 def validate(cfg: TrainConfig) -> None:
     """Raise ConfigError with an actionable message for the first bad field."""
     _require(cfg.dataset in DATASETS,
@@ -193,8 +198,7 @@ def validate(cfg: TrainConfig) -> None:
     _require(1 <= cfg.labeled_batch_size <= 4096,
              "labeled_batch_size must be between 1 and 4096")
     for name in ("d_lr", "g_lr", "baseline_lr"):
-        value = getattr(cfg, name)
-        _require(0 < value <= 1, f"{name} must be in (0, 1], got {value}")
+        check_learning_rate(name, getattr(cfg, name))
     _require(0 <= cfg.adam_beta1 < 1, "adam_beta1 must be in [0, 1)")
     _require(cfg.unsupervised_weight >= 0, "unsupervised_weight must be 0 or more")
     _require(cfg.lr_decay_steps >= 0, "lr_decay_steps must be 0 or more")

@@ -15,7 +15,7 @@ import torch
 from sgan_core.data import loading as data, datasets
 from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.data.loading import DATASETS, DataError, Split, load_split
-from sgan_core.data.splitting import split_indices, validation_shares
+from sgan_core.data.splitting import max_labels_per_class, split_indices, validation_shares
 
 
 def make_cfg(data_dir: Path | str, **changes) -> TrainConfig:
@@ -151,7 +151,7 @@ def test_unknown_dataset_is_a_config_error(tmp_path):
 
 def test_too_many_labels_names_the_bound(idx_dataset):
     data_dir = idx_dataset()
-    bound = datasets.max_labels_per_class("mnist", str(data_dir), validation_size=50)
+    bound = max_labels_per_class(datasets.class_counts("mnist", str(data_dir)), 50)
     assert bound == 24  # 30 per class, 5 of each held out, 1 of each left unlabeled
     split = load_split(make_cfg(data_dir, labels_per_class=bound))
     assert split.labeled_images.shape[0] == 240 and len(split.unlabeled_images) == 10
@@ -197,8 +197,8 @@ def test_missing_fashion_mnist_says_where_to_put_it(tmp_path):
 
 
 def test_max_labels_without_files_uses_the_offline_sizes(tmp_path):
-    assert datasets.max_labels_per_class("mnist", str(tmp_path), validation_size=1000) == 899
-    assert datasets.max_labels_per_class("cifar10", str(tmp_path), validation_size=1000) == 4899
+    assert max_labels_per_class(datasets.class_counts("mnist", str(tmp_path)), 1000) == 899
+    assert max_labels_per_class(datasets.class_counts("cifar10", str(tmp_path)), 1000) == 4899
 
 
 def test_loaded_data_is_cached_per_folder(idx_dataset):

@@ -11,6 +11,7 @@ from sgan_core.config import ConfigError, TrainConfig, field_docs
 
 EXIT_BAD_INPUT = 2
 EXIT_RUN_FAILED = 1
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: the shells' 128 + SIGINT
 
 
 class OneLineParser(argparse.ArgumentParser):

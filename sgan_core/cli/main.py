@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from sgan_core.cli.common import (EXIT_BAD_INPUT, EXIT_RUN_FAILED,
+from sgan_core.cli.common import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUN_FAILED,
                                   RESUMABLE_FIELDS, OneLineParser, add_config_flags,
                                   config_from_args, flag, given_fields)
 from sgan_core.config import ConfigError
@@ -53,7 +53,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _make_run(args: argparse.Namespace):

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from sgan_core.data import splitting
-
 BUNDLED_MNIST = Path(__file__).resolve().parents[2] / "assets" / "mnist_subset.npz"
 
 IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -79,20 +77,13 @@ def on_disk(spec: DatasetSpec, data_dir: str) -> bool:
     return all((folder / name).is_file() for name in spec.files)
 
 
-def max_labels_per_class(name: str, data_dir: str, validation_size: int) -> int | None:
-    """Largest labels_per_class load_split accepts (None when that is unknown).
+def class_counts(name: str, data_dir: str) -> tuple[int, ...]:
+    """Training images per class that a load would use (bundled subset included).
 
     Reads at most a labels file; without files it assumes what an offline load would use
-    (the bundled subset for MNIST, the official sizes otherwise).
+    (the bundled subset for MNIST, the official sizes otherwise). With
+    `splitting.max_labels_per_class` it gives the largest label count a load accepts.
     """
-    counts = _class_counts(DATASETS[name], data_dir)
-    if counts is None:
-        return None
-    return splitting.max_labels_per_class(counts, validation_size)
-
-
-def class_counts(name: str, data_dir: str) -> tuple[int, ...]:
-    """Training images per class that a load would use (bundled subset included)."""
     spec = DATASETS[name]
     counts = _class_counts(spec, data_dir)
     return tuple(int(c) for c in (counts if counts is not None else spec.train_class_counts))

@@ -34,19 +34,25 @@ def validation_shares(class_counts: Sequence[int], validation_size: int) -> np.n
 
 
 def max_labels_per_class(class_counts: Sequence[int], validation_size: int) -> int:
-    """Largest labels_per_class that leaves every class unlabeled images (0: none works)."""
+    """Largest labels_per_class that leaves every class unlabeled images (0: none works):
+    the one rule behind the split's check, the sidebar's slider and the study page."""
+    room = _room_to_label(class_counts, validation_size)
+    return max(0, int(room.min()) - MIN_UNLABELED_PER_CLASS) if room.size else 0
+
+
+def _room_to_label(class_counts: Sequence[int], validation_size: int) -> np.ndarray:
+    """Training images per class once the validation set has taken its share."""
     counts = np.asarray(class_counts, dtype=np.int64)
-    room = counts - validation_shares(counts, validation_size)
-    return max(0, int(room.min()) - MIN_UNLABELED_PER_CLASS) if counts.size else 0
+    return counts - validation_shares(counts, validation_size)
 
 
 def _check_label_budget(counts: np.ndarray, labels_per_class: int, validation_size: int,
                         class_names: Sequence[str]) -> None:
-    room = counts - validation_shares(counts, validation_size)
-    worst = int(np.argmin(room))
-    bound, name = max_labels_per_class(counts, validation_size), class_names[worst]
+    bound = max_labels_per_class(counts, validation_size)
     if labels_per_class <= bound:
         return
+    worst = int(np.argmin(_room_to_label(counts, validation_size)))
+    name = class_names[worst]
     if counts[worst] == 0:
         raise DataError(f"Class '{name}' has no training images, so it cannot be labeled; "
                         "the data files look incomplete.")

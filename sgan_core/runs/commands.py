@@ -9,7 +9,7 @@ import enum
 import threading
 from typing import Optional
 
-from sgan_core.config import ConfigError
+from sgan_core.config import check_learning_rate
 
 
 class Action(enum.Enum):
@@ -43,8 +43,8 @@ class Mailbox:
 
     def set_learning_rates(self, d_lr: Optional[float], g_lr: Optional[float]) -> None:
         for value in (d_lr, g_lr):
-            if value is not None and not 0 < value <= 1:
-                raise ConfigError(f"learning rate must be in (0, 1], got {value}")
+            if value is not None:
+                check_learning_rate("learning rate", value)
         with self.wake:
             self.pending_lrs = (d_lr, g_lr)
             self.wake.notify_all()

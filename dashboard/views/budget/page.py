@@ -17,6 +17,7 @@ from dashboard.views.budget import results as budget_results, shipped_panel as b
 from dashboard.sidebar import settings as controls
 from dashboard import server, state
 from dashboard.sidebar.inputs import InputError
+from sgan_core.cli.common import EXIT_INTERRUPTED
 
 REFRESH_S = 1.0
 DEFAULT_LABELS = (1, 5, 10, 50, 100)
@@ -155,7 +156,7 @@ def _status_text(study: studies.StudyState, proc: Optional[Any]) -> tuple[str, s
     if total and done >= total:
         return "done", f"Finished: all {total} cells."
     code = None if proc is None else proc.returncode
-    if code == studies.EXIT_INTERRUPTED:
+    if code == EXIT_INTERRUPTED:  # the study CLI's exit on Cancel's SIGTERM
         why = "cancelled"
     elif code:
         why = f"the study stopped: {studies.last_log_line(study.path) or f'exit code {code}'}"

@@ -31,7 +31,6 @@ MAX_SEEDS = 10
 LAUNCH_FILE = "launch.json"  # the page's request, written before the CLI starts
 LOG_FILE = "driver.log"  # the CLI's stdout and stderr (its one-line errors)
 SWEPT = ("labels_per_class", "seed", "max_steps", "time_budget_s", "data_dir", "dataset")
-EXIT_INTERRUPTED = 130
 
 
 @dataclasses.dataclass(frozen=True)
