@@ -28,14 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 
-from testkit.browser import DashboardServer, launch_chromium  # noqa: E402
+from testkit.browser import DashboardServer, launch_chromium, wait_idle  # noqa: E402
 
 TRACE = (".st-key-budget_chart .vega-embed svg .mark-line path, "  # Vega-Lite, SVG
          ".st-key-budget_chart .js-plotly-plot .scatterlayer .trace")  # plotly (older)
 TITLE = "h1:has-text('Label budget')"  # the page script's first element
 PLOTLY_JS = "PlotlyChart"  # the name of Streamlit's lazily loaded plotly.js chunk
 NAV_LINK = "a[data-testid='stPageLink-NavLink'][href$='label-budget']"  # the sidebar's link
-APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def _shipped_folder(study: Path | None, tmp: Path) -> dict[str, str]:
@@ -66,7 +65,7 @@ def _navigate(page, url: str) -> float:
     class opens first, to the chart's first trace (the app's own scripts loaded)."""
     page.goto(url)
     page.wait_for_selector(NAV_LINK, timeout=60_000)
-    page.wait_for_selector(APP_IDLE, timeout=60_000)
+    wait_idle(page, 60_000)
     started = time.perf_counter()
     page.click(NAV_LINK)
     page.wait_for_selector(TRACE, timeout=60_000)

@@ -53,10 +53,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 from sgan_core.threads import configure_threads  # noqa: E402
 from bench.children.timed_app import PARTS  # noqa: E402
+from testkit.browser import DashboardServer, launch_chromium, wait_idle  # noqa: E402
 
 TIMED_APP = ROOT / "bench" / "children" / "timed_app.py"  # the page the server runs
 SAMPLES_CAPTION = re.compile(r"\d+ of \d+ rejected as fake")
-APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # Records every change of the page's script state with the browser's clock.
 STATE_OBSERVER = """
 window.__scriptStates = [];
@@ -237,7 +237,7 @@ def reset_page(page) -> None:
     sidebar.get_by_role("button", name="Reset", exact=True).click()
     sidebar.get_by_role("button", name="Yes, reset", exact=True).click()  # it asks first
     page.get_by_text(SAMPLES_CAPTION).first.wait_for(state="detached", timeout=30_000)
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
 
 
 def client_refresh_times(states: list, t0: float, t1: float) -> list[float]:
@@ -255,8 +255,6 @@ def client_refresh_times(states: list, t0: float, t1: float) -> list[float]:
 
 def run_with_page(args: argparse.Namespace, data_dir: Path, work: Path) -> dict:
     from playwright.sync_api import sync_playwright
-
-    from testkit.browser import DashboardServer, launch_chromium
 
     log_path = work / "draws.jsonl"
     log_path.unlink(missing_ok=True)
@@ -288,7 +286,7 @@ def _diagnostic_env(args: argparse.Namespace, log_path: Path) -> dict[str, str]:
 def _page_session(args: argparse.Namespace, server: Any, page: Any, log_path: Path) -> dict:
     opened = time.time()
     page.goto(server.url)
-    page.wait_for_selector(APP_IDLE, timeout=60_000)
+    wait_idle(page, 60_000)
     result: dict = {"first_paint_s": time.time() - opened, "start_to_first": []}
     result["start_to_first"].append(click_start_and_wait(page))
     cpu_begin: Optional[tuple] = None

@@ -38,10 +38,9 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 
-from testkit.browser import DashboardServer, launch_chromium  # noqa: E402
+from testkit.browser import DashboardServer, launch_chromium, wait_idle  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 720}
-APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SIDEBAR = "[data-testid='stSidebar']"
 # In the page from its first script on: the press on Start (capture phase, before
 # Streamlit sees it), then every 20 ms the first picture and each new progress text.
@@ -95,7 +94,7 @@ def open_page(context, url: str, timeout_s: float):
     page = context.new_page()
     page.add_init_script(RECORDER)
     page.goto(url, timeout=timeout_s * 1000)
-    page.wait_for_selector(APP_IDLE, timeout=timeout_s * 1000)
+    wait_idle(page, timeout_s * 1000)
     page.locator(SIDEBAR).get_by_role("button", name="Start", exact=True).wait_for(
         state="visible", timeout=timeout_s * 1000)
     return page

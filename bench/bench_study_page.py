@@ -26,9 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 
-from testkit.browser import DashboardServer, launch_chromium  # noqa: E402
+from testkit.browser import DashboardServer, launch_chromium, type_into, wait_idle  # noqa: E402
 
-APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 PERIOD_S = 1.0  # dashboard/views/budget/page.py's REFRESH_S
 # In the page: push the time of every change of the app's script state to "running".
 RECORD = """() => {
@@ -41,22 +40,15 @@ RECORD = """() => {
 }"""
 
 
-def _type(page, label: str, text: str) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(text)
-    box.press("Enter")
-    page.wait_for_selector(APP_IDLE)
-
-
 def _start_study(page, url: str, steps: int) -> None:
     page.goto(f"{url}/label-budget")
-    page.wait_for_selector(APP_IDLE, timeout=60_000)
+    wait_idle(page, 60_000)
     for value in ("10", "50", "100"):  # keep 1 and 5 of the default counts
         page.locator(".st-key-wb_labels").get_by_role(
             "button", name=f"Remove {value}", exact=True).click()
-        page.wait_for_selector(APP_IDLE)
-    _type(page, "Seeds", "0")
-    _type(page, "Steps per cell", str(steps))
+        wait_idle(page)
+    type_into(page, "Seeds", "0")
+    type_into(page, "Steps per cell", str(steps))
     page.get_by_role("button", name="Start study").click()
     page.get_by_text("Running:").first.wait_for(timeout=60_000)
 

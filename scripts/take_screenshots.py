@@ -34,10 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from testkit.browser import DashboardServer, launch_chromium  # noqa: E402
+from testkit.browser import DashboardServer, launch_chromium, type_into, wait_idle  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SIZES = ((1024, 768), (1366, 900))
 PROJECTORS = ((1280, 720), (1920, 1080))
 # (file suffix, heading scrolled to the top of the window; None: the top of the page)
@@ -82,7 +81,7 @@ def shoot_run_file_box(page, width: int, height: int) -> None:
         has_text="Save, open, share").first
     if box.locator("details[open]").count() == 0 and box.get_attribute("open") is None:
         box.locator("summary").first.click()
-        page.wait_for_selector(READY)
+        wait_idle(page)
     box.evaluate("element => element.scrollIntoView({block: 'start'})")
     time.sleep(1)
     page.screenshot(path=str(OUT / f"{width}x{height}-sidebar.png"))
@@ -109,11 +108,9 @@ def shoot_new_run_warning(page) -> None:
     """Another seed in the sidebar: the page says, by the buttons, that this
     needs a new run (at 1024x768, where the bottom of the sidebar is out of sight)."""
     page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
-    seed = page.get_by_label("Seed", exact=True)
-    seed.fill("1")
-    seed.press("Enter")
+    type_into(page, "Seed", "1")
     page.locator("[data-testid='stSidebar'] [data-testid='stAlert']").first.wait_for()
-    page.wait_for_selector(READY)
+    wait_idle(page)  # the rerun that drew the warning has finished
     scroll_to(page, None)
     page.locator("[data-testid='stSidebarContent']").evaluate("e => e.scrollTo(0, 0)")
     time.sleep(1)
@@ -135,12 +132,9 @@ def shoot_lesson(page, server: DashboardServer, minutes: float) -> None:
     hides the sidebar but keeps its settings); then the ordinary page's first screen."""
     page.set_viewport_size({"width": PROJECTORS[0][0], "height": PROJECTORS[0][1]})
     page.goto(server.url)
-    page.wait_for_selector(READY, timeout=60_000)
+    wait_idle(page, 60_000)
     page.get_by_role("button", name="Start").first.wait_for(timeout=60_000)
-    length = page.locator(".st-key-w_minutes input")
-    length.fill(f"{minutes:g}")
-    length.press("Enter")
-    page.wait_for_selector(READY, timeout=60_000)
+    type_into(page, page.locator(".st-key-w_minutes input"), f"{minutes:g}", 60_000)
     page.get_by_text("Presenter view", exact=True).click()
     strip = page.locator(".st-key-present_strip")
     strip.wait_for(timeout=60_000)
@@ -181,12 +175,12 @@ def shoot_compare(page, server: DashboardServer) -> None:
     """The Compare runs page with the two finished runs chosen."""
     page.set_viewport_size({"width": SIZES[-1][0], "height": SIZES[-1][1]})
     page.goto(f"{server.url}/compare")
-    page.wait_for_selector(READY, timeout=60_000)
+    wait_idle(page, 60_000)
     picker = page.locator(".st-key-wc_runs")
     for labels in COMPARED:
         picker.locator("input").first.click()
         page.get_by_role("option", name=re.compile(f"labels-{labels}\\b")).first.click()
-        page.wait_for_selector(READY, timeout=60_000)
+        wait_idle(page, 60_000)
     page.keyboard.press("Escape")
     page.get_by_role("heading", name="Run B").first.wait_for(timeout=60_000)
     time.sleep(4)  # plotly draws after the script run
@@ -200,7 +194,7 @@ def shoot_budget(page, server: DashboardServer) -> None:
     for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})
         page.goto(f"{server.url}/label-budget")
-        page.wait_for_selector(READY, timeout=60_000)
+        wait_idle(page, 60_000)
         page.wait_for_selector(".st-key-budget_chart .vega-embed svg .mark-line path",
                                timeout=60_000)
         time.sleep(1)
@@ -255,9 +249,9 @@ def main() -> None:
 
 def shoot_live(page, server: DashboardServer, args: argparse.Namespace) -> None:
     page.goto(server.url)
-    page.wait_for_selector(READY, timeout=60_000)
+    wait_idle(page, 60_000)
     start = page.get_by_role("button", name="Start")
-    start.wait_for(timeout=60_000)  # READY can match a skeleton page before the first paint
+    start.wait_for(timeout=60_000)  # an idle app can be a skeleton page before the first paint
     time.sleep(1)
     page.screenshot(path=str(OUT / "1366x900-intro.png"))  # before any run
     start.click()
@@ -278,7 +272,7 @@ def shoot_live(page, server: DashboardServer, args: argparse.Namespace) -> None:
 def sidebar_stop(page) -> None:
     """Stop the live run: the lesson's run that follows gets the CPU to itself."""
     page.locator("[data-testid='stSidebar']").get_by_role("button", name="Stop").click()
-    page.wait_for_selector(READY, timeout=60_000)
+    wait_idle(page, 60_000)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Helpers the browser tests, the benchmarks and the screenshot script share: a real
-`streamlit run` server on a loopback port, and Debian's headless Chromium through
-playwright (never a browser playwright downloads). Product code never imports this.
+`streamlit run` server on a loopback port, Debian's headless Chromium through
+playwright (never a browser playwright downloads), and the two moves every one of them
+makes on the page: waiting until its script is idle, and typing into an input.
+Product code never imports this.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, Union
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -24,6 +26,9 @@ CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+# Streamlit marks its app with the state of the page's script; "notRunning" once a
+# rerun has finished, so what is read or clicked next is what that rerun drew.
+APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def in_ci() -> bool:
@@ -115,3 +120,22 @@ class DashboardServer:
 def launch_chromium(playwright):
     """Debian's chromium through playwright (never a browser playwright downloads)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def wait_idle(page: Any, timeout_ms: Optional[float] = None) -> None:
+    """Wait until the page's script has finished its rerun (within the page's default
+    timeout unless `timeout_ms` says)."""
+    if timeout_ms is None:
+        page.wait_for_selector(APP_IDLE)
+    else:
+        page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
+
+
+def type_into(page: Any, field: Union[str, Any], text: str,
+              timeout_ms: Optional[float] = None) -> None:
+    """Type `text` into an input (its exact label, or a locator) and press Enter: the
+    input sends its value on Enter, and the page reruns; then wait until it is idle."""
+    box = page.get_by_label(field, exact=True) if isinstance(field, str) else field
+    box.fill(text)
+    box.press("Enter")
+    wait_idle(page, timeout_ms)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from tests.e2e.test_browser import (APP_IDLE, FIRST_SNAPSHOT_TIMEOUT_MS, RUN_IN_URL, chart,
-                                    run_state, shoot, sidebar_button, wait_until)
+from testkit.browser import wait_idle
+from tests.e2e.test_browser import (FIRST_SNAPSHOT_TIMEOUT_MS, RUN_IN_URL, chart, run_state,
+                                    shoot, sidebar_button, wait_until)
 
 
 def in_a_tab(browser, server, shots: Path, name: str,
@@ -31,12 +32,12 @@ def in_a_tab(browser, server, shots: Path, name: str,
 def start_and_pause(page, server, expect):
     """Start a run, wait for its first evaluation, pause it; returns the confusion chart."""
     page.goto(server.url)
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     sidebar_button(page, "Start").click()
     page.wait_for_url(RUN_IN_URL, timeout=30_000)
     confusion = chart(page, "confusion_chart")
     expect(confusion).to_be_visible(timeout=FIRST_SNAPSHOT_TIMEOUT_MS)
     sidebar_button(page, "Pause").click()
     wait_until(lambda: run_state(page) == "paused", 20, "the state 'paused'")
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     return confusion

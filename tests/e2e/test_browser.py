@@ -13,9 +13,10 @@ from typing import Callable
 
 import pytest
 
+from testkit.browser import wait_idle
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 RUN_IN_URL = re.compile(r"[?&]run=([^&#]+)")
 FIRST_SNAPSHOT_TIMEOUT_MS = 60_000  # data load + model build + first evaluation, 2 cores
 
@@ -84,7 +85,7 @@ def test_train_pause_reload_stop(page, dashboard_server, artifacts_dir: Path) ->
 def _scenario(page, server, shots: Path, expect) -> None:
     # (1) first paint: the intro and an enabled Start button, no run in the URL
     page.goto(server.url)
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     expect(page.get_by_role("heading", name="SGAN Studio")).to_be_visible()
     expect(sidebar_button(page, "Start")).to_be_enabled()
     shoot(page, shots, "01_first_paint")
@@ -126,7 +127,7 @@ def _scenario(page, server, shots: Path, expect) -> None:
 
     # (5) Reload: the URL brings back the same run, still paused, step not reset
     page.reload()
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     wait_until(lambda: run_state(page) == "paused", 20,
                "the reloaded page to show the paused run")
     assert RUN_IN_URL.search(page.url).group(1) == run_id, "the reload lost the run id"
@@ -156,7 +157,7 @@ def test_a_paused_tab_follows_a_resume_in_another_tab(browser, dashboard_server)
     try:
         first, second = context.new_page(), context.new_page()
         first.goto(dashboard_server.url)
-        first.wait_for_selector(APP_IDLE, timeout=30_000)
+        wait_idle(first, 30_000)
         sidebar_button(first, "Start").click()
         first.wait_for_url(RUN_IN_URL, timeout=30_000)
         wait_until(lambda: run_state(first) == "running", 60, "the run to start")

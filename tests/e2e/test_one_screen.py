@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from testkit.browser import wait_idle
 from tests.e2e.readable import cut_short
 from tests.e2e.scenario import in_a_tab
-from tests.e2e.test_browser import (APP_IDLE, FIRST_SNAPSHOT_TIMEOUT_MS, RUN_IN_URL, chart,
-                                    no_exceptions, run_state, shoot, sidebar_button,
-                                    step_count, wait_until)
+from tests.e2e.test_browser import (FIRST_SNAPSHOT_TIMEOUT_MS, RUN_IN_URL, chart, no_exceptions,
+                                    run_state, shoot, sidebar_button, step_count, wait_until)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -41,7 +41,7 @@ def test_the_ordinary_page_s_first_screen_has_a_picture(browser, dashboard_serve
 
 def _presenter(page, server, shots: Path, expect) -> None:
     page.goto(f"{server.url}/?present=1")
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     strip = page.locator(".st-key-present_strip")
     strip.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_url(RUN_IN_URL, timeout=30_000)
@@ -52,12 +52,12 @@ def _presenter(page, server, shots: Path, expect) -> None:
         expect(picture).to_be_visible(timeout=FIRST_SNAPSHOT_TIMEOUT_MS)
     strip.get_by_role("button", name="Pause", exact=True).click()
     wait_until(lambda: run_state(page) == "paused", 20, "the state 'paused'")
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     expect(strip.get_by_role("button", name="Resume", exact=True)).to_be_enabled()
     before = step_count(page)
     strip.get_by_role("button", name="Next step", exact=True).click()
     wait_until(lambda: step_count(page) == before + 1, 30, "Next step's one step")
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     page.mouse.move(0, 0)  # no tooltip of the last button pressed over the screen
     for width, height in PROJECTORS:
         page.set_viewport_size({"width": width, "height": height})
@@ -82,14 +82,14 @@ def _presenter(page, server, shots: Path, expect) -> None:
 
 def _first_screen(page, server, shots: Path, expect) -> None:
     page.goto(server.url)
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     sidebar_button(page, "Start").click()
     page.wait_for_url(RUN_IN_URL, timeout=30_000)
     grid = page.locator(".st-key-pair_top [data-testid='stImage'] img").first
     expect(grid).to_be_visible(timeout=FIRST_SNAPSHOT_TIMEOUT_MS)
     sidebar_button(page, "Pause").click()
     wait_until(lambda: run_state(page) == "paused", 20, "the state 'paused'")
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     numbers = page.locator("[data-testid='stMetric']").filter(has_text="SGAN accuracy")
     _inside_viewport(numbers.first, 1280, 720, "the SGAN accuracy")
     _inside_viewport(grid, 1280, 720, "the sample grid")

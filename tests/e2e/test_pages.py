@@ -17,11 +17,11 @@ from typing import Iterator
 
 import pytest
 
-from testkit.browser import DashboardServer
+from testkit.browser import DashboardServer, type_into, wait_idle
 from tests.e2e.readable import (CHART_TEXTS, HEATMAP_TEXTS, cut_short, overlapping_texts,
                                 settled_overlapping_texts, shown_scale)
 from tests.e2e.conftest import open_tab, running_server
-from tests.e2e.test_browser import APP_IDLE, FIRST_SNAPSHOT_TIMEOUT_MS, shoot, wait_until
+from tests.e2e.test_browser import FIRST_SNAPSHOT_TIMEOUT_MS, shoot, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 STUDY_TIMEOUT_S = 180  # two cells of 3 steps each, worker start-up on 2 busy cores
@@ -56,7 +56,7 @@ def open_page(page, server: DashboardServer, path: str, heading: str) -> None:
 
     expect.set_options(timeout=30_000)  # plotly's script loads lazily; 2 busy cores
     page.goto(f"{server.url}/{path}")
-    page.wait_for_selector(APP_IDLE)
+    wait_idle(page)
     expect(page.get_by_role("heading", name=heading)).to_be_visible()
 
 
@@ -97,19 +97,12 @@ _OUTSIDE = """([svg, selector]) => {
 SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "studies" / "mnist-full"
 
 
-def type_into(page, label: str, text: str) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(text)
-    box.press("Enter")
-    page.wait_for_selector(APP_IDLE)
-
-
 def remove_labels(page, values: tuple[str, ...]) -> None:
     """Take label counts off the multiselect (each chip has a "Remove N" button)."""
     for value in values:
         page.locator(".st-key-wb_labels").get_by_role("button", name=f"Remove {value}",
                                                       exact=True).click()
-        page.wait_for_selector(APP_IDLE)
+        wait_idle(page)
 
 
 def test_a_tiny_study_from_the_page_fills_the_chart(tab, pages_server, artifacts_dir):
@@ -158,7 +151,7 @@ def test_two_live_runs_side_by_side_on_the_compare_page(tab, pages_server, artif
         page.get_by_role("button", name="Stop the runs started here").click()
         expect(page.get_by_role("button", name="Stop the runs started here")).to_have_count(
             0, timeout=30_000)
-        page.wait_for_selector(APP_IDLE)  # stopped: nothing redraws under the measuring
+        wait_idle(page)  # stopped: nothing redraws under the measuring
         _side_by_side_and_readable(page, expect)
 
 

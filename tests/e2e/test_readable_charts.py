@@ -15,10 +15,10 @@ from typing import Iterator
 import numpy as np
 import pytest
 
-from testkit.browser import DashboardServer
+from testkit.browser import DashboardServer, wait_idle
 from tests.e2e.conftest import running_server
 from tests.e2e.readable import counts_out_of_cells, words_under_modebar
-from tests.e2e.test_browser import APP_IDLE, chart, no_exceptions, shoot
+from tests.e2e.test_browser import chart, no_exceptions, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -74,15 +74,15 @@ def _compare_saved_runs(page, server: DashboardServer) -> None:
     from playwright.sync_api import expect
 
     page.goto(f"{server.url}/compare")
-    page.wait_for_selector(APP_IDLE)
+    wait_idle(page)
     for _ in SAVED_RUNS:
         page.locator(".st-key-wc_runs input").click()
         page.get_by_role("option").first.click()
-        page.wait_for_selector(APP_IDLE)
+        wait_idle(page)
         page.keyboard.press("Escape")
     for name in "ABC":
         expect(chart(page, f"compare_confusion_{name}")).to_be_visible()
-    page.wait_for_selector(APP_IDLE)
+    wait_idle(page)
     page.wait_for_timeout(1000)  # plotly lays its charts out again once they are sized
 
 
@@ -109,7 +109,7 @@ def test_the_label_budget_table_shows_every_column(tab, charts_server, artifacts
     from playwright.sync_api import expect
 
     page.goto(f"{charts_server.url}/label-budget")
-    page.wait_for_selector(APP_IDLE)
+    wait_idle(page)
     table = page.locator("[data-testid='stDataFrame']").first
     headers = table.locator("th")  # the grid's table for screen readers
     expect(headers).to_have_count(5)
@@ -147,7 +147,7 @@ def test_the_mode_bar_covers_no_words_of_the_live_charts(tab, charts_server, art
     page.goto(f"{charts_server.url}/?demo=1{present}")
     for key in LIVE_CHARTS:  # drawn, if in a tab not shown
         expect(page.locator(f".st-key-{key} .js-plotly-plot").first).to_be_attached()
-    page.wait_for_selector(APP_IDLE)
+    wait_idle(page)
     tabs = page.locator("[data-testid='stMain'] [role='tab']")
     measured = set(_charts_uncovered(page, view, artifacts_dir))
     for index in range(tabs.count()):

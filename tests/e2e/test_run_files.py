@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from sgan_core.storage.recorded_run import DEMO_FILE
+from testkit.browser import wait_idle
 from tests.e2e.scenario import in_a_tab
-from tests.e2e.test_browser import APP_IDLE, chart, no_exceptions, shoot
+from tests.e2e.test_browser import chart, no_exceptions, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not DEMO_FILE.is_file(), reason="no demo recording")]
@@ -21,7 +22,7 @@ def test_demo_share_link_download_and_open(browser, dashboard_server, artifacts_
 
 def _round_trip(page, server, shots: Path, expect) -> None:
     page.goto(server.url)
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     page.locator(".st-key-demo_intro").get_by_role("button").click()
     expect(page.get_by_text(re.compile(r"^Recorded run from demo-run\.sganrun"))).to_be_visible()
     page.wait_for_url(re.compile(r"demo=1"), timeout=30_000)
@@ -31,7 +32,7 @@ def _round_trip(page, server, shots: Path, expect) -> None:
 
     page.goto(f"{server.url}/?demo=1&moment=100")  # a share link: the nearest moment
     expect(page.get_by_text(re.compile(r"^Showing the run at step"))).to_be_visible()
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile("Download this run")).click()
     saved = shots / "downloaded.sganrun"
@@ -39,7 +40,7 @@ def _round_trip(page, server, shots: Path, expect) -> None:
     assert saved.stat().st_size > 100_000
 
     page.goto(server.url)  # a fresh page opens the downloaded file
-    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    wait_idle(page, 30_000)
     uploader = page.locator(".st-key-w_run_file input[type='file']")
     uploader.set_input_files(str(saved))
     expect(page.get_by_text(re.compile(r"^Recorded run from downloaded\.sganrun"))).to_be_visible()
