@@ -1,4 +1,4 @@
-"""How long after Start the first UMAP map arrives on a cold machine (issue 12, item 8).
+"""How long after Start the first UMAP map arrives on a cold machine.
 
     python bench/bench_first_map.py [--start-after-s 0] [--warm-cache] [--seconds 180]
 

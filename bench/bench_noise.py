@@ -51,7 +51,7 @@ def whole_step(data_dir: str, rounds: int) -> None:
 
     lookup_random = models.RunRandomness._random
 
-    def randn_random(self, like, normal):  # the draw before the lookup (session 3)
+    def randn_random(self, like, normal):  # torch's own draw, to set against the lookup
         draw = torch.randn if normal else torch.rand
         return draw(like.shape, dtype=like.dtype, device=like.device, generator=self.generator)
 

@@ -1,5 +1,5 @@
-"""Is the Label budget page responsive while its study runs? (issue 9's target: the
-status refresh at most 1 s late.)
+"""Is the Label budget page responsive while its study runs? (The target: the status
+refresh at most 1 s late, so the page keeps up with the study it shows.)
 
     python bench/bench_study_page.py [--watch-s 40] [--steps 3000]
 

@@ -1,4 +1,4 @@
-"""Training benchmarks for issue 2: accuracy against time, throughput, peak memory.
+"""Training benchmarks: accuracy against time, throughput, peak memory.
 
 Prints figures; asserts nothing (machines here are shared and noisy).
 

@@ -18,8 +18,8 @@ def test_ema_matches_hand_computed_series():
 
 
 def test_heavy_smoothing_is_not_dragged_by_the_first_large_loss():
-    # D's loss starts near 3 and is about 0.1 from the 4th evaluation on (issue 12:
-    # at 0.95 the curve showed ~1.0 at step 700 where the loss was 0.1)
+    # D's loss starts near 3 and is about 0.1 from the 4th evaluation on; a curve that
+    # starts its average from that first loss still shows ~1.0 at step 700 at 0.95
     losses = [3.0, 1.0, 0.3] + [0.1] * 60
     smoothed = figures.ema(losses, 0.95)
     assert smoothed[-1] < 0.15

@@ -102,7 +102,8 @@ def find_cycle(graph: dict[str, set[str]]) -> Optional[list[str]]:
 @pytest.mark.parametrize("late", [False, True], ids=["module-level", "with-late-imports"])
 def test_sgan_core_and_dashboard_have_no_import_cycle(late):
     """Module-level cycles break imports; late (in-function) imports that close a cycle
-    are the same tangle hidden (the old embedding <-> embedding_worker pair)."""
+    are the same tangle hidden (a module that imports its worker in a function while the
+    worker imports it back)."""
     graph = import_graph(ROOT, PACKAGES, late)
     assert "sgan_core.features.embedding_service" in graph and "dashboard.app" in graph
     cycle = find_cycle(graph)

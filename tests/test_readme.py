@@ -1,5 +1,5 @@
-"""The README's first commands are a complete setup, CPU-only torch first (issue 12:
-the plain `pip install -r requirements.txt` pulled 6.5 GB of CUDA wheels onto laptops)."""
+"""The README's first commands are a complete setup, CPU-only torch first (a plain
+`pip install -r requirements.txt` pulls 6.5 GB of CUDA wheels onto a laptop)."""
 from __future__ import annotations
 
 import re

@@ -5,8 +5,9 @@ them, and the sidebar's label count marked.
 
 A Vega-Lite spec (a plain dict for `st.vega_lite_chart`), not a plotly figure: on a
 first visit the browser loads Streamlit's Vega chunk (0.8 MB) instead of plotly.js
-(4.7 MB), which was most of the wait for this chart (bench/README.md, issue 9). Every
-layer carries its own rows (`data.values`), so the spec alone says what is drawn.
+(4.7 MB), which would be most of the wait for this chart (bench/README.md,
+bench_budget_page.py). Every layer carries its own rows (`data.values`), so the spec
+alone says what is drawn.
 """
 from __future__ import annotations
 

@@ -26,9 +26,9 @@ from sgan_core.snapshot import Inspection
 # Ten class colours picked from the Okabe-Ito, Paul Tol and Tableau colour-blind sets so
 # that every pair, the fake class's near-black and the white page differ by at least
 # 20 CIELAB units for normal vision and simulated protanopia, deuteranopia and
-# tritanopia (Machado 2009; tests/test_figures.py checks it). The old palette's
-# 0/4/8 and 1/7 were under 4 apart. Digits often confused (4/9, 3/5/8, 1/7) get far
-# apart hues.
+# tritanopia (Machado 2009; tests/test_figures.py checks it): a stock qualitative set
+# fails this (CARTO's Bold puts 0/4/8 and 1/7 under 4 apart). Digits often confused
+# (4/9, 3/5/8, 1/7) get far apart hues.
 CLASS_COLORS = (
     "#332288", "#D55E00", "#785EF0", "#FFB000", "#9467BD",
     "#8C564B", "#A3CCE9", "#882255", "#DDCC77", "#44AA99",

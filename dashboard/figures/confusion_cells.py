@@ -1,6 +1,6 @@
 """The images behind one confusion-matrix cell (pure: no streamlit, tested alone).
 
-A snapshot with `cells` (every evaluation since the engine publishes `CellMembers`)
+A snapshot with `cells` (the `CellMembers` the engine publishes with each evaluation)
 holds every image the matrix counts with the live D's verdict on it, so a cell (truth
 i, verdict j) shows exactly its own images: the real test images of class i (or the
 evaluation's fresh fakes) that D called j, ordered by how sure D was, at most
@@ -8,7 +8,7 @@ evaluation's fresh fakes) that D called j, ordered by how sure D was, at most
 subsample of its fakes (memory, see sgan_core/runs/timeline.py); the note then says how many
 of the cell's images it still holds.
 
-Snapshots without `cells` (older engines) fall back to what they keep: the sample
+Snapshots without `cells` (read from run files that do not carry them) fall back to what they keep: the sample
 grid's tiles for the fake row, the inspector's rejected reals for the fake column, and
 counts only elsewhere; each such answer says where its images come from.
 """

@@ -1,8 +1,8 @@
 """Measured in the browser, what a viewer can or cannot read: chart texts drawn on top of
 each other, chart titles cut off at the chart's edge, and the on-screen size of the
-captions drawn into the sample grids (issue 12 item 7: at 1024x768 the confusion
-matrix's counts overlapped, the tiles' labels shrank to dots, the inspector's axis title
-was clipped)."""
+captions drawn into the sample grids (what a 1024x768 screen puts at risk: the
+confusion matrix's counts overlapping, the tiles' labels shrunk to dots, an axis title
+clipped)."""
 from __future__ import annotations
 
 import json

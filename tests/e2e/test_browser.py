@@ -152,7 +152,8 @@ def _scenario(page, server, shots: Path, expect) -> None:
 
 
 def test_a_paused_tab_follows_a_resume_in_another_tab(browser, dashboard_server) -> None:
-    """Issue 12: a paused tab kept showing "paused" for 30+ s after another tab resumed."""
+    """Two tabs on one run: when one resumes it, the other, paused, shows "running"
+    within 5 s (a paused tab still watches its run)."""
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     try:
         first, second = context.new_page(), context.new_page()

@@ -1,7 +1,7 @@
-"""End-to-end: the live page read on a 1024x768 laptop (issue 12 item 7). Measured in
-Chromium, not judged by eye: the confusion matrix's counts and the curves' legend never
-overlap, the sample tiles' verdicts are at least 12 px tall, and no chart title is cut
-off at its chart's edge (the inspector's P(fake) axis title was), no text cut short."""
+"""End-to-end: the live page read on a 1024x768 laptop. Measured in Chromium, not
+judged by eye: the confusion matrix's counts and the curves' legend never overlap, the
+sample tiles' verdicts are at least 12 px tall, and no chart title is cut off at its
+chart's edge (the inspector's long P(fake) axis title included), no text cut short."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -157,8 +157,8 @@ def test_two_live_runs_side_by_side_on_the_compare_page(tab, pages_server, artif
 
 def _side_by_side_and_readable(page, expect) -> None:
     """Two runs share the row at 1366 px and stack at 1024 px; either way the tiles'
-    verdicts are at least 12 px tall and the matrices' counts never overlap (two runs in
-    three columns got 165 px each at 1024 px: issue 12 item 7 again)."""
+    verdicts are at least 12 px tall and the matrices' counts never overlap (three
+    columns would give each run 165 px at 1024 px, too narrow for both)."""
     grids = page.locator("[data-testid='stMain'] [data-testid='stImage'] img")  # the 2 grids
     # 1366 again after 1024: a legend placed from the last layout's size met an axis title
     for width, height, side_by_side in ((1366, 900, True), (1024, 768, False),
