@@ -5,8 +5,8 @@ training thread (page open: 0.22x headless throughput). The child is stateless: 
 answers each request (standardised features, an initial layout, a number of epochs)
 with a reply (the layout or what went wrong, and the seconds it took), over a socket
 pair (multiprocessing's Connection: length-prefixed pickles). The parent's first request
-is a tiny warm-up fit, which imports umap and compiles numba (about 9 s of CPU in all
-with a warm file cache: 2 s import + 7 s compile; it was 2 + 33 s while umap built a
+is a tiny warm-up fit, which imports umap and compiles numba (about 7 s of CPU in a
+fresh process with a warm file cache, 2 s of it the import; 33.5 s if umap built a
 pynndescent index, whose compile the exact neighbours below avoid), so the first real
 frame is quick.
 
@@ -32,9 +32,9 @@ import numpy as np
 
 from sgan_core.features.projection import nearest_neighbours
 
-# Added niceness. While the child compiled (once, then ~40 s of CPU) nice 10 starved it: with
-# training and a browser on 2 cores it got ~7% of a core and the first map came after
-# 131 s. At nice 5 it still yields to training but gets its share; once warm, every
+# Added niceness. At nice 10, beside training and a browser on 2 cores, the child got ~7%
+# of a core: even the warm-up's ~7 s of CPU would then take some 100 s before the first
+# map. At nice 5 it still yields to training but gets its share; once warm, every
 # update runs at nice 10, so training and the page win the CPU over UMAP.
 WARM_UP_NICE, UPDATE_NICE = 5, 10
 # Up to this many points the child finds neighbours exactly (a (512, n) block of distances
@@ -55,8 +55,9 @@ def umap_fit(data: np.ndarray, init: np.ndarray, n_epochs: int) -> np.ndarray:
     k = min(15, len(data) - 1)
     if len(data) <= EXACT_NEIGHBOURS_MAX:
         # Exact neighbours in numpy: umap then never builds a pynndescent index, whose
-        # numba compile was most of the child's first-minute CPU (warm-up fit 33.5 s of
-        # CPU -> 7.0 s, measured in a fresh process); a fit of 2,200 points costs the same.
+        # numba compile would be most of the child's first-minute CPU (the warm-up fit in
+        # a fresh process: 7.0 s of CPU with exact neighbours, 33.5 s with the index); a
+        # fit of 2,200 points costs the same either way.
         options = {"precomputed_knn": nearest_neighbours(data, k)}
     else:
         options = {}  # that many points: umap builds its own pynndescent index
@@ -104,8 +105,9 @@ def _nice(increment: int) -> None:
 
 
 def _exit_when_orphaned(parent_pid: int) -> None:
-    """The socket's EOF is only read between fits; this also ends a 40 s compile
-    within a second of the parent's death."""
+    """The socket's EOF is only read between fits; this also ends the warm-up's compile
+    (~7 s of CPU, tens of seconds of wall time on a busy machine) within a second
+    of the parent's death."""
     def watch() -> None:
         while os.getppid() == parent_pid:
             time.sleep(1.0)
