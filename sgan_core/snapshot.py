@@ -63,14 +63,6 @@ class StartStage(str, enum.Enum):
 
 START_STEPS = 3  # loading the data, building the models, the first evaluation
 
-STATUS_IDLE = RunStatus.IDLE
-STATUS_LOADING = RunStatus.LOADING
-STATUS_RUNNING = RunStatus.RUNNING
-STATUS_PAUSED = RunStatus.PAUSED
-STATUS_FINISHED = RunStatus.FINISHED
-STATUS_STOPPED = RunStatus.STOPPED
-STATUS_FAILED = RunStatus.FAILED
-
 HISTORY_COLUMNS = (
     "step",
     "seconds",
@@ -198,4 +190,4 @@ class Snapshot:
     @property
     def is_active(self) -> bool:
         """Thread alive and doing (or about to do) work."""
-        return self.run_status in (STATUS_LOADING, STATUS_RUNNING, STATUS_PAUSED)
+        return self.run_status in (RunStatus.LOADING, RunStatus.RUNNING, RunStatus.PAUSED)

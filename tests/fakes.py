@@ -102,7 +102,7 @@ def make_cells(confusion: np.ndarray, size: int = 28) -> snap.CellMembers:
         fake_p_fake=fake_p_fake)
 
 
-def make_snapshot(cfg: Optional[TrainConfig] = None, status: str = snap.STATUS_RUNNING,
+def make_snapshot(cfg: Optional[TrainConfig] = None, status: str = snap.RunStatus.RUNNING,
                   step: int = 100, version: int = 1, **changes) -> snap.Snapshot:
     """A fully populated snapshot, as the trainer publishes after an evaluation; the
     learning rates have decayed to half the base rates."""
@@ -129,14 +129,14 @@ class FakeRun:
         self.run_id = secrets.token_urlsafe(16)
         self._timeline = Timeline()
         self.calls: list[tuple] = []
-        self._snapshot = snap.Snapshot(run_status=snap.STATUS_IDLE, config=cfg)
+        self._snapshot = snap.Snapshot(run_status=snap.RunStatus.IDLE, config=cfg)
         self.started = False
         self.recorder: Any = None  # a test may give it one (folder, problem)
         self.base_lrs = (cfg.d_lr, cfg.g_lr)
 
     def _publish(self, status: str, **changes) -> None:
         current = self._snapshot
-        step = current.step + (1 if status == snap.STATUS_RUNNING else 0)
+        step = current.step + (1 if status == snap.RunStatus.RUNNING else 0)
         d_lr, g_lr = self.base_lrs
         changes = dict(dict(d_lr=d_lr / 2, g_lr=g_lr / 2, base_d_lr=d_lr, base_g_lr=g_lr),
                        **changes)
@@ -145,22 +145,22 @@ class FakeRun:
 
     def start(self) -> None:
         self.started = True
-        self._publish(snap.STATUS_RUNNING)
+        self._publish(snap.RunStatus.RUNNING)
 
     def snapshot(self) -> snap.Snapshot:
         return self._snapshot
 
     def pause(self) -> None:
         self.calls.append(("pause",))
-        self._publish(snap.STATUS_PAUSED)
+        self._publish(snap.RunStatus.PAUSED)
 
     def resume(self) -> None:
         self.calls.append(("resume",))
-        self._publish(snap.STATUS_RUNNING)
+        self._publish(snap.RunStatus.RUNNING)
 
     def step(self, n: int = 1, traced: bool = False) -> None:
         self.calls.append(("step", n) + (("traced",) if traced else ()))
-        self._publish(snap.STATUS_PAUSED, step=self._snapshot.step + n)
+        self._publish(snap.RunStatus.PAUSED, step=self._snapshot.step + n)
 
     def step_trace(self) -> None:
         return None  # slow motion needs the real trainer (tests/test_slow_motion_page.py)
@@ -168,7 +168,7 @@ class FakeRun:
     def stop(self, timeout: float = 10.0) -> None:
         self.calls.append(("stop",))
         if self.started and self._snapshot.is_active:
-            self._publish(snap.STATUS_STOPPED)
+            self._publish(snap.RunStatus.STOPPED)
 
     def set_learning_rates(self, d_lr: Optional[float] = None,
                            g_lr: Optional[float] = None) -> None:

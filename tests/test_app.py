@@ -495,13 +495,13 @@ def test_the_panels_say_which_discriminator_their_figures_come_from(fake_engine)
 
 
 def test_a_starting_run_says_what_it_is_doing_on_the_live_page(fake_engine):
-    from sgan_core.snapshot import STATUS_LOADING, Snapshot, StartStage
+    from sgan_core.snapshot import RunStatus, Snapshot, StartStage
 
     at = new_page()
     at.button(key="b_start").click().run()
     run = the_run(at)
     now = time.time()
-    run._snapshot = Snapshot(run_status=STATUS_LOADING, config=run.config, version=5,
+    run._snapshot = Snapshot(run_status=RunStatus.LOADING, config=run.config, version=5,
                              start_stage=StartStage.BUILDING_MODELS,
                              start_began_at=now - 3.0, stage_began_at=now - 1.0)
     at.run()

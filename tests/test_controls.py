@@ -53,11 +53,11 @@ def test_only_non_live_changes_need_a_new_run():
 
 @pytest.mark.parametrize("status, expected", [
     (None, {"Start"}),
-    (snap.STATUS_LOADING, {"Pause", "Stop", "Reset"}),
-    (snap.STATUS_RUNNING, {"Pause", "Stop", "Reset"}),
-    (snap.STATUS_PAUSED, {"Resume", "Step", "Stop", "Reset"}),
-    (snap.STATUS_FINISHED, {"Start", "Reset"}),
-    (snap.STATUS_FAILED, {"Start", "Reset"}),
+    (snap.RunStatus.LOADING, {"Pause", "Stop", "Reset"}),
+    (snap.RunStatus.RUNNING, {"Pause", "Stop", "Reset"}),
+    (snap.RunStatus.PAUSED, {"Resume", "Step", "Stop", "Reset"}),
+    (snap.RunStatus.FINISHED, {"Start", "Reset"}),
+    (snap.RunStatus.FAILED, {"Start", "Reset"}),
 ])
 def test_buttons_follow_the_run_state(status, expected):
     assert controls.enabled_buttons(status) == expected
@@ -131,9 +131,9 @@ def test_label_stops_are_the_values_people_try():
 
 
 def test_the_new_run_advice_depends_on_whether_start_is_possible():
-    live = controls.new_run_message(["seed"], snap.STATUS_RUNNING)
+    live = controls.new_run_message(["seed"], snap.RunStatus.RUNNING)
     assert "press Stop, then Start" in live and "Reset" not in live
-    ended = controls.new_run_message(["seed"], snap.STATUS_FINISHED)
+    ended = controls.new_run_message(["seed"], snap.RunStatus.FINISHED)
     assert "Press Start" in ended and "Stop" not in ended
 
 

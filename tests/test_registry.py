@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from sgan_core.runs.registry import RegistryFull, RunRegistry
-from sgan_core.snapshot import (STATUS_FINISHED, STATUS_IDLE, STATUS_PAUSED, STATUS_RUNNING,
-                                STATUS_STOPPED)
+from sgan_core.snapshot import RunStatus
 
 
 class FakeSnapshot:
@@ -19,7 +18,7 @@ class FakeSnapshot:
 
     @property
     def is_active(self) -> bool:
-        return self.run_status in (STATUS_RUNNING, STATUS_PAUSED)
+        return self.run_status in (RunStatus.RUNNING, RunStatus.PAUSED)
 
 
 class FakeRun:
@@ -27,29 +26,29 @@ class FakeRun:
 
     def __init__(self, cfg) -> None:
         self.config = cfg
-        self.status = STATUS_IDLE
+        self.status = RunStatus.IDLE
         self.stop_calls = 0
 
     @property
     def is_alive(self) -> bool:
-        return self.status in (STATUS_RUNNING, STATUS_PAUSED)
+        return self.status in (RunStatus.RUNNING, RunStatus.PAUSED)
 
     def start(self) -> None:
-        self.status = STATUS_RUNNING
+        self.status = RunStatus.RUNNING
 
     def pause(self) -> None:
-        self.status = STATUS_PAUSED
+        self.status = RunStatus.PAUSED
 
     def resume(self) -> None:
-        self.status = STATUS_RUNNING
+        self.status = RunStatus.RUNNING
 
     def finish(self) -> None:
-        self.status = STATUS_FINISHED
+        self.status = RunStatus.FINISHED
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_calls += 1
-        if self.status in (STATUS_RUNNING, STATUS_PAUSED):
-            self.status = STATUS_STOPPED
+        if self.status in (RunStatus.RUNNING, RunStatus.PAUSED):
+            self.status = RunStatus.STOPPED
 
     def snapshot(self) -> FakeSnapshot:
         return FakeSnapshot(self.status)
@@ -209,15 +208,15 @@ def test_a_run_nobody_watches_is_paused_and_frees_its_slot(cfg):
     registry.touch(watched_id)  # its tab is open; the orphan's was closed
     clock.now += 100
     assert registry.park_idle() == [orphan_id]
-    assert orphan.status == STATUS_PAUSED and watched.status == STATUS_RUNNING
+    assert orphan.status == RunStatus.PAUSED and watched.status == RunStatus.RUNNING
     assert registry.is_parked(orphan_id) and registry.active_count() == 1
     registry.create(cfg)  # a new visitor gets the freed slot
     with pytest.raises(RegistryFull):  # the orphan's link resumes it only with a free slot
         registry.resume(orphan_id)
-    assert orphan.status == STATUS_PAUSED
+    assert orphan.status == RunStatus.PAUSED
     watched.finish()
     registry.resume(orphan_id)
-    assert orphan.status == STATUS_RUNNING and not registry.is_parked(orphan_id)
+    assert orphan.status == RunStatus.RUNNING and not registry.is_parked(orphan_id)
     assert registry.active_count() == 2
     registry.stop_all()
 
@@ -253,7 +252,7 @@ def test_janitor_parks_in_the_background(cfg):
     deadline = time.monotonic() + 5
     while not registry.is_parked(run_id) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert registry.is_parked(run_id) and run.status == STATUS_PAUSED
+    assert registry.is_parked(run_id) and run.status == RunStatus.PAUSED
     registry.stop_all()  # also ends the janitor
     registry._janitor.join(1)
     assert not registry._janitor.is_alive()

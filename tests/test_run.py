@@ -68,7 +68,7 @@ def status_is(run: TrainingRun, *statuses: str) -> Callable[[], bool]:
 def test_start_pause_step_resume_stop(make_run):
     threads_before = run_threads()
     run = make_run()
-    assert run.snapshot().run_status == snap.STATUS_IDLE and not run.is_alive
+    assert run.snapshot().run_status == snap.RunStatus.IDLE and not run.is_alive
     run.start()
     wait_for(lambda: run.snapshot().step > 0 and run.snapshot().run_status == "running",
              what="a running snapshot past step 0")
@@ -97,7 +97,7 @@ def test_start_pause_step_resume_stop(make_run):
 
     run.stop()
     assert not run.is_alive
-    assert run.snapshot().run_status == snap.STATUS_STOPPED
+    assert run.snapshot().run_status == snap.RunStatus.STOPPED
     assert run_threads() - threads_before == set()  # no thread left behind
     run.stop()  # idempotent
 
@@ -156,7 +156,7 @@ def test_start_up_stages_are_published_in_order(make_run, monkeypatch, tmp_path)
     finally:
         for gate in go.values():
             gate.set()
-    assert all(s.run_status == snap.STATUS_LOADING and s.evaluation_version == 0
+    assert all(s.run_status == snap.RunStatus.LOADING and s.evaluation_version == 0
                and s.start_began_at == seen[0].stage_began_at for s in seen)
     began = [s.stage_began_at for s in seen]
     assert began == sorted(began)
@@ -164,7 +164,7 @@ def test_start_up_stages_are_published_in_order(make_run, monkeypatch, tmp_path)
     ready = wait_for(lambda: (s := run.snapshot()).evaluation_version == 1 and s,
                      what="the first evaluation")
     assert ready.start_stage == snap.StartStage.READY and ready.stage_began_at >= began[-1]
-    assert ready.run_status == snap.STATUS_RUNNING and ready.samples is not None
+    assert ready.run_status == snap.RunStatus.RUNNING and ready.samples is not None
     assert "bundled subset" in ready.data_source
 
 

@@ -13,7 +13,7 @@ import pytest
 from sgan_core.storage import run_file
 from sgan_core.storage.recorded_run import RecordedRun, RecordedRunError, open_run_file
 from sgan_core.storage.run_file import ExportOptions, RunFileError, RunFileProblem
-from sgan_core.snapshot import STATUS_STOPPED
+from sgan_core.snapshot import RunStatus
 from sgan_core.runs.timeline import Timeline
 from tests import fakes
 
@@ -78,7 +78,7 @@ def test_export_options_thin_the_timeline_and_halve_the_weights():
 
 def test_recorded_run_is_read_only_and_at_rest():
     run = open_run_file(file_bytes(4), "lesson.sganrun")
-    assert run.snapshot().run_status == STATUS_STOPPED and not run.is_alive
+    assert run.snapshot().run_status == RunStatus.STOPPED and not run.is_alive
     assert run.snapshot().data_notice is None  # it spoke of the recording machine
     assert run.snapshot().data_source == "fake"
     assert len(run.timeline()) == 4

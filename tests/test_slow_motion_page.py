@@ -10,7 +10,7 @@ import pytest
 from dashboard.panels import slow_motion
 from sgan_core.training import step_trace as core
 from sgan_core.storage.recorded_run import DEMO_FILE
-from sgan_core.snapshot import STATUS_PAUSED, STATUS_RUNNING
+from sgan_core.snapshot import RunStatus
 from sgan_core.training.trainer import StepLosses
 from tests.fakes import CLASS_NAMES
 from tests.test_app import (fake_engine, new_page, progress, server, the_run, tiny_engine,  # noqa: F401
@@ -97,10 +97,10 @@ def test_switching_off_resumes_the_run_slow_motion_paused(fake_engine):
     run = the_run(at)
     switch(at, True)
     at.button(key=slow_motion.NEXT_KEY).click().run()
-    assert run.snapshot().run_status == STATUS_PAUSED
+    assert run.snapshot().run_status == RunStatus.PAUSED
     switch(at, False)
     assert not at.exception and run.calls[-1] == ("resume",)
-    assert run.snapshot().run_status == STATUS_RUNNING
+    assert run.snapshot().run_status == RunStatus.RUNNING
     assert "Resume" not in texts(at)  # nothing is left to do
 
 
@@ -111,7 +111,7 @@ def test_a_run_paused_by_hand_stays_paused_and_the_page_says_so(fake_engine):
     at.button(key="b_pause").click().run()  # paused before slow motion
     switch(at, True)
     switch(at, False)
-    assert run.snapshot().run_status == STATUS_PAUSED and ("resume",) not in run.calls
+    assert run.snapshot().run_status == RunStatus.PAUSED and ("resume",) not in run.calls
     assert "The run stays paused, as it was before slow motion: press Resume" in texts(at)
     at.run()
     assert "stays paused" not in texts(at)  # said once
@@ -119,7 +119,7 @@ def test_a_run_paused_by_hand_stays_paused_and_the_page_says_so(fake_engine):
     at.button(key="b_resume").click().run()
     at.button(key="b_pause").click().run()
     switch(at, False)
-    assert run.snapshot().run_status == STATUS_PAUSED and run.calls[-1] == ("pause",)
+    assert run.snapshot().run_status == RunStatus.PAUSED and run.calls[-1] == ("pause",)
     assert "press Resume to continue" in texts(at)
 
 

@@ -20,7 +20,7 @@ WORKING = (StartStage.LOADING_DATA, StartStage.BUILDING_MODELS, StartStage.FIRST
 def starting_snapshot(stage: StartStage, began: float = 1000.0,
                       stage_began: float = 1003.0) -> snap.Snapshot:
     """A run's snapshot during its start-up, as the training thread publishes it."""
-    return snap.Snapshot(run_status=snap.STATUS_LOADING, config=TrainConfig(download=False),
+    return snap.Snapshot(run_status=snap.RunStatus.LOADING, config=TrainConfig(download=False),
                          start_stage=stage, start_began_at=began, stage_began_at=stage_began)
 
 
@@ -36,7 +36,7 @@ def test_each_stage_is_said_in_words_with_its_step_and_the_seconds_in_it():
 
 
 def test_before_the_thread_publishes_it_says_starting_at_zero():
-    waiting = snap.Snapshot(run_status=snap.STATUS_IDLE, config=TrainConfig(download=False),
+    waiting = snap.Snapshot(run_status=snap.RunStatus.IDLE, config=TrainConfig(download=False),
                             start_stage=StartStage.WAITING)
     assert starting.is_starting(waiting)
     assert starting.progress(waiting, now=5.0) == ("Starting · 0 s", 0.0)
@@ -44,10 +44,10 @@ def test_before_the_thread_publishes_it_says_starting_at_zero():
 
 
 @pytest.mark.parametrize("changes", [
-    {"run_status": snap.STATUS_RUNNING, "start_stage": StartStage.READY},  # evaluated
+    {"run_status": snap.RunStatus.RUNNING, "start_stage": StartStage.READY},  # evaluated
     {"evaluation_version": 1},  # a first evaluation is on the page
-    {"run_status": snap.STATUS_FAILED, "error": "MNIST was not found"},  # failed to load
-    {"run_status": snap.STATUS_PAUSED},  # paused before Start: it waits, built
+    {"run_status": snap.RunStatus.FAILED, "error": "MNIST was not found"},  # failed to load
+    {"run_status": snap.RunStatus.PAUSED},  # paused before Start: it waits, built
 ])
 def test_nothing_is_shown_past_the_start_up_or_when_it_failed(changes):
     assert not starting.is_starting(
@@ -63,7 +63,7 @@ def _panel(stage_value: str) -> None:
     from sgan_core.config import TrainConfig
 
     stage = snap.StartStage(stage_value)
-    status = snap.STATUS_RUNNING if stage == snap.StartStage.READY else snap.STATUS_LOADING
+    status = snap.RunStatus.RUNNING if stage == snap.StartStage.READY else snap.RunStatus.LOADING
     now = time.time()
     starting.render(snap.Snapshot(run_status=status, config=TrainConfig(download=False),
                                   start_stage=stage, start_began_at=now - 2.0,

@@ -8,8 +8,7 @@ from typing import Optional
 
 import streamlit as st
 
-from sgan_core.snapshot import (START_STEPS, STATUS_IDLE, STATUS_LOADING, Snapshot,
-                                StartStage)
+from sgan_core.snapshot import RunStatus, START_STEPS, Snapshot, StartStage
 
 STAGE_WORDS = {
     StartStage.WAITING: "Starting",
@@ -23,7 +22,7 @@ NEXT = ("The samples and charts appear after the first evaluation, usually a few
 
 def is_starting(snapshot: Snapshot) -> bool:
     """Started (or about to be) and not yet evaluated, with nothing gone wrong."""
-    return (snapshot.run_status in (STATUS_IDLE, STATUS_LOADING)
+    return (snapshot.run_status in (RunStatus.IDLE, RunStatus.LOADING)
             and snapshot.start_stage in STAGE_WORDS and snapshot.evaluation_version == 0
             and snapshot.error is None)
 

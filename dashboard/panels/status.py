@@ -10,7 +10,7 @@ from dashboard import state
 from dashboard.panels import explain, starting
 from sgan_core.config import TrainConfig
 from sgan_core.data.datasets import labels_per_class_words
-from sgan_core.snapshot import STATUS_FAILED, Snapshot
+from sgan_core.snapshot import RunStatus, Snapshot
 
 PROGRESS_CLASS = "sgan-progress"  # the progress line's element (tests read it)
 PARKED = ("Paused by the server: no page showed this run for a few minutes, so it gave "
@@ -102,7 +102,7 @@ def messages(snapshot: Snapshot, parked: bool) -> None:
         st.info(PARKED)
     if snapshot.error:
         st.error(snapshot.error)
-    elif snapshot.run_status == STATUS_FAILED:
+    elif snapshot.run_status == RunStatus.FAILED:
         st.error("The run failed to start. Press Reset, check the settings, then Start.")
     if snapshot.data_notice:
         st.caption(f":material/info: Training on {data_source_words(snapshot)}.",

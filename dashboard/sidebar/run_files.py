@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import server, state
 from dashboard.panels import timeline
-from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING
+from sgan_core.snapshot import RunStatus
 
 DEMO_KEY = "demo"  # ?demo=1: the shipped recording
 UPLOAD_KEY = "w_run_file"
@@ -137,7 +137,7 @@ def download_name(run: Any) -> str:
     when the button is pressed, and a training run is further on by then than when the
     page drew the button."""
     snapshot = run.snapshot()
-    at_rest = snapshot.run_status not in (STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING)
+    at_rest = snapshot.run_status not in (RunStatus.IDLE, RunStatus.LOADING, RunStatus.RUNNING)
     step = f"-step{snapshot.step}" if at_rest else ""
     return f"sgan-{run.config.dataset}-{run.config.labels_per_class}x{step}.sganrun"
 

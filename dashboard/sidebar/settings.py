@@ -18,8 +18,7 @@ from dashboard.sidebar.inputs import (NUMBER_FIELDS, InputError, format_number, 
                               nearest_option, parse_number)
 from sgan_core.config import (ARCHITECTURES, GENERATOR_LOSSES, PRECISIONS, ConfigError,
                               TrainConfig, field_docs)
-from sgan_core.snapshot import (STATUS_FAILED, STATUS_FINISHED, STATUS_IDLE, STATUS_LOADING,
-                                STATUS_PAUSED, STATUS_RUNNING, STATUS_STOPPED)
+from sgan_core.snapshot import RunStatus
 
 MAX_LABELS_SLIDER = 5000
 BATCH_SIZES = (16, 32, 64, 100, 128, 256)
@@ -140,12 +139,12 @@ def enabled_buttons(status: Optional[str]) -> set[str]:
     """Which buttons make sense in this run state (None: no run)."""
     if status is None:
         return {"Start"}
-    if status in (STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING):
+    if status in (RunStatus.IDLE, RunStatus.LOADING, RunStatus.RUNNING):
         return {"Pause", "Stop", "Reset"}
-    if status == STATUS_PAUSED:
+    if status == RunStatus.PAUSED:
         return {"Resume", "Step", "Stop", "Reset"}
     # finished, stopped or failed: Start begins a new run in place of this one
-    assert status in (STATUS_FINISHED, STATUS_STOPPED, STATUS_FAILED), status
+    assert status in (RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.FAILED), status
     return {"Start", "Reset"}
 
 

@@ -65,7 +65,7 @@ class TrainingRun:
         self._state_lock = threading.Lock()  # commands and the published snapshot
         self._model_lock = threading.Lock()  # the trainer between steps
         self._mail = Mailbox(self._state_lock)  # commands, under the state lock
-        self._snapshot = snap.Snapshot(run_status=snap.STATUS_IDLE, config=cfg,
+        self._snapshot = snap.Snapshot(run_status=snap.RunStatus.IDLE, config=cfg,
                                        start_stage=snap.StartStage.WAITING)
         self._thread: Optional[threading.Thread] = None
         self.trainer: Optional[Trainer] = None
@@ -119,10 +119,10 @@ class TrainingRun:
         with self._mail.wake:
             self._mail.paused = paused
             current = self._snapshot
-            if not paused and current.run_status == snap.STATUS_PAUSED:
+            if not paused and current.run_status == snap.RunStatus.PAUSED:
                 self._mail.pending_steps = 0
                 self._snapshot = dataclasses.replace(
-                    current, error=None, error_kind=None, run_status=snap.STATUS_RUNNING,
+                    current, error=None, error_kind=None, run_status=snap.RunStatus.RUNNING,
                     version=current.version + 1)
             self._mail.wake.notify_all()
 
@@ -151,16 +151,16 @@ class TrainingRun:
     # ----- the worker thread -----
     def _worker(self) -> None:
         torch.set_num_threads(self.config.num_threads)
-        self._publish(status=snap.STATUS_LOADING, stage=snap.StartStage.LOADING_DATA)
+        self._publish(status=snap.RunStatus.LOADING, stage=snap.StartStage.LOADING_DATA)
         try:
             self._build()
         except (DataError, ConfigError) as error:
-            self._publish(status=snap.STATUS_FAILED, error=str(error),
+            self._publish(status=snap.RunStatus.FAILED, error=str(error),
                           error_kind=snap.ErrorKind.BAD_INPUT)
             return
         except Exception as error:  # anything else: report it, never lose it
             log.exception("run %s failed to start", self.run_id)
-            self._publish(status=snap.STATUS_FAILED, error_kind=snap.ErrorKind.CRASHED,
+            self._publish(status=snap.RunStatus.FAILED, error_kind=snap.ErrorKind.CRASHED,
                           error=messages.could_not_start(error))
             return
         try:
@@ -170,7 +170,7 @@ class TrainingRun:
             with self._state_lock:  # no evaluation here: that may be what failed
                 current = self._snapshot
                 self._snapshot = dataclasses.replace(
-                    current, run_status=snap.STATUS_FAILED, version=current.version + 1,
+                    current, run_status=snap.RunStatus.FAILED, version=current.version + 1,
                     error_kind=snap.ErrorKind.CRASHED, error=messages.crashed(error))
         finally:
             with self._mail.wake:
@@ -179,47 +179,47 @@ class TrainingRun:
     def _build(self) -> None:
         restore = self._restore or {}
         split = load_split(self.config, labeled_indices=restore.get("labeled_indices"))
-        self._publish(status=snap.STATUS_LOADING, stage=snap.StartStage.BUILDING_MODELS)
+        self._publish(status=snap.RunStatus.LOADING, stage=snap.StartStage.BUILDING_MODELS)
         trainer = Trainer(self.config, split)
         if "trainer" in restore:
             trainer.load_state_dict(restore["trainer"])
         self.evaluator = Evaluator(self.config, split, self.config.noise_dim)
         self.trainer = trainer
-        self._publish(status=snap.STATUS_LOADING, stage=snap.StartStage.FIRST_EVALUATION)
-        self._publish(status=snap.STATUS_PAUSED if self._mail.paused else snap.STATUS_RUNNING,
-                      evaluate=True)
+        self._publish(status=snap.RunStatus.LOADING, stage=snap.StartStage.FIRST_EVALUATION)
+        self._publish(status=(snap.RunStatus.PAUSED if self._mail.paused
+                              else snap.RunStatus.RUNNING), evaluate=True)
 
     def _loop(self) -> None:
         averager = LossAverager()
         last_publish = last_progress = time.monotonic()
         while True:
             action = self._mail.next_action(
-                self.trainer, self.snapshot().run_status == snap.STATUS_RUNNING)
+                self.trainer, self.snapshot().run_status == snap.RunStatus.RUNNING)
             if action is Action.STOP:
-                self._publish(status=snap.STATUS_STOPPED, evaluate=True, averager=averager)
+                self._publish(status=snap.RunStatus.STOPPED, evaluate=True, averager=averager)
                 return
             if action is Action.JUST_PAUSED:  # show the state the user paused at
-                self._publish(status=snap.STATUS_PAUSED, evaluate=True, averager=averager)
+                self._publish(status=snap.RunStatus.PAUSED, evaluate=True, averager=averager)
                 continue
             if action is Action.WAIT:
                 continue
             progress = self._budget_progress()
             self.trainer.budget_progress = progress  # drives lr_decay_to_budget
             if progress >= 1.0:
-                self._publish(status=snap.STATUS_FINISHED, evaluate=True, averager=averager)
+                self._publish(status=snap.RunStatus.FINISHED, evaluate=True, averager=averager)
                 return
             if not self._train_one(averager, traced=action is Action.TRACED):
                 continue
             single, now = action in (Action.SINGLE, Action.TRACED), time.monotonic()
             if single or now - last_publish >= self.config.eval_every_s:
                 paused = single and self._mail.paused
-                status = snap.STATUS_PAUSED if paused else snap.STATUS_RUNNING
+                status = snap.RunStatus.PAUSED if paused else snap.RunStatus.RUNNING
                 if not single or self._mail.pending_steps == 0:
                     self._publish(status=status, evaluate=True, averager=averager)
                     last_publish = last_progress = time.monotonic()
             elif now - last_progress >= PROGRESS_EVERY_S:
                 # Cheap progress (step, images/s) every second; evaluations keep to eval_every_s.
-                self._publish(status=snap.STATUS_RUNNING)
+                self._publish(status=snap.RunStatus.RUNNING)
                 last_progress = now
 
     def _train_one(self, averager: LossAverager, traced: bool = False) -> bool:
@@ -243,7 +243,7 @@ class TrainingRun:
     def _fail_soft(self, message: str, kind: snap.ErrorKind) -> None:
         with self._mail.wake:
             self._mail.hold()
-        self._publish(status=snap.STATUS_PAUSED, error=message, error_kind=kind)
+        self._publish(status=snap.RunStatus.PAUSED, error=message, error_kind=kind)
 
     def _budget_progress(self) -> float:
         """Share of the step or time budget used (whichever is further); 0 = no budget."""

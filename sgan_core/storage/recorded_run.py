@@ -18,7 +18,7 @@ from typing import Any, Optional
 import numpy as np
 
 from sgan_core.storage.run_file import RunRecord, read_run_file
-from sgan_core.snapshot import STATUS_FINISHED, STATUS_STOPPED, Snapshot
+from sgan_core.snapshot import RunStatus, Snapshot
 from sgan_core.runs.timeline import Moment
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "assets" / "demo-run.sganrun"
@@ -141,7 +141,7 @@ def _at_rest(snapshot: Snapshot) -> Snapshot:
     anything else (it was saved while training or paused) shows as stopped. The data
     notice (e.g. "MNIST was not found in <folder>: point the data folder at ...") spoke
     of the recording machine, so it goes; `data_source` still says what it trained on."""
-    status = STATUS_FINISHED if snapshot.run_status == STATUS_FINISHED else STATUS_STOPPED
+    status = RunStatus.FINISHED if snapshot.run_status == RunStatus.FINISHED else RunStatus.STOPPED
     return dataclasses.replace(snapshot, run_status=status, error=None, error_kind=None,
                                data_notice=None)
 

@@ -29,8 +29,7 @@ from typing import Any, Optional
 import numpy as np
 
 from sgan_core.storage.files import write_atomic, write_text_atomic
-from sgan_core.snapshot import (HISTORY_COLUMNS, STATUS_FINISHED, STATUS_PAUSED,
-                                STATUS_STOPPED, Snapshot)
+from sgan_core.snapshot import HISTORY_COLUMNS, RunStatus, Snapshot
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,9 +164,9 @@ class RunRecorder:
             self._lines += history_lines(snapshot.history, len(self._lines))
             write_snapshot_files(self.folder, snapshot, self._lines)
             status = _plain(snapshot.run_status)
-            if status in (STATUS_FINISHED, STATUS_STOPPED):
+            if status in (RunStatus.FINISHED, RunStatus.STOPPED):
                 write_json(self.folder / "metrics.json", final_metrics(run, snapshot))
-            if status in (STATUS_FINISHED, STATUS_STOPPED, STATUS_PAUSED):
+            if status in (RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.PAUSED):
                 self._checkpoint(run)
             else:
                 self.problem = None

@@ -20,8 +20,7 @@ import numpy as np
 from sgan_core.config import ConfigError, TrainConfig
 from sgan_core.data.datasets import DATASETS, labels_per_class_words
 from sgan_core.storage.run_folder import FIGURE_FIELDS, PAGE_FOLDER, runs_root
-from sgan_core.snapshot import (HISTORY_COLUMNS, STATUS_STOPPED, RunStatus, Samples,
-                                Snapshot, frozen_array)
+from sgan_core.snapshot import HISTORY_COLUMNS, RunStatus, Samples, Snapshot, frozen_array
 from sgan_core.storage import files
 
 MAX_BYTES = {"config.json": 100_000, "status.json": 100_000, "metrics.json": 500_000,
@@ -198,7 +197,7 @@ def load_snapshot(folder: Path) -> Snapshot:
     try:
         run_status = RunStatus(run.status)
     except ValueError:  # interrupted or unknown: not moving, not finished
-        run_status = STATUS_STOPPED
+        run_status = RunStatus.STOPPED
     figures = {k: v for k, v in run.figures.items()
                if isinstance(v, (int, float, str)) or v is None}
     return Snapshot(run_status=run_status, config=cfg, class_names=class_names,

@@ -20,7 +20,7 @@ from dashboard.views.live import presenter
 from dashboard.sidebar import run_files as runfiles
 from dashboard.panels import (confusion, curves, draw, embedding, inspector, samples,
                               slow_motion, status, timeline, upload)
-from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING, Snapshot
+from sgan_core.snapshot import RunStatus, Snapshot
 
 REFRESH_S = 1.0
 SEEN_RATES = "seen_base_rates"  # session: the run's base rates this tab last showed
@@ -40,7 +40,7 @@ def rates_moved(snapshot: Snapshot) -> bool:
 
 def should_refresh(snapshot: Snapshot) -> bool:
     """Refresh while the run moves, or while a Step's snapshot is on its way."""
-    if snapshot.run_status in (STATUS_IDLE, STATUS_LOADING, STATUS_RUNNING):
+    if snapshot.run_status in (RunStatus.IDLE, RunStatus.LOADING, RunStatus.RUNNING):
         return True
     return state.step_pending(snapshot.version)
 

@@ -18,7 +18,7 @@ from dashboard.sidebar.inputs import format_number
 from dashboard.views.live import presenter
 from dashboard.views.live.layout import (SEEN_RATES, base_rates, guarded,
                                          live_panels, presenter_panels)
-from sgan_core.snapshot import STATUS_IDLE, STATUS_LOADING, Snapshot
+from sgan_core.snapshot import RunStatus, Snapshot
 
 INTRO = """
 A **semi-supervised GAN** learns to classify images from only a handful of labeled
@@ -122,7 +122,7 @@ def run_status(run: Optional[Any]) -> Optional[str]:
         return None
     current = run.snapshot().run_status
     # Between start() and the thread's first publish the run is already loading.
-    return STATUS_LOADING if current == STATUS_IDLE and run.is_alive else current
+    return RunStatus.LOADING if current == RunStatus.IDLE and run.is_alive else current
 
 
 def handle_action(action: str, settings: controls.Settings, run_id: Optional[str],
