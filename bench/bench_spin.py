@@ -5,7 +5,7 @@ for several GOMP_SPINCOUNT values, on an idle machine and with a busy neighbour.
                                [--threads 2] [--worker-thread]
 
 libgomp reads GOMP_SPINCOUNT once, when torch loads, so every value gets its own fresh
-process (sgan_core/__init__.py sets the project's choice before torch loads; here the
+process (sgan_core/threads.py sets the project's choice before torch loads; here the
 child sets its own first). Each round measures every value once, idle and then with a
 busy-loop process holding one core ("contended": a second busy program on a 2-core
 laptop, the page's own server, a browser) or, with `--neighbour torch`, a second
