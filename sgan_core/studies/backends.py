@@ -9,15 +9,17 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import socket
 import sys
+import threading
 import types
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from sgan_core.config import ConfigError
-from sgan_core.studies.cell import CELL_CRASHED, exit_with_parent, run_cell
+from sgan_core.studies.cell import CELL_CRASHED, run_cell, start_worker
 
 BACKENDS = ("local", "ray")
 RAY_DEFAULT_PORT = 6379
@@ -62,14 +64,16 @@ class LocalBackend:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: Optional[ProcessPoolExecutor] = None
+        self._announced: Any = None  # the workers' pids, each put there as it starts
 
     def run(self, configs: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         if not configs:
             return
         context = multiprocessing.get_context("spawn")
+        self._announced = context.SimpleQueue()
         self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(configs)),
-                                         mp_context=context, initializer=exit_with_parent,
-                                         initargs=(os.getpid(),))
+                                         mp_context=context, initializer=start_worker,
+                                         initargs=(os.getpid(), self._announced))
         futures: dict[Future, dict[str, Any]] = {}
         try:
             with _bare_main():  # spawn starts the workers inside submit()
@@ -96,15 +100,17 @@ class LocalBackend:
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        # The executor has no public way to stop a running task; its worker processes
-        # are ours (spawned for this study), so ending them by their handles is safe.
-        processes = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join(timeout=5)
+        pool.shutdown(wait=False, cancel_futures=True)  # queued cells never start
+        # The executor has no public way to stop a running task; its workers are ours
+        # (spawned for this study) and said their pids as they started.
+        while not self._announced.empty():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._announced.get(), signal.SIGTERM)
+        # The executor reaps its ended workers itself; wait for that, at most 5 s.
+        closing = threading.Thread(target=pool.shutdown, kwargs={"wait": True},
+                                   name="study-pool-close", daemon=True)
+        closing.start()
+        closing.join(timeout=5)
 
 
 @contextlib.contextmanager

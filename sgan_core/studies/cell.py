@@ -61,6 +61,13 @@ def _train(config: dict[str, Any]) -> dict[str, Any]:
     return {**figures, "status": status, "error": final.error}
 
 
+def start_worker(parent_pid: int, announced: Any) -> None:
+    """Worker initializer: say this worker's pid (its driver ends running cells by it:
+    the executor has no public way to stop a running task), and end with the driver."""
+    announced.put(os.getpid())
+    exit_with_parent(parent_pid)
+
+
 def exit_with_parent(parent_pid: int) -> None:
     """Worker initializer: end this worker within a second of its driver's death (a
     killed driver would otherwise leave it training a cell nobody will write)."""
