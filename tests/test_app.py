@@ -369,7 +369,7 @@ def test_missing_dataset_fails_with_a_message_not_an_exception(tiny_engine):
 
 
 
-# --- issue 12: what a newcomer hit ------------------------------------------------------
+# --- what a newcomer meets on a first visit ---------------------------------------------
 
 def test_an_invalid_number_turns_start_off_and_says_why(fake_engine):
     at = new_page()
