@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from dashboard.figures.moment import LIVE
+from dashboard.figures.moment_choice import LIVE
 from sgan_core import snapshot as snap
 from sgan_core.runs.timeline import Timeline
 from tests import fakes

@@ -13,10 +13,10 @@ from typing import Any, Optional
 
 import streamlit as st
 
-from dashboard.figures import moment
+from dashboard.figures import moment_choice
 from dashboard import state
 from dashboard.panels import filmstrip
-from dashboard.figures.moment import LIVE
+from dashboard.figures.moment_choice import LIVE
 from sgan_core.features.embedding_service import MapFrame
 from sgan_core.runs.handle import RunHandle
 from sgan_core.snapshot import Snapshot
@@ -35,13 +35,13 @@ def moments(run: RunHandle) -> tuple:
 
 def shown(run: RunHandle) -> tuple[Snapshot, bool]:
     """(the snapshot every panel draws, whether it is a past moment)."""
-    return moment.shown(run.snapshot(), moments(run), state.widget_value(CHOICE_KEY))
+    return moment_choice.shown(run.snapshot(), moments(run), state.widget_value(CHOICE_KEY))
 
 
 def past_map(snapshot: Snapshot) -> Optional[MapFrame]:
     """The feature map of a past moment, built once per moment."""
     return state.cached("past_map", snapshot.evaluation_version,
-                        lambda: moment.past_frame(snapshot))
+                        lambda: moment_choice.past_frame(snapshot))
 
 
 def playing() -> bool:
@@ -73,7 +73,7 @@ def _bar(run: RunHandle, compact: bool = False) -> None:
         st.caption("Timeline: the first evaluation starts it; then drag back through "
                    "the run while it trains.")
         return
-    choice = moment.valid(kept, _chosen(kept))
+    choice = moment_choice.valid(kept, _chosen(kept))
     if playing():
         choice = _advance(kept, choice)
     state.set_widget_values({CHOICE_KEY: choice}, overwrite=True)
@@ -84,15 +84,15 @@ def _bar(run: RunHandle, compact: bool = False) -> None:
         return
     # The slider gets the whole row and the controls a row below: side by side, at
     # 1024 px the Live button, the Play label and the speed were cut off.
-    st.select_slider("Timeline", moment.options(kept), key=CHOICE_KEY,
-                     format_func=lambda stop: moment.label(kept, stop),
+    st.select_slider("Timeline", moment_choice.options(kept), key=CHOICE_KEY,
+                     format_func=lambda stop: moment_choice.label(kept, stop),
                      help="Drag back to see every panel as it was at that moment; "
                           "training goes on meanwhile. The right end is Live.")
     live, play, speed = st.columns(3, vertical_alignment="bottom")
     live.button("Live", key="timeline_live", on_click=_go_live, disabled=choice == LIVE,
                 help="Show the newest evaluation again, as it arrives.")
     play.toggle("Play", key=PLAY_KEY, help="Replay the run from the chosen moment.")
-    speed.selectbox("Speed", moment.PLAY_SPEEDS, index=1, key=SPEED_KEY,
+    speed.selectbox("Speed", moment_choice.PLAY_SPEEDS, index=1, key=SPEED_KEY,
                     format_func=lambda s: f"{s:g} per s",
                     help="Moments shown per second while playing.")
     st.caption(_words(kept, state.widget_value(CHOICE_KEY), run.snapshot()))
@@ -103,8 +103,8 @@ def _compact_bar(kept: tuple, choice: Any) -> None:
     """The slider without its label, and Live beside it (Play and speed stay on the
     ordinary page: a projector has no room for them)."""
     slider, live = st.columns([6, 1], vertical_alignment="center")
-    slider.select_slider("Timeline", moment.options(kept), key=CHOICE_KEY,
-                         format_func=lambda stop: moment.label(kept, stop),
+    slider.select_slider("Timeline", moment_choice.options(kept), key=CHOICE_KEY,
+                         format_func=lambda stop: moment_choice.label(kept, stop),
                          label_visibility="collapsed",
                          help="Drag back to see the run as it was; Live follows training.")
     live.button("Live", key="timeline_live", on_click=_go_live, disabled=choice == LIVE,
@@ -115,21 +115,21 @@ def _chosen(kept: tuple) -> Any:
     """This tab's choice; on a tab's first view of a run, the URL's ?moment=<step>."""
     chosen = state.widget_value(CHOICE_KEY)
     if chosen is None:
-        return moment.at_step(kept, state.query_value(state.MOMENT_KEY))
+        return moment_choice.at_step(kept, state.query_value(state.MOMENT_KEY))
     return chosen
 
 
 def chosen_step(run: RunHandle) -> Optional[int]:
     """The training step of the moment this tab shows; None when Live."""
     kept = moments(run)
-    shown_moment = moment.find(kept, moment.valid(kept, _chosen(kept)))
+    shown_moment = moment_choice.find(kept, moment_choice.valid(kept, _chosen(kept)))
     return None if shown_moment is None else shown_moment.step
 
 
 def _share_in_url(kept: tuple, choice: Any) -> None:
     """The URL names the moment shown (?moment=<step>), so the address bar (and the
     share link) reopen the page there; Live has no parameter."""
-    shown = moment.find(kept, choice)
+    shown = moment_choice.find(kept, choice)
     state.set_query_value(state.MOMENT_KEY, None if shown is None else str(shown.step))
 
 
@@ -148,7 +148,7 @@ def _advance(kept: tuple, choice: Any) -> Any:
     if now - float(state.widget_value(ADVANCED_AT, 0.0)) < 0.9 * interval:
         return choice
     state.set_widget_values({ADVANCED_AT: now}, overwrite=True)
-    following = moment.next_choice(kept, choice)
+    following = moment_choice.next_choice(kept, choice)
     if following == LIVE:  # the replay reached the newest moment
         state.set_widget_values({PLAY_KEY: False}, overwrite=True)
     return following
@@ -163,8 +163,8 @@ def _words(kept: tuple, choice: Any, latest: Snapshot) -> str:
     if choice == LIVE:
         return (f"Live: every panel shows the newest evaluation. {len(kept)} moments "
                 "kept to scrub back through.")
-    chosen = moment.find(kept, choice)
-    return (f"Showing the run at {moment.label(kept, choice)} (the status line and the "
+    chosen = moment_choice.find(kept, choice)
+    return (f"Showing the run at {moment_choice.label(kept, choice)} (the status line and the "
             f"curves' newest points stay live at step {latest.step:,}); the dotted line "
             f"on the curves marks step {chosen.step:,}. Press Live to follow training.")
 

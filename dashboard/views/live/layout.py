@@ -15,7 +15,7 @@ from typing import Any, Callable, NamedTuple, Optional
 import streamlit as st
 
 from dashboard import layout, server, state
-from dashboard.figures import moment
+from dashboard.figures import moment_choice
 from dashboard.views.live import presenter
 from dashboard.sidebar import run_files as runfiles
 from dashboard.panels import (confusion, curves, draw, embedding, inspector, samples,
@@ -225,7 +225,7 @@ def live_map(run_id: str, snapshot: Snapshot) -> Optional[Any]:
     frame = service.latest(run_id)
     if frame is None and snapshot.features is not None:
         frame = state.cached("first_map", (run_id, snapshot.evaluation_version),
-                             lambda: moment.pca_frame(snapshot, service.umap_phase))
+                             lambda: moment_choice.pca_frame(snapshot, service.umap_phase))
     return frame
 
 
