@@ -1,6 +1,8 @@
 """One SGAN training step, the supervised-only baseline beside it, and their state.
 
-No threads here: `run.py` drives this object from its worker, the CLI from a loop.
+No threads here: runs/training_run.py drives this object from its worker, the CLI from
+a loop. A watcher (slow motion) takes the same step through `recorded_step()`, which also
+hands back what the step saw and computed, so no objective is written twice.
 """
 from __future__ import annotations
 
