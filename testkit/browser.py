@@ -29,6 +29,19 @@ CHROMIUM_ARGS = [
 # Streamlit marks its app with the state of the page's script; "notRunning" once a
 # rerun has finished, so what is read or clicked next is what that rerun drew.
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# In the page: a flag that turns true when the script next starts a rerun. Set before a
+# change, it tells "idle after the change's rerun" from "idle, the rerun not yet begun".
+_WATCH_RERUN = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  window.__rerunStarted = false;
+  const observer = new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'running') {
+      window.__rerunStarted = true;
+      observer.disconnect();
+    }
+  });
+  observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
 
 
 def in_ci() -> bool:
@@ -122,20 +135,30 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def _timeout(timeout_ms: Optional[float]) -> dict[str, float]:
+    """Playwright's timeout keyword, or none: the page's default."""
+    return {} if timeout_ms is None else {"timeout": timeout_ms}
+
+
 def wait_idle(page: Any, timeout_ms: Optional[float] = None) -> None:
     """Wait until the page's script has finished its rerun (within the page's default
     timeout unless `timeout_ms` says)."""
-    if timeout_ms is None:
-        page.wait_for_selector(APP_IDLE)
-    else:
-        page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
+    page.wait_for_selector(APP_IDLE, **_timeout(timeout_ms))
 
 
 def type_into(page: Any, field: Union[str, Any], text: str,
               timeout_ms: Optional[float] = None) -> None:
-    """Type `text` into an input (its exact label, or a locator) and press Enter: the
-    input sends its value on Enter, and the page reruns; then wait until it is idle."""
+    """Type `text` into an input (its exact label, or a locator) and press Enter, then
+    wait until the rerun that sends the new value has finished. Only idle is not
+    enough: on a busy machine the page is still idle just after Enter, and a button
+    clicked then acts on the value before (an on_click's args are bound at its last
+    draw). An unchanged value starts no rerun, so then only idle is awaited."""
     box = page.get_by_label(field, exact=True) if isinstance(field, str) else field
+    changes = box.input_value() != text
+    if changes:
+        page.evaluate(_WATCH_RERUN)
     box.fill(text)
     box.press("Enter")
+    if changes:
+        page.wait_for_function("() => window.__rerunStarted === true", **_timeout(timeout_ms))
     wait_idle(page, timeout_ms)
