@@ -36,7 +36,7 @@ UMAP_FRAME_INTERVAL_S = 6.0
 
 class UmapPhase(enum.Enum):
     OFF = "off"  # the service was made without a UMAP child
-    WARMING = "warming"  # the child imports umap and compiles numba (~10 s of CPU)
+    WARMING = "warming"  # the child imports umap and compiles numba (about 7 s of CPU: bench/README.md, bench_embedding.py)
     READY = "ready"
     FAILED = "failed"  # could not start, or died: PCA from now on (see `problem`)
 
