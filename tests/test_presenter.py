@@ -139,3 +139,11 @@ def test_next_step_in_the_strip_is_slow_motion_s_own_step(tiny_engine):
     assert run.step_trace() is not None and run.step_trace().step == run.snapshot().step
     assert run.snapshot().step > step
     assert at.toggle(key=slow_motion.TOGGLE_KEY).value is True  # its tab shows the trace
+
+
+def test_a_recording_s_banner_is_one_line_in_the_presenter_view(fake_engine):
+    at = new_page(demo="1", present="1")
+    assert not at.exception
+    assert not [info.value for info in at.info if "Recorded run" in info.value]
+    line = next(c for c in at.caption if "Recorded run" in c.value)
+    assert "not training" in line.value and "test images" in line.help

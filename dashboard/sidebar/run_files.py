@@ -98,17 +98,23 @@ def handle_action(action: Optional[str]) -> Optional[str]:
 
 
 def banner(run: Any) -> None:
-    """Above the panels of a recorded run: what it is, and that it does not train."""
+    """Above the panels of a recorded run: what it is, and that it does not train. In
+    the presenter view one line (the rest behind its "?"): the lesson must fit the
+    screen."""
     manifest = run.manifest
     when = str(manifest.get("created_utc") or "")[:16].replace("T", " ")
     command = manifest.get("command")
-    st.info(
-        f"**Recorded run** from `{run.source_name}`" + (f", saved {when} UTC" if when else "")
-        + f": {run.snapshot().step:,} steps. It is not training: every panel and the "
-        "timeline show what it recorded. " + test_set_words(run.config)
-        + " Press **Start** for a live run with the sidebar's settings."
-        + (f"\n\nRecorded with `{' '.join(command)}`" if command else ""),
-        icon=":material/history:")
+    head = (f"**Recorded run** from `{run.source_name}`" + (f", saved {when} UTC" if when else "")
+            + f": {run.snapshot().step:,} steps. It is not training")
+    details = (": every panel and the timeline show what it recorded. "
+               + test_set_words(run.config)
+               + " Press **Start** for a live run with the sidebar's settings."
+               + (f"\n\nRecorded with `{' '.join(command)}`" if command else ""))
+    if state.presenting():
+        st.caption(f":material/history: {head}; Start begins a live run.",
+                   help=head + details)
+    else:
+        st.info(head + details, icon=":material/history:")
 
 
 def test_set_words(cfg: Any) -> str:

@@ -113,3 +113,24 @@ def _scrolls(page) -> bool:
 
 def _font_px(element) -> float:
     return element.evaluate("node => parseFloat(getComputedStyle(node).fontSize)")
+
+
+def test_the_recorded_demo_in_the_presenter_view_fits_one_screen(browser, dashboard_server,
+                                                                 artifacts_dir: Path):
+    in_a_tab(browser, dashboard_server, artifacts_dir, "one_screen_demo", _demo,
+             width=PROJECTORS[0][0], height=PROJECTORS[0][1])
+
+
+def _demo(page, server, shots: Path, expect) -> None:
+    """The classroom's first picture: the demo opened straight into the presenter view."""
+    page.goto(f"{server.url}/?demo=1&present=1")
+    wait_idle(page)
+    pictures = {"samples": page.locator(".st-key-present_samples img").first,
+                "confusion": chart(page, "confusion_chart"),
+                "accuracy": chart(page, "accuracy_chart"),
+                "numbers": page.locator(".sgan-headline").first}
+    for name, picture in pictures.items():
+        expect(picture).to_be_visible()
+        _inside_viewport(picture, *PROJECTORS[0], f"the demo's {name}")
+    assert not _scrolls(page), "the demo in the presenter view scrolls"
+    shoot(page, shots, "one_screen_demo")
