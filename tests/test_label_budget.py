@@ -16,6 +16,7 @@ from dashboard import server, state
 from dashboard.views.budget import shipped, studies
 from dashboard.sidebar.inputs import InputError
 from sgan_core.config import TrainConfig
+from sgan_core.studies.study import StudySpec
 from sgan_core.studies.results import summarize
 from tests import fakes
 from tests.tiny_config import tiny_cfg
@@ -114,8 +115,8 @@ def test_a_tiny_study_runs_as_a_subprocess_and_its_points_appear(page_env):
 
 def test_points_appear_while_cells_land(page_env):
     """The page reads the folder: a cell file written by hand shows up on the next run."""
-    request = studies.StudyRequest("mnist", (1, 5), (0,), max_steps=3)
-    folder = page_env / studies.new_study_id(request)
+    spec = StudySpec(TrainConfig(max_steps=3), (1, 5), (0,))
+    folder = page_env / studies.new_study_id(spec)
     folder.mkdir(parents=True)
     (folder / studies.LAUNCH_FILE).write_text(json.dumps({"request": {
         "dataset": "mnist", "labels_per_class": [1, 5], "seeds": [0], "max_steps": 3}}))
@@ -159,20 +160,25 @@ def test_sidebar_value_persists_and_train_live_opens_the_live_page(page_env):
 
 # --- pure parts ---------------------------------------------------------------------------
 
-def test_make_request_checks_every_input():
-    request = studies.make_request("mnist", [10, 1], "2, 0 2", "minutes", "1.5")
-    assert request == studies.StudyRequest("mnist", (1, 10), (2, 0), time_budget_s=90.0)
+def test_the_page_s_inputs_make_the_study_cli_s_spec_and_check_every_input(tmp_path):
+    base = tiny_cfg(tmp_path)
+    spec = studies.spec_from_inputs(base, "fashion-mnist", [10, 1], "2, 0 2", "minutes", "1.5")
+    assert spec == StudySpec(base.replace(dataset="fashion-mnist", max_steps=0,
+                                          time_budget_s=90.0), (1, 10), (2, 0))
+    assert studies.launch_record(spec) == {
+        "dataset": "fashion-mnist", "labels_per_class": [1, 10], "seeds": [2, 0],
+        "max_steps": 0, "time_budget_s": 90.0}  # the shape older launch.json files have
     for labels, seeds, unit, budget in (([], "0", "steps", "5"), ([1], "-1", "steps", "5"),
                                         ([1], "0", "minutes", "0"), ([1], "0", "steps", "")):
         with pytest.raises(InputError):
-            studies.make_request("mnist", labels, seeds, unit, budget)
+            studies.spec_from_inputs(base, "mnist", labels, seeds, unit, budget)
 
 
 def test_command_passes_ray_address_and_changed_config_fields(monkeypatch, tmp_path):
     monkeypatch.setenv(studies.RAY_ENV, "10.0.0.1:6379")
     base = tiny_cfg(tmp_path)
-    command = studies.study_command(studies.StudyRequest("mnist", (1, 2), (0,), max_steps=7),
-                                    base, tmp_path / "out")
+    command = studies.study_command(StudySpec(base.replace(max_steps=7), (1, 2), (0,)),
+                                    tmp_path / "out")
     assert command[-4:] == ["--backend", "ray", "--ray-address", "10.0.0.1:6379"]
     assert command[command.index("--batch-size") + 1] == "16"
     assert command[command.index("--download") + 1] == "false"
@@ -310,10 +316,9 @@ def test_a_tab_that_opens_on_this_page_marks_the_slider_s_default(page_env):
 def test_an_offline_page_study_may_fall_back_to_the_bundled_subset(tmp_path):
     """The CLI turns the fallback off for an explicit --data-dir; the page's studies say
     what the page's config says, so an offline classroom can run one."""
-    request = studies.StudyRequest("mnist", (1,), (0,), max_steps=3)
     for fallback in (True, False):
-        command = studies.study_command(
-            request, TrainConfig(data_dir=str(tmp_path), bundled_fallback=fallback), tmp_path)
+        base = TrainConfig(data_dir=str(tmp_path), bundled_fallback=fallback, max_steps=3)
+        command = studies.study_command(StudySpec(base, (1,), (0,)), tmp_path)
         at = command.index("--bundled-fallback")
         assert command[at + 1] == str(fallback).lower()
 

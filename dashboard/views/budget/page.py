@@ -18,6 +18,8 @@ from dashboard.sidebar import settings as controls
 from dashboard import server, state
 from dashboard.sidebar.inputs import InputError
 from sgan_core.cli.common import EXIT_INTERRUPTED
+from sgan_core.config import ConfigError
+from sgan_core.studies.study import StudySpec
 
 REFRESH_S = 1.0
 DEFAULT_LABELS = (1, 5, 10, 50, 100)
@@ -39,7 +41,7 @@ def render() -> None:
         _study_view(chosen)
     st.subheader("Run a study")
     base = controls.default_config()
-    request, problem = _inputs(base)
+    spec, problem = _inputs(base)
     running = _running_study()
     if problem:
         st.warning(problem)
@@ -48,14 +50,14 @@ def render() -> None:
     # A callback: it runs before the next script run, so that run draws the new study
     # and a Start button already turned off.
     st.button("Start study", key="b_study_start", type="primary", on_click=_start,
-              args=(request, base), disabled=bool(problem or running),
+              args=(spec,), disabled=bool(problem or running),
               icon=":material/play_arrow:")
 
 
 # --- inputs -------------------------------------------------------------------------------
 
-def _inputs(base: Any) -> tuple[Optional[studies.StudyRequest], Optional[str]]:
-    """The study's inputs; (request, None) or (None, what to change)."""
+def _inputs(base: Any) -> tuple[Optional[StudySpec], Optional[str]]:
+    """The study's inputs; (spec, None) or (None, what to change)."""
     from sgan_core.data.datasets import DATASETS
 
     state.set_widget_values({"wb_dataset": state.widget_value("w_dataset", base.dataset),
@@ -81,12 +83,12 @@ def _inputs(base: Any) -> tuple[Optional[studies.StudyRequest], Optional[str]]:
     second.text_input("Steps per cell" if unit == "steps" else "Minutes per cell",
                       key=budget_key)
     try:
-        request = studies.make_request(name, labels, state.widget_value("wb_seeds"), unit,
-                                       state.widget_value(budget_key))
-    except InputError as error:
+        spec = studies.spec_from_inputs(base, name, labels, state.widget_value("wb_seeds"),
+                                        unit, state.widget_value(budget_key))
+    except (InputError, ConfigError) as error:
         return None, f"Cannot start: {error}"
-    first.caption(f"= {request.cells} cells, each an SGAN and its baseline")
-    return request, None
+    first.caption(f"= {len(spec.cells())} cells, each an SGAN and its baseline")
+    return spec, None
 
 
 # --- starting, choosing, cancelling ---------------------------------------------------------
@@ -100,20 +102,19 @@ def _running_study() -> Optional[str]:
                  if proc.poll() is None), None)
 
 
-def _start(request: Optional[studies.StudyRequest], base: Any) -> None:
-    if request is None:
+def _start(spec: Optional[StudySpec]) -> None:
+    if spec is None:
         return
-    study_id = studies.new_study_id(request)
+    study_id = studies.new_study_id(spec)
     out = studies.studies_root() / study_id
-    launch(study_id, studies.study_command(request, base, out), request)
+    launch(study_id, studies.study_command(spec, out), spec)
 
 
-def launch(study_id: str, command: list[str],
-           request: Optional[studies.StudyRequest]) -> None:
+def launch(study_id: str, command: list[str], spec: Optional[StudySpec]) -> None:
     """Start a study subprocess and show it; an unwritable runs folder is a message."""
     out = studies.studies_root() / study_id
     try:
-        server.study_processes()[study_id] = studies.launch(command, out, request)
+        server.study_processes()[study_id] = studies.launch(command, out, spec)
     except OSError as error:
         st.error(f"Could not start the study in {out}: {error.strerror or error}. Make the "
                  f"folder writable or set {studies.STUDIES_ENV} to one that is.")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard.views.budget import results as budget_results, shipped, studies
 from dashboard.sidebar import settings as controls
+from sgan_core.studies.study import StudySpec
 
 
 def label(study_id: str) -> str:
@@ -42,7 +43,7 @@ def render(study_id: str, launch: Callable[..., None], busy: bool) -> None:
 
 
 def _rerun(study: studies.StudyState, launch: Callable[..., None], busy: bool) -> None:
-    request = _request(study)
+    spec = _spec(study)
     minutes = shipped.measured_minutes(study)
     took = "" if minutes is None else " It took under a minute where it was measured." \
         if minutes < 1 else f" It took about {minutes:.0f} min where it was measured."
@@ -50,33 +51,35 @@ def _rerun(study: studies.StudyState, launch: Callable[..., None], busy: bool) -
                "today's defaults differ, on this server's data folder, into the runs "
                f"folder; finished cells survive a restart.{took}")
     st.button("Re-run it here", key="b_study_rerun", icon=":material/replay:",
-              on_click=_start, args=(study, request, launch),
-              disabled=busy or request is None,
+              on_click=_start, args=(study, spec, launch),
+              disabled=busy or spec is None,
               help="Another study is running: wait for it or cancel it." if busy else None)
 
 
-def _request(study: studies.StudyState) -> Optional[studies.StudyRequest]:
-    """The study's grid as the page's own request (for launch.json and the list)."""
+def _spec(study: studies.StudyState) -> Optional[StudySpec]:
+    """The shipped study's grid as this server's study (for launch.json and the list)."""
     record = study.record
     base = record.get("base_config") or {}
     try:
-        return studies.StudyRequest(
-            str(base["dataset"]), tuple(int(c) for c in record["labels_per_class"]),
-            tuple(int(s) for s in record["seeds"]), max_steps=int(base.get("max_steps") or 0),
-            time_budget_s=float(base.get("time_budget_s") or 0.0))
-    except (KeyError, TypeError, ValueError):
+        return StudySpec(base=controls.default_config().replace(
+                             dataset=str(base["dataset"]),
+                             max_steps=int(base.get("max_steps") or 0),
+                             time_budget_s=float(base.get("time_budget_s") or 0.0)),
+                         labels_per_class=tuple(int(c) for c in record["labels_per_class"]),
+                         seeds=tuple(int(s) for s in record["seeds"]))
+    except (KeyError, TypeError, ValueError):  # ConfigError is a ValueError
         return None
 
 
-def _start(study: studies.StudyState, request: Optional[studies.StudyRequest],
+def _start(study: studies.StudyState, spec: Optional[StudySpec],
            launch: Callable[..., None]) -> None:
-    if request is None:
+    if spec is None:
         return
-    study_id = studies.new_study_id(request)
+    study_id = studies.new_study_id(spec)
     out = studies.studies_root() / study_id
     command = shipped.rerun_command(study.record, controls.default_config().data_dir, out)
     if command is None:
         st.error("The shipped study does not record a study command, so it cannot be "
                  "re-run from here.")
         return
-    launch(study_id, command, request)
+    launch(study_id, command, spec)

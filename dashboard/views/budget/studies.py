@@ -20,6 +20,7 @@ from typing import Any, Optional, Sequence
 
 from dashboard.sidebar.inputs import NUMBER_FIELDS, InputError, parse_number
 from sgan_core.config import TrainConfig
+from sgan_core.studies.study import StudySpec
 from sgan_core.storage.files import FileTooLarge, read_capped
 from sgan_core.studies.results import load_cells
 
@@ -31,21 +32,6 @@ MAX_SEEDS = 10
 LAUNCH_FILE = "launch.json"  # the page's request, written before the CLI starts
 LOG_FILE = "driver.log"  # the CLI's stdout and stderr (its one-line errors)
 SWEPT = ("labels_per_class", "seed", "max_steps", "time_budget_s", "data_dir", "dataset")
-
-
-@dataclasses.dataclass(frozen=True)
-class StudyRequest:
-    """What the page's inputs ask for, already checked."""
-
-    dataset: str
-    labels_per_class: tuple[int, ...]
-    seeds: tuple[int, ...]
-    max_steps: int = 0
-    time_budget_s: float = 0.0
-
-    @property
-    def cells(self) -> int:
-        return len(self.labels_per_class) * len(self.seeds)
 
 
 def label_choices(limit: int) -> list[int]:
@@ -70,19 +56,30 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     return seeds
 
 
-def make_request(dataset: str, labels: Sequence[int], seeds_text: str, unit: str,
-                 budget_text: str) -> StudyRequest:
-    """The request, or InputError with what to change (no label counts, bad seeds, a
-    budget that is not a positive number)."""
+def spec_from_inputs(base: TrainConfig, dataset: str, labels: Sequence[int], seeds_text: str,
+                     unit: str, budget_text: str) -> StudySpec:
+    """The study the page's inputs describe, on the live sidebar's `base` settings, or
+    InputError with what to change (no label counts, bad seeds, a budget that is not a
+    positive number). The same StudySpec the study CLI makes from its flags."""
     if not labels:
         raise InputError("Choose at least one label count per class.")
     seeds = parse_seeds(seeds_text)
     if unit == "steps":
-        steps = parse_number(budget_text, NUMBER_FIELDS["w_steps"])
-        return StudyRequest(dataset, tuple(sorted(labels)), seeds, max_steps=int(steps))
-    minutes = parse_number(budget_text, NUMBER_FIELDS["w_minutes"])
-    return StudyRequest(dataset, tuple(sorted(labels)), seeds,
-                        time_budget_s=round(float(minutes) * 60.0, 3))
+        budget = {"max_steps": int(parse_number(budget_text, NUMBER_FIELDS["w_steps"])),
+                  "time_budget_s": 0.0}
+    else:
+        minutes = parse_number(budget_text, NUMBER_FIELDS["w_minutes"])
+        budget = {"max_steps": 0, "time_budget_s": round(float(minutes) * 60.0, 3)}
+    return StudySpec(base=base.replace(dataset=dataset, **budget),
+                     labels_per_class=tuple(sorted(labels)), seeds=seeds)
+
+
+def launch_record(spec: StudySpec) -> dict[str, Any]:
+    """What launch.json keeps of the study (the study list reads it before the CLI has
+    written study.json)."""
+    return {"dataset": spec.base.dataset, "labels_per_class": list(spec.labels_per_class),
+            "seeds": list(spec.seeds), "max_steps": spec.base.max_steps,
+            "time_budget_s": spec.base.time_budget_s}
 
 
 # --- the command -------------------------------------------------------------------------
@@ -101,17 +98,18 @@ def config_flags(base: TrainConfig) -> list[str]:
     return flags
 
 
-def study_command(request: StudyRequest, base: TrainConfig, out: Path) -> list[str]:
+def study_command(spec: StudySpec, out: Path) -> list[str]:
     """The exact command line the page runs (recorded in study.json by the CLI)."""
-    budget = (["--max-steps", str(request.max_steps)] if request.max_steps
-              else ["--time-budget-s", f"{request.time_budget_s:g}"])
+    base = spec.base
+    budget = (["--max-steps", str(base.max_steps)] if base.max_steps
+              else ["--time-budget-s", f"{base.time_budget_s:g}"])
     # The fallback flag is always explicit: the CLI turns it off for an explicit
     # --data-dir, and an offline page trains on the bundled subset.
-    command = [sys.executable, "-m", "sgan_core", "study", "--dataset", request.dataset,
+    command = [sys.executable, "-m", "sgan_core", "study", "--dataset", base.dataset,
                "--data-dir", str(base.data_dir),
                "--bundled-fallback", str(base.bundled_fallback).lower(),
-               "--labels-per-class", *map(str, request.labels_per_class),
-               "--seeds", *map(str, request.seeds), *budget, *config_flags(base),
+               "--labels-per-class", *map(str, spec.labels_per_class),
+               "--seeds", *map(str, spec.seeds), *budget, *config_flags(base),
                "--no-progress", "--out", str(out)]
     ray = os.environ.get(RAY_ENV, "").strip()
     return command + (["--backend", "ray", "--ray-address", ray] if ray else [])
@@ -121,20 +119,20 @@ def studies_root() -> Path:
     return Path(os.environ.get(STUDIES_ENV) or ROOT / "runs" / "studies")
 
 
-def new_study_id(request: StudyRequest) -> str:
+def new_study_id(spec: StudySpec) -> str:
     """Sortable by time, readable, and unguessable enough not to collide."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return f"{stamp}-{request.dataset}-{secrets.token_hex(2)}"
+    return f"{stamp}-{spec.base.dataset}-{secrets.token_hex(2)}"
 
 
 def launch(command: list[str], out: Path,
-           request: Optional[StudyRequest]) -> subprocess.Popen:
+           spec: Optional[StudySpec]) -> subprocess.Popen:
     """Start the study CLI in its own process group, its output in driver.log; a new
-    study's request goes to launch.json first (a resume keeps the first one). OSError
+    study's grid goes to launch.json first (a resume keeps the first one). OSError
     (e.g. an unwritable runs folder) is the caller's to word."""
     out.mkdir(parents=True, exist_ok=True)
-    if request is not None:
-        record = {"request": dataclasses.asdict(request), "command": command,
+    if spec is not None:
+        record = {"request": launch_record(spec), "command": command,
                   "started": datetime.datetime.now().isoformat(timespec="seconds")}
         (out / LAUNCH_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     with open(out / LOG_FILE, "ab") as log:
