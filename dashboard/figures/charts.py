@@ -168,12 +168,20 @@ def curves_figure(history: Mapping[str, np.ndarray], smoothing: float = 0.0,
             x, y = _thin(steps, ema(history[column], smoothing))
             traces.append(_line(x, y, name, color, dash, 2.5,
                                 panel=2 if column == "generator_loss" else 1))
+    traces += _accuracy_traces(history, steps, panel=3)
+    marks = {} if mark_step is None else {"shapes": _step_lines(float(mark_step))}
+    return _figure(traces, _curves_layout(), **marks)
+
+
+def _accuracy_traces(history: Mapping[str, np.ndarray], steps: np.ndarray,
+                     panel: int) -> list[dict]:
+    """SGAN and baseline test accuracy in % (not smoothed), on the given panel."""
+    traces = []
     for column, name, color, dash in ACCURACY_CURVES if len(steps) else ():
         if column in history:
             x, y = _thin(steps, 100.0 * np.asarray(history[column], dtype=float))
-            traces.append(_line(x, y, name, color, dash, 3, panel=3, mode="lines+markers"))
-    marks = {} if mark_step is None else {"shapes": _step_lines(float(mark_step))}
-    return _figure(traces, _curves_layout(), **marks)
+            traces.append(_line(x, y, name, color, dash, 3, panel=panel, mode="lines+markers"))
+    return traces
 
 
 @functools.cache
@@ -189,11 +197,7 @@ def accuracy_figure(history: Mapping[str, np.ndarray],
     """SGAN vs baseline test accuracy alone, the legend on top: the presenter view's
     picture of what the unlabeled images buy (the losses stay on the ordinary page)."""
     steps = np.asarray(history.get("step", []), dtype=float)
-    traces = []
-    for column, name, color, dash in ACCURACY_CURVES if len(steps) else ():
-        if column in history:
-            x, y = _thin(steps, 100.0 * np.asarray(history[column], dtype=float))
-            traces.append(_line(x, y, name, color, dash, 3, panel=1, mode="lines+markers"))
+    traces = _accuracy_traces(history, steps, panel=1)
     marks = {} if mark_step is None else {"shapes": _step_lines(float(mark_step))[:1]}
     return _figure(traces, _accuracy_layout(), **marks)
 

@@ -22,16 +22,22 @@ Move **smoothing** up to see trends through the noise.
 """
 
 
+def history_rows(snapshot: Snapshot) -> int:
+    """How many evaluations the snapshot's history holds (0: nothing to draw yet)."""
+    return len(snapshot.history.get("step", ())) if snapshot.history else 0
+
+
 def render(snapshot: Snapshot, mark_step: Optional[int] = None) -> None:
     """The curves of the whole run; `mark_step` (the timeline's chosen moment) gets a
     dotted line."""
     st.subheader("Training curves")
     smoothing = st.slider("Smoothing", 0.0, 0.95, 0.6, step=0.05, key="w_smoothing",
                           help="Exponential moving average of the loss curves.")
-    if not snapshot.history or len(snapshot.history.get("step", ())) == 0:
+    rows = history_rows(snapshot)
+    if not rows:
         waiting("Curves")
     else:
-        token = (snapshot.evaluation_version, len(snapshot.history["step"]), smoothing,
+        token = (snapshot.evaluation_version, rows, smoothing,
                  mark_step)  # a past moment keeps the newest history: count its rows
         figure = state.cached("curves", token, lambda: figures.curves_figure(
             snapshot.history, smoothing, mark_step))
@@ -42,10 +48,11 @@ def render(snapshot: Snapshot, mark_step: Optional[int] = None) -> None:
 def render_accuracy(snapshot: Snapshot, mark_step: Optional[int] = None) -> None:
     """The presenter view's picture: SGAN vs baseline test accuracy alone."""
     presenter.picture_title("Test accuracy: SGAN vs labels only")
-    if not snapshot.history or len(snapshot.history.get("step", ())) == 0:
+    rows = history_rows(snapshot)
+    if not rows:
         waiting("The accuracy curves")
         return
-    token = (snapshot.evaluation_version, len(snapshot.history["step"]), mark_step)
+    token = (snapshot.evaluation_version, rows, mark_step)
     figure = state.cached("accuracy", token, lambda: figures.accuracy_figure(
         snapshot.history, mark_step))
     st.plotly_chart(presenter.enlarged(figure, presenter.PICTURE_PX), key="accuracy_chart",

@@ -171,13 +171,18 @@ def presenter_panels(run_id: str, run: Any, timeline_slot: Any) -> None:
     with inspector_tab:
         parts.inspector()
     with try_it:
-        left, right = st.columns(2, gap="large")
-        with left:
-            guarded("upload", upload.render, run, run.snapshot())
-        with right:
-            guarded("drawing", draw.render, run)
+        try_panels(run)
     with slow:
         guarded("slow motion", slow_motion.render, run)
+
+
+def try_panels(run: Any) -> None:
+    """A student's own digit for the live D: uploaded or drawn, side by side."""
+    left, right = layout.pair("try")
+    with left:
+        guarded("upload", upload.render, run, run.snapshot())
+    with right:
+        guarded("drawing", draw.render, run)
 
 
 def draw_status(run_id: str, snapshot: Snapshot) -> None:
@@ -235,10 +240,11 @@ def map_settled(run_id: str) -> bool:
     from sgan_core.features.embedding_service import UmapPhase
     from sgan_core.features.projection import Method
 
-    frame = server.embeddings().latest(run_id)
+    service = server.embeddings()
+    frame = service.latest(run_id)
     if frame is not None and frame.projection.method is Method.UMAP:
         return True
-    return server.embeddings().umap_phase in (UmapPhase.OFF, UmapPhase.FAILED)
+    return service.umap_phase in (UmapPhase.OFF, UmapPhase.FAILED)
 
 
 def draw_inspector(snapshot: Snapshot) -> None:

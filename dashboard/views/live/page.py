@@ -12,12 +12,12 @@ from typing import Any, Optional
 import streamlit as st
 
 from dashboard import layout, server, state
-from dashboard.panels import admin, draw, slow_motion, upload
+from dashboard.panels import admin, slow_motion
 from dashboard.sidebar import run_files as runfiles, settings as controls
 from dashboard.sidebar.inputs import format_number
 from dashboard.views.live import presenter
 from dashboard.views.live.layout import (SEEN_RATES, base_rates, guarded,
-                                         live_panels, presenter_panels)
+                                         live_panels, presenter_panels, try_panels)
 from sgan_core.snapshot import RunStatus, Snapshot
 
 INTRO = """
@@ -84,11 +84,7 @@ def draw_page() -> None:
         presenter_panels(run_id, run, timeline_slot)
         return
     live_panels(run_id, run)
-    left, right = layout.pair("try")  # a student's own digit: uploaded or drawn
-    with left:
-        guarded("upload", upload.render, run, run.snapshot())
-    with right:
-        guarded("drawing", draw.render, run)
+    try_panels(run)
 
 
 def can_step(run: Optional[Any]) -> bool:
